@@ -1,0 +1,70 @@
+"""Workforce Planner — Streamlit entry point and router.
+
+Run with ``streamlit run src/app.py`` (the README's ``make run`` does this after the first-start bootstrap).
+This file only authenticates and routes: the declarative :data:`PAGES` table says which role sees which page,
+and a page not allowed for a role is never registered, so it cannot be reached even by URL.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run src/app.py` puts src/ on the path, not the project root
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from src.ui import auth as ui_auth  # noqa: E402
+from src.ui.common import app_context  # noqa: E402
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    roles: tuple[str, ...]
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home.py", "Home", ":material/home:", "home", "Overview", ("admin", "planner")),
+    PageSpec("data.py", "Data", ":material/upload_file:", "data", "Administration", ("admin",)),
+    PageSpec("users.py", "Users", ":material/group:", "users", "Administration", ("admin",)),
+    PageSpec("audit.py", "Audit log", ":material/history:", "audit", "Administration", ("admin",)),
+)
+
+
+def pages_for(role: str) -> dict[str, list[st.Page]]:
+    """The navigation sections for ``role``; pages the role may not open are left out entirely."""
+    sections: dict[str, list[st.Page]] = {}
+    for spec in PAGES:
+        if role not in spec.roles:
+            continue
+        page = st.Page(PAGES_DIR / spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                       default=spec.url_path == "home")
+        sections.setdefault(spec.section, []).append(page)
+    return sections
+
+
+def main() -> None:
+    st.set_page_config(page_title="Workforce Planner", page_icon=":material/insights:", layout="wide")
+    app = app_context()
+    actor, authenticator = ui_auth.authenticate(app)
+    if actor is None:
+        st.caption("Workforce Planner — forecasting, staffing and fair assignment for contact centres "
+                   "and care homes.")
+        st.stop()
+    with st.sidebar:
+        st.markdown(f"**{actor.display_name or actor.username}**  \n`{actor.username}` · {actor.role}")
+        ui_auth.logout_button(app, authenticator, actor)
+    st.navigation(pages_for(actor.role)).run()
+
+
+main()

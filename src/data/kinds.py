@@ -1,0 +1,223 @@
+"""Dataset kinds: the canonical columns every upload is mapped onto.
+
+This module is the single contract between the loader/validator, the demo-data generator,
+the store and the services. Column names here are the *canonical* (English, snake_case)
+names; uploads may use any alias listed (English or German, any case/spacing/punctuation),
+see :func:`normalise_header`.
+
+Value conventions (what validation produces and the store keeps):
+- ``datetime`` columns: timezone-naive local wall-clock ``datetime64[ns]``.
+- ``date`` columns: ``datetime64[ns]`` at midnight.
+- ``count`` columns: non-negative integers (int64).
+- ``number`` columns: finite floats; ``positive`` adds > 0, ``non_negative`` adds >= 0.
+- ``bool`` columns: True/False (accepted spellings: yes/no, ja/nein, true/false, 1/0, y/n, j/n, x/"").
+- ``list`` columns: ``|``-separated tokens (``;`` and ``,`` accepted inside the cell too);
+  for ``skills`` each token is ``name`` or ``name:level`` with level 1..5.
+- ``text`` columns: stripped strings without control characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["datetime", "date", "count", "number", "bool", "list", "text", "outcome"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column of a dataset kind."""
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    positive: bool = False  # numbers: must be > 0
+    non_negative: bool = False  # numbers: must be >= 0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """A dataset kind (one upload type)."""
+
+    key: str
+    title: str
+    columns: tuple[ColumnSpec, ...]
+    #: columns that identify a row uniquely (duplicates are errors)
+    key_columns: tuple[str, ...]
+    #: the time column used for range checks / overlap replacement (None for staff)
+    time_column: str | None
+    #: columns that together identify one time series (for interval-regularity and gap checks)
+    series_columns: tuple[str, ...] = ()
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+WORKLOAD = KindSpec(
+    key="workload",
+    title="Workload history (contact centre)",
+    description="Volume per interval (15/30/60 minutes) or per day, per queue/channel.",
+    columns=(
+        ColumnSpec(
+            "timestamp", "datetime",
+            aliases=("timestamp", "ds", "datetime", "date_time", "interval", "interval_start", "time",
+                     "date", "zeitstempel", "datum", "zeit", "datum_uhrzeit", "intervall", "intervallbeginn"),
+            description="Start of the interval (local time).",
+        ),
+        ColumnSpec(
+            "queue", "text",
+            aliases=("queue", "channel", "skill", "team", "warteschlange", "kanal", "queue_name"),
+            description="Queue or channel, e.g. calls, emails, outbound_OOK.",
+        ),
+        ColumnSpec(
+            "volume", "count", non_negative=True,
+            aliases=("volume", "calls", "count", "contacts", "offered", "y", "anrufe", "anzahl",
+                     "volumen", "kontakte", "menge"),
+            description="Number of contacts/items in the interval.",
+        ),
+        ColumnSpec("site", "text", required=False, aliases=("site", "location", "standort", "center")),
+        ColumnSpec(
+            "aht_seconds", "number", required=False, positive=True,
+            aliases=("aht_seconds", "aht", "aht_s", "handling_time", "bearbeitungszeit", "aht_sekunden"),
+            description="Average handling time in seconds.",
+        ),
+    ),
+    key_columns=("timestamp", "queue", "site"),
+    time_column="timestamp",
+    series_columns=("queue", "site"),
+)
+
+UNIT_SHIFTS = KindSpec(
+    key="unit_shifts",
+    title="Unit shifts (care homes)",
+    description="Shifts worked per day and unit of each care home.",
+    columns=(
+        ColumnSpec("date", "date", aliases=("date", "day", "datum", "tag")),
+        ColumnSpec("site", "text", aliases=("site", "home", "care_home", "facility", "einrichtung", "heim",
+                                            "pflegeheim", "standort")),
+        ColumnSpec("unit", "text", aliases=("unit", "ward", "station", "wohnbereich", "bereich")),
+        ColumnSpec("shifts", "count", non_negative=True,
+                   aliases=("shifts", "shift_count", "schichten", "anzahl_schichten", "dienste")),
+    ),
+    key_columns=("date", "site", "unit"),
+    time_column="date",
+    series_columns=("site", "unit"),
+)
+
+STAFF = KindSpec(
+    key="staff",
+    title="Staff",
+    description="One row per employee.",
+    columns=(
+        ColumnSpec("staff_id", "text", aliases=("staff_id", "employee_id", "id", "personalnummer",
+                                                "mitarbeiter_id", "personal_nr", "pers_nr")),
+        ColumnSpec("name", "text", aliases=("name", "employee", "full_name", "mitarbeiter")),
+        ColumnSpec("site", "text", aliases=("site", "home", "location", "einrichtung", "standort")),
+        ColumnSpec("role", "text", aliases=("role", "position", "job", "rolle", "funktion")),
+        ColumnSpec("skills", "list", aliases=("skills", "skill", "qualifications", "faehigkeiten",
+                                              "fähigkeiten", "qualifikationen", "kenntnisse")),
+        ColumnSpec("hire_date", "date", aliases=("hire_date", "hired", "start_date", "eintrittsdatum",
+                                                 "eintritt")),
+        ColumnSpec("contract_hours", "number", non_negative=True,
+                   aliases=("contract_hours", "weekly_hours", "hours_per_week", "vertragsstunden",
+                            "wochenstunden", "sollstunden")),
+        ColumnSpec("ot_willing", "bool", aliases=("ot_willing", "overtime_willing", "willing_ot",
+                                                  "ueberstunden_bereit", "überstunden_bereit", "mehrarbeit")),
+        ColumnSpec("preferred_sites", "list", required=False,
+                   aliases=("preferred_sites", "preferred_homes", "bevorzugte_einrichtungen",
+                            "bevorzugte_standorte")),
+    ),
+    key_columns=("staff_id",),
+    time_column=None,
+)
+
+ASSIGNMENTS = KindSpec(
+    key="assignments",
+    title="Assignment history",
+    description="Past task assignments with their outcome.",
+    columns=(
+        ColumnSpec("task_id", "text", aliases=("task_id", "task", "aufgabe_id", "auftrag_id", "aufgabe")),
+        ColumnSpec("staff_id", "text", aliases=("staff_id", "employee_id", "personalnummer", "mitarbeiter_id")),
+        ColumnSpec("task_type", "text", aliases=("task_type", "type", "aufgabentyp", "typ", "art")),
+        ColumnSpec("priority", "count", non_negative=True, aliases=("priority", "prio", "prioritaet", "priorität")),
+        ColumnSpec("due", "datetime", aliases=("due", "due_date", "deadline", "faellig", "fällig", "frist")),
+        ColumnSpec("assigned_at", "datetime", aliases=("assigned_at", "assigned", "zugewiesen_am", "zuweisung")),
+        ColumnSpec("outcome", "outcome", aliases=("outcome", "result", "ergebnis", "status")),
+        ColumnSpec("site", "text", required=False, aliases=("site", "einrichtung", "standort")),
+        ColumnSpec("required_skill", "text", required=False,
+                   aliases=("required_skill", "skill", "benoetigte_qualifikation", "qualifikation")),
+        ColumnSpec("hours", "number", required=False, non_negative=True, aliases=("hours", "stunden", "dauer_h")),
+    ),
+    key_columns=("task_id", "staff_id"),
+    time_column="assigned_at",
+)
+
+OVERTIME = KindSpec(
+    key="overtime",
+    title="Overtime history",
+    description="Overtime requests with every contact and response.",
+    columns=(
+        ColumnSpec("request_id", "text", aliases=("request_id", "request", "anfrage_id", "anfrage")),
+        ColumnSpec("shift_date", "date", aliases=("shift_date", "date", "schichtdatum", "datum")),
+        ColumnSpec("site", "text", aliases=("site", "home", "einrichtung", "standort")),
+        ColumnSpec("shift_type", "text", aliases=("shift_type", "shift", "schichtart", "dienst", "schicht")),
+        ColumnSpec("staff_id", "text", aliases=("staff_id", "employee_id", "personalnummer", "mitarbeiter_id")),
+        ColumnSpec("contacted_at", "datetime", aliases=("contacted_at", "contacted", "kontaktiert_am",
+                                                        "angefragt_am")),
+        ColumnSpec("responded_at", "datetime", required=False,
+                   aliases=("responded_at", "responded", "response_at", "geantwortet_am", "antwort_am")),
+        ColumnSpec("accepted", "bool", aliases=("accepted", "angenommen", "zusage")),
+        ColumnSpec("hours_worked", "number", non_negative=True,
+                   aliases=("hours_worked", "hours", "stunden", "geleistete_stunden")),
+        ColumnSpec("unit", "text", required=False, aliases=("unit", "station", "wohnbereich")),
+    ),
+    key_columns=("request_id", "staff_id"),
+    time_column="shift_date",
+)
+
+KINDS: dict[str, KindSpec] = {k.key: k for k in (WORKLOAD, UNIT_SHIFTS, STAFF, ASSIGNMENTS, OVERTIME)}
+
+OUTCOME_VALUES = {
+    "success": True, "successful": True, "succeeded": True, "ok": True, "done": True, "erfolg": True,
+    "erfolgreich": True, "1": True, "true": True,
+    "failure": False, "failed": False, "fail": False, "not ok": False, "misserfolg": False,
+    "fehlgeschlagen": False, "0": False, "false": False,
+}
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_header(name: str) -> str:
+    """Map a header to a comparable token: lower case, umlauts folded, runs of non-alphanumerics → ``_``.
+
+    ``"  Anzahl Schichten "`` → ``"anzahl_schichten"``; ``"Fähigkeiten"`` → ``"faehigkeiten"``.
+    """
+    s = str(name).strip().lower()
+    s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
+    return _NON_WORD.sub("_", s).strip("_")
+
+
+def get_kind(key: str) -> KindSpec:
+    """Return the spec for ``key`` or raise ``ValueError`` naming the valid kinds."""
+    try:
+        return KINDS[key]
+    except KeyError:
+        raise ValueError(f"Unknown dataset kind {key!r}; choose one of: {', '.join(KINDS)}") from None

@@ -1,0 +1,391 @@
+"""The store: every read and write of application data goes through here.
+
+Why one module: atomicity rules live in one place. An ingest is one transaction that writes the batch row,
+removes what the upload replaces, inserts every row and writes the audit event — all or nothing.
+Callers (services) pass a validated, canonical frame (see ``src/data/kinds.py``); this module never
+decides *whether* a user may do something (that is the services' job), only *how* it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, tuple_, update
+
+from src.data import db
+from src.data.kinds import get_kind
+
+log = logging.getLogger(__name__)
+
+OverlapPolicy = Literal["reject", "replace"]
+OVERLAP_POLICIES: tuple[str, ...] = ("reject", "replace")
+
+_CHUNK = 500  # keys per IN (...) clause: stays far below SQLite's variable limit
+
+
+class IngestConflict(Exception):
+    """The upload overlaps stored data and the policy is ``reject``; nothing was stored."""
+
+    def __init__(self, message: str, overlapping: int, examples: list[str]):
+        super().__init__(message)
+        self.overlapping = overlapping
+        self.examples = examples
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    batch_id: int
+    kind: str
+    rows: int
+    replaced_rows: int
+    range_start: datetime | None
+    range_end: datetime | None
+
+
+def neutralise_log_text(value: Any, limit: int = 500) -> str:
+    """Escape CR/LF and other control characters so a file name cannot forge audit/log lines (CWE-117)."""
+    s = str(value)
+    out = []
+    for ch in s[:limit]:
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out) + ("…" if len(s) > limit else "")
+
+
+# ----------------------------------------------------------------------------------------------- audit
+
+def write_audit(conn: Connection, *, actor: str, role: str | None, action: str, outcome: str = "ok",
+                object_type: str | None = None, object_id: str | int | None = None,
+                detail: dict[str, Any] | None = None) -> None:
+    """Append one audit event inside the caller's transaction (so it commits or rolls back with the change)."""
+    conn.execute(insert(db.audit_event).values(
+        ts_utc=db.utcnow(),
+        actor=neutralise_log_text(actor, 64),
+        role=role,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else neutralise_log_text(object_id, 128),
+        outcome=outcome,
+        detail_json=json.dumps(_json_safe(detail or {}), ensure_ascii=False, sort_keys=True),
+    ))
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, str):
+        return neutralise_log_text(obj, 2000)
+    if isinstance(obj, datetime | pd.Timestamp):
+        return obj.isoformat()
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
+
+
+def audit_events(engine: Engine, *, actor: str | None = None, action: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None, limit: int = 5000) -> pd.DataFrame:
+    """Audit events, newest first, optionally filtered."""
+    t = db.audit_event
+    q = select(t.c.id, t.c.ts_utc, t.c.actor, t.c.role, t.c.action, t.c.object_type, t.c.object_id,
+               t.c.outcome, t.c.detail_json).order_by(t.c.id.desc()).limit(limit)
+    if actor:
+        q = q.where(t.c.actor == actor)
+    if action:
+        q = q.where(t.c.action == action)
+    if since:
+        q = q.where(t.c.ts_utc >= since)
+    if until:
+        q = q.where(t.c.ts_utc <= until)
+    with db.read_conn(engine) as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame(rows, columns=["id", "ts_utc", "actor", "role", "action", "object_type", "object_id",
+                                       "outcome", "detail_json"])
+
+
+def audit_actions(engine: Engine) -> list[str]:
+    with db.read_conn(engine) as conn:
+        return sorted(conn.execute(select(db.audit_event.c.action).distinct()).scalars())
+
+
+# ----------------------------------------------------------------------------------------------- users
+
+def get_user(conn_or_engine: Engine | Connection, username: str) -> dict[str, Any] | None:
+    q = select(db.users).where(db.users.c.username == username)
+    if isinstance(conn_or_engine, Engine):
+        with db.read_conn(conn_or_engine) as conn:
+            row = conn.execute(q).mappings().first()
+    else:
+        row = conn_or_engine.execute(q).mappings().first()
+    return dict(row) if row else None
+
+
+def list_users(engine: Engine) -> list[dict[str, Any]]:
+    with db.read_conn(engine) as conn:
+        return [dict(r) for r in conn.execute(select(db.users).order_by(db.users.c.username)).mappings()]
+
+
+def insert_user(conn: Connection, *, username: str, display_name: str, role: str, password_hash: str) -> None:
+    now = db.utcnow()
+    conn.execute(insert(db.users).values(username=username, display_name=display_name, role=role,
+                                         password_hash=password_hash, disabled=False, created_at=now,
+                                         updated_at=now, sessions_valid_after=0.0))
+
+
+def update_user(conn: Connection, username: str, **values: Any) -> int:
+    values["updated_at"] = db.utcnow()
+    return conn.execute(update(db.users).where(db.users.c.username == username).values(**values)).rowcount
+
+
+def count_users(engine: Engine) -> int:
+    with db.read_conn(engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(db.users)).scalar() or 0)
+
+
+def record_login_attempt(conn: Connection, username: str, ts: float, success: bool) -> None:
+    conn.execute(insert(db.login_attempts).values(username=username[:128], ts=ts, success=success))
+
+
+def login_attempts_since(engine: Engine, username: str, since_ts: float) -> list[tuple[float, bool]]:
+    t = db.login_attempts
+    with db.read_conn(engine) as conn:
+        rows = conn.execute(select(t.c.ts, t.c.success).where(t.c.username == username[:128], t.c.ts >= since_ts)
+                            .order_by(t.c.ts)).all()
+    return [(float(r[0]), bool(r[1])) for r in rows]
+
+
+# ----------------------------------------------------------------------------------------------- ingest
+
+def _records(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Turn a canonical frame into insertable dicts (NaN/NaT → None, numpy → python)."""
+    table = db.KIND_TABLES[kind]
+    cols = [c.name for c in table.columns if c.name in frame.columns]
+    out = frame[cols].astype(object).where(frame[cols].notna(), None)
+    records = out.to_dict("records")
+    for rec in records:
+        for k, v in rec.items():
+            if isinstance(v, pd.Timestamp):
+                rec[k] = v.to_pydatetime()
+            elif isinstance(v, np.integer):
+                rec[k] = int(v)
+            elif isinstance(v, np.floating):
+                rec[k] = None if math.isnan(v) else float(v)
+            elif isinstance(v, np.bool_):
+                rec[k] = bool(v)
+    if kind == "workload":
+        for rec in records:
+            if rec.get("site") is None:
+                rec["site"] = ""
+    if kind == "staff":
+        for rec in records:
+            if rec.get("preferred_sites") is None:
+                rec["preferred_sites"] = ""
+    return records
+
+
+def _chunks(seq: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def _overlap_conditions(kind: str, frame: pd.DataFrame) -> list[Any]:
+    """WHERE clauses selecting the stored rows that this upload would replace/duplicate.
+
+    Time series (workload, unit shifts): per series, the stored rows inside the upload's time range — a
+    re-upload of a period replaces that period. Staff: same staff_id. Assignments: same task_id.
+    Overtime: same request_id (a request's contacts are replaced as a whole).
+    """
+    table = db.KIND_TABLES[kind]
+    spec = get_kind(kind)
+    conds: list[Any] = []
+    if kind in ("workload", "unit_shifts"):
+        series_cols = list(spec.series_columns)
+        f = frame.copy()
+        if "site" in series_cols and "site" in f:
+            f["site"] = f["site"].fillna("") if kind == "workload" else f["site"]
+        elif "site" in series_cols:
+            f["site"] = ""
+        tcol = spec.time_column
+        for key, grp in f.groupby(series_cols, dropna=False, sort=True):
+            key = key if isinstance(key, tuple) else (key,)
+            clause = and_(*[table.c[c] == v for c, v in zip(series_cols, key, strict=True)],
+                          table.c[tcol] >= grp[tcol].min().to_pydatetime(),
+                          table.c[tcol] <= grp[tcol].max().to_pydatetime())
+            conds.append(clause)
+    else:
+        key_col = {"staff": "staff_id", "assignments": "task_id", "overtime": "request_id"}[kind]
+        keys = sorted(set(frame[key_col].astype(str)))
+        for chunk in _chunks(keys):
+            conds.append(table.c[key_col].in_(list(chunk)))
+    return conds
+
+
+def _count_overlap(conn: Connection, kind: str, conds: list[Any]) -> tuple[int, list[str]]:
+    table = db.KIND_TABLES[kind]
+    spec = get_kind(kind)
+    total = 0
+    examples: list[str] = []
+    for chunk in _chunks(conds, 200):
+        where = or_(*chunk)
+        total += int(conn.execute(select(func.count()).select_from(table).where(where)).scalar() or 0)
+        if len(examples) < 5:
+            cols = [table.c[c] for c in spec.key_columns]
+            for row in conn.execute(select(*cols).where(where).limit(5 - len(examples))):
+                examples.append(", ".join(f"{c}={v}" for c, v in zip(spec.key_columns, row, strict=True)))
+    return total, examples
+
+
+def ingest_frame(engine: Engine, *, kind: str, frame: pd.DataFrame, file_name: str, sha256: str, actor: str,
+                 role: str, policy: OverlapPolicy = "reject", audit_detail: dict[str, Any] | None = None
+                 ) -> IngestResult:
+    """Store a validated canonical frame as one batch, in one transaction.
+
+    ``policy="reject"`` raises :class:`IngestConflict` if any row overlaps stored data (nothing stored);
+    ``policy="replace"`` deletes the overlapping stored rows first (see :func:`_overlap_conditions`).
+    Any failure rolls everything back, including the batch row and the audit event.
+    """
+    if policy not in OVERLAP_POLICIES:
+        raise ValueError(f"Unknown overlap policy {policy!r}; choose one of {OVERLAP_POLICIES}")
+    spec = get_kind(kind)
+    table = db.KIND_TABLES[kind]
+    records = _records(kind, frame)
+    tcol = spec.time_column
+    range_start = frame[tcol].min().to_pydatetime() if tcol and len(frame) else None
+    range_end = frame[tcol].max().to_pydatetime() if tcol and len(frame) else None
+    with db.write_tx(engine) as conn:
+        conds = _overlap_conditions(kind, frame) if len(frame) else []
+        overlapping, examples = _count_overlap(conn, kind, conds) if conds else (0, [])
+        if overlapping and policy == "reject":
+            raise IngestConflict(
+                f"{overlapping} stored {spec.title.lower()} rows overlap this upload (e.g. {examples[0]}). "
+                "Nothing was stored. Choose 'replace' to overwrite the overlapping range, or remove those rows "
+                "from the file.", overlapping, examples)
+        replaced = 0
+        if overlapping:
+            for chunk in _chunks(conds, 200):
+                replaced += conn.execute(delete(table).where(or_(*chunk))).rowcount or 0
+        batch_id = conn.execute(insert(db.upload_batches).values(
+            kind=kind, file_name=neutralise_log_text(file_name, 255), sha256=sha256, rows=len(records),
+            replaced_rows=replaced, policy=policy, uploaded_by=actor, uploaded_at=db.utcnow(),
+            range_start=range_start, range_end=range_end,
+        ).returning(db.upload_batches.c.id)).scalar_one()
+        for rec in records:
+            rec["batch_id"] = batch_id
+        for chunk in _chunks(records, 5000):
+            conn.execute(insert(table), list(chunk))
+        write_audit(conn, actor=actor, role=role, action="data.ingest", object_type=kind, object_id=batch_id,
+                    detail={"file": file_name, "sha256": sha256, "rows": len(records), "replaced_rows": replaced,
+                            "policy": policy, **(audit_detail or {})})
+    log.info("ingested batch %s kind=%s rows=%s replaced=%s", batch_id, kind, len(records), replaced)
+    return IngestResult(batch_id=batch_id, kind=kind, rows=len(records), replaced_rows=replaced,
+                        range_start=range_start, range_end=range_end)
+
+
+def batch_with_sha(engine: Engine, kind: str, sha256: str) -> dict[str, Any] | None:
+    t = db.upload_batches
+    with db.read_conn(engine) as conn:
+        row = conn.execute(select(t).where(t.c.kind == kind, t.c.sha256 == sha256).order_by(t.c.id.desc())
+                           ).mappings().first()
+    return dict(row) if row else None
+
+
+# ----------------------------------------------------------------------------------------------- reads
+
+def upload_history(engine: Engine, limit: int = 200) -> pd.DataFrame:
+    t = db.upload_batches
+    with db.read_conn(engine) as conn:
+        rows = conn.execute(select(t).order_by(t.c.id.desc()).limit(limit)).mappings().all()
+    cols = [c.name for c in t.columns]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def dataset_summary(engine: Engine) -> pd.DataFrame:
+    """One row per dataset kind: rows stored, series count, first and last date, batches."""
+    out = []
+    with db.read_conn(engine) as conn:
+        for kind, table in db.KIND_TABLES.items():
+            spec = get_kind(kind)
+            rows = int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+            first = last = None
+            if spec.time_column and rows:
+                first, last = conn.execute(select(func.min(table.c[spec.time_column]),
+                                                  func.max(table.c[spec.time_column]))).one()
+            series = None
+            if spec.series_columns and rows:
+                cols = [table.c[c] for c in spec.series_columns]
+                series = int(conn.execute(select(func.count()).select_from(select(*cols).distinct().subquery()))
+                             .scalar() or 0)
+            batches = int(conn.execute(select(func.count()).select_from(db.upload_batches)
+                                       .where(db.upload_batches.c.kind == kind)).scalar() or 0)
+            out.append({"kind": kind, "dataset": spec.title, "rows": rows, "series": series,
+                        "first": first, "last": last, "batches": batches})
+    return pd.DataFrame(out)
+
+
+def load_frame(engine: Engine, kind: str, *, where: dict[str, Any] | None = None,
+               start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+    """Read a stored dataset as a canonical frame (optionally filtered by equality and time range)."""
+    spec = get_kind(kind)
+    table = db.KIND_TABLES[kind]
+    cols = [table.c[c] for c in spec.column_names if c in table.c]
+    q = select(*cols)
+    for col, value in (where or {}).items():
+        if isinstance(value, list | tuple | set):
+            q = q.where(table.c[col].in_(list(value)))
+        else:
+            q = q.where(table.c[col] == value)
+    if spec.time_column and start is not None:
+        q = q.where(table.c[spec.time_column] >= start)
+    if spec.time_column and end is not None:
+        q = q.where(table.c[spec.time_column] <= end)
+    if spec.time_column:
+        q = q.order_by(*[table.c[c] for c in spec.series_columns], table.c[spec.time_column])
+    with db.read_conn(engine) as conn:
+        df = pd.read_sql(q, conn)
+    for c in spec.columns:
+        if c.name in df and c.type in ("datetime", "date"):
+            df[c.name] = pd.to_datetime(df[c.name])
+        if c.name in df and c.type in ("bool", "outcome"):
+            df[c.name] = df[c.name].astype(bool)
+    return df
+
+
+def distinct_values(engine: Engine, kind: str, column: str) -> list[str]:
+    table = db.KIND_TABLES[kind]
+    with db.read_conn(engine) as conn:
+        return [v for v in conn.execute(select(table.c[column]).distinct().order_by(table.c[column])).scalars()
+                if v is not None]
+
+
+def table_row_count(engine: Engine, kind: str) -> int:
+    with db.read_conn(engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(db.KIND_TABLES[kind])).scalar() or 0)
+
+
+def keys_exist(engine: Engine, kind: str, keys: list[tuple[Any, ...]]) -> int:
+    """How many of ``keys`` (tuples over the kind's key columns) are stored already."""
+    table = db.KIND_TABLES[kind]
+    cols = [table.c[c] for c in get_kind(kind).key_columns]
+    n = 0
+    with db.read_conn(engine) as conn:
+        for chunk in _chunks(keys, 200):
+            n += int(conn.execute(select(func.count()).select_from(table)
+                                  .where(tuple_(*cols).in_(list(chunk)))).scalar() or 0)
+    return n

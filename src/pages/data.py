@@ -1,0 +1,112 @@
+"""Data (admin): upload → preview → validation report → store; upload history; sample files."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from src.data.kinds import KINDS
+from src.data.loader import ParseOptions
+from src.data.validation import ValidationReport
+from src.services import data as data_service
+from src.services.context import Actor
+from src.ui import charts, state
+from src.ui.common import app_context, require_page_role
+
+actor = require_page_role("admin")
+app = app_context()
+
+st.title("Data")
+st.caption("Upload history as CSV or Excel (.xlsx). Headers may be English or German in any case; "
+           "`,` `;` or tab separated; UTF-8, UTF-16 or Windows-1252. Nothing is stored until the file is clean.")
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Reading and checking the file…")
+def _validate(_actor: Actor, kind: str, name: str, content: bytes, options: ParseOptions) -> ValidationReport:
+    return data_service.validate_upload(app, _actor, kind=kind, filename=name, content=content, options=options)
+
+
+upload_tab, history_tab, samples_tab = st.tabs(["Upload", "Upload history", "Sample files"])
+
+with upload_tab:
+    left, right = st.columns([2, 1])
+    kind = left.selectbox("What does the file contain?", list(KINDS), format_func=lambda k: KINDS[k].title,
+                          key=state.key("data_kind"))
+    spec = KINDS[kind]
+    right.markdown("**Expected columns**  \n" + "  \n".join(
+        f"`{c.name}`{'' if c.required else ' (optional)'}" for c in spec.columns))
+    with st.expander("Reading options (leave on *auto* unless the report asks you to choose)"):
+        c1, c2, c3, c4 = st.columns(4)
+        encoding = c1.selectbox("Encoding", ["auto", "utf-8", "utf-16", "cp1252"], key=state.key("enc"))
+        separator = c2.selectbox("Separator", ["auto", ",", ";", "\t"], key=state.key("sep"),
+                                 format_func=lambda s: {"\t": "tab"}.get(s, s))
+        decimal = c3.selectbox("Decimal mark", ["auto", ".", ","], key=state.key("dec"))
+        date_order = c4.selectbox("Date order", ["auto", "dmy", "mdy", "ymd"], key=state.key("dates"),
+                                  format_func=lambda s: {"auto": "auto", "dmy": "day/month/year",
+                                                         "mdy": "month/day/year", "ymd": "year/month/day"}[s])
+        sheet = st.text_input("Excel sheet (empty = first visible sheet)", key=state.key("sheet")).strip() or None
+    upload = st.file_uploader("File", type=["csv", "xlsx", "txt", "tsv"], key=state.key("upload"),
+                              max_upload_size=app.settings.upload_max_mb)
+    if upload is not None:
+        content = upload.getvalue()
+        options = ParseOptions(encoding=encoding, separator=separator, decimal=decimal, date_order=date_order,
+                               sheet=sheet)
+        report = _validate(actor, kind, upload.name, content, options)
+        issues = report.to_frame()
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Rows read", f"{report.rows_read:,}")
+        m2.metric("Errors", len(report.errors))
+        m3.metric("Warnings", len(report.warnings))
+        m4.metric("Read as", " · ".join(x for x in (report.encoding, {"\t": "tab"}.get(report.separator or "",
+                                                                                  report.separator), report.sheet)
+                                        if x) or "—")
+        if report.ok:
+            st.success(report.summary())
+        else:
+            st.error(report.summary())
+        if report.column_map:
+            st.caption("Columns recognised: " + ", ".join(f"`{k}` → `{v}`" for k, v in report.column_map.items()))
+        if len(issues):
+            st.subheader("Validation report")
+            st.plotly_chart(charts.issue_counts(issues), width="stretch")
+            st.dataframe(issues, hide_index=True, width="stretch",
+                         column_config={"message": st.column_config.TextColumn("message", width="large")})
+            from src.data.export import to_csv_bytes
+
+            st.download_button("Download the report (CSV)", to_csv_bytes(issues), file_name=f"{upload.name}.report.csv",
+                               mime="text/csv", on_click="ignore")
+        if report.frame is not None:
+            st.subheader("Preview")
+            st.dataframe(report.frame.head(50), hide_index=True, width="stretch")
+            policy = st.radio("If rows overlap data already stored", ["reject", "replace"], horizontal=True,
+                              key=state.key("policy"),
+                              format_func=lambda p: {"reject": "Reject the upload (store nothing)",
+                                                     "replace": "Replace the overlapping range"}[p])
+            if st.button(f"Store {len(report.frame):,} rows", type="primary", key=state.key("store"),
+                         disabled=not report.ok):
+                outcome = data_service.ingest_upload(app, actor, kind=kind, filename=upload.name, content=content,
+                                                     options=options, policy=policy)
+                if outcome.stored:
+                    st.success(outcome.message)
+                    st.toast(outcome.message)
+                else:
+                    st.error(outcome.message)
+
+with history_tab:
+    history = data_service.upload_history(app, actor)
+    if len(history):
+        st.dataframe(history, hide_index=True, width="stretch")
+    else:
+        st.caption("No uploads yet.")
+
+with samples_tab:
+    st.write("Example files in each supported format. Download one, open it, and upload it to see the flow.")
+    for path in data_service.sample_files():
+        k = data_service.sample_kind(path)
+        c1, c2 = st.columns([3, 1])
+        c1.markdown(f"`{path.name}` — {KINDS[k].title if k else 'sample'}")
+        mime = "text/csv" if path.suffix == ".csv" else \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        c2.download_button("Download", path.read_bytes(), file_name=path.name, mime=mime, on_click="ignore",
+                           key=state.key("sample_" + hashlib.sha1(path.name.encode()).hexdigest()[:8]))

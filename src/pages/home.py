@@ -1,0 +1,59 @@
+"""Home: what data is loaded, its date ranges and row counts, the last uploads, and what to do next."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from src.services import data as data_service
+from src.ui import charts
+from src.ui.common import app_context, require_page_role
+
+actor = require_page_role("planner", "admin")
+app = app_context()
+
+st.title("Workforce Planner")
+st.caption("History → forecast → required staff → plan → people → tracking, for contact centres and care homes.")
+
+summary = data_service.data_summary(app, actor)
+total_rows = int(summary["rows"].sum()) if len(summary) else 0
+cols = st.columns(len(summary) or 1)
+for col, row in zip(cols, summary.itertuples(), strict=False):
+    col.metric(row.dataset, f"{row.rows:,} rows",
+               help=(f"{row.first:%Y-%m-%d} → {row.last:%Y-%m-%d}" if row.first is not None else "no time column"))
+
+if total_rows == 0:
+    st.info("No data is loaded yet. An administrator can upload files on the **Data** page "
+            "(sample files are offered there to show each format).")
+else:
+    st.subheader("Loaded data")
+    view = summary.rename(columns={"dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
+                                   "last": "To", "batches": "Uploads"}).drop(columns=["kind"])
+    st.dataframe(view, hide_index=True, width="stretch",
+                 column_config={"From": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                                "To": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                                "Rows": st.column_config.NumberColumn(format="%d")})
+    daily = data_service.recent_daily_volume(app, actor, days=120)
+    if len(daily):
+        st.plotly_chart(charts.daily_volume(daily, "Contact-centre volume per day (last 120 days)"),
+                        width="stretch")
+
+st.subheader("Last uploads")
+history = data_service.upload_history(app, actor, limit=10)
+if len(history):
+    st.dataframe(history[["id", "kind", "file_name", "rows", "replaced_rows", "policy", "uploaded_by",
+                          "uploaded_at"]].rename(columns={"id": "Batch", "kind": "Kind", "file_name": "File",
+                                                          "rows": "Rows", "replaced_rows": "Replaced",
+                                                          "policy": "Overlap", "uploaded_by": "By",
+                                                          "uploaded_at": "At (UTC)"}),
+                 hide_index=True, width="stretch")
+else:
+    st.caption("Nothing uploaded yet.")
+
+st.subheader("What to do next")
+steps = []
+if actor.is_admin:
+    steps.append("**Data** — upload your own history (CSV or Excel, English or German headers) or check a sample.")
+    steps.append("**Users** — create accounts for planners; change the admin password you got at first start.")
+steps.append("Forecast the workload, turn it into required staff, then plan shifts and assign people "
+             "with the planning pages in the sidebar as they become available to your role.")
+st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1)))

@@ -1,0 +1,70 @@
+"""Users (admin): add users, reset passwords, change roles, disable/enable. Every change is audited."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from src.services import auth as auth_service
+from src.services.context import ROLES, PermissionDenied, ServiceError
+from src.ui import state
+from src.ui.common import app_context, require_page_role
+
+actor = require_page_role("admin")
+app = app_context()
+
+st.title("Users")
+
+
+def _run(action, success: str) -> None:  # noqa: ANN001
+    try:
+        action()
+    except (ServiceError, PermissionDenied) as exc:
+        st.error(str(exc))
+    else:
+        st.success(success)
+
+
+users = auth_service.list_users(app, actor)
+table = pd.DataFrame(users)
+if len(table):
+    st.dataframe(table[["username", "display_name", "role", "disabled", "created_at", "updated_at"]],
+                 hide_index=True, width="stretch")
+
+add_tab, pw_tab, role_tab, disable_tab = st.tabs(["Add user", "Reset password", "Change role", "Disable / enable"])
+
+with add_tab, st.form(state.key("add_user"), clear_on_submit=True):
+    c1, c2, c3 = st.columns(3)
+    username = c1.text_input("Username", help="2–32 lower-case letters, digits, '.', '_' or '-'")
+    display = c2.text_input("Display name")
+    role = c3.selectbox("Role", ROLES, index=1)
+    password = st.text_input("Initial password", type="password",
+                             help=f"At least {auth_service.MIN_PASSWORD_LENGTH} characters, three of: lower case, "
+                                  "upper case, digits, symbols.")
+    if st.form_submit_button("Add user", type="primary"):
+        _run(lambda: auth_service.create_user(app, actor, username=username, display_name=display, role=role,
+                                              password=password), f"User {username.strip().lower()} created.")
+
+names = [u["username"] for u in users]
+with pw_tab, st.form(state.key("reset_pw"), clear_on_submit=True):
+    who = st.selectbox("User", names, key=state.key("pw_user"))
+    new_pw = st.text_input("New password", type="password")
+    generate = st.checkbox("Generate a random password instead (shown once)")
+    if st.form_submit_button("Reset password"):
+        pw = auth_service.generate_password() if generate else new_pw
+        _run(lambda: auth_service.set_password(app, actor, who, pw), f"Password of {who} changed.")
+        if generate:
+            st.info(f"New password for {who}: `{pw}` — it is shown only now.")
+
+with role_tab, st.form(state.key("role")):
+    who_r = st.selectbox("User", names, key=state.key("role_user"))
+    new_role = st.selectbox("New role", ROLES, key=state.key("role_value"))
+    if st.form_submit_button("Change role"):
+        _run(lambda: auth_service.set_role(app, actor, who_r, new_role), f"{who_r} is now {new_role}.")
+
+with disable_tab, st.form(state.key("disable")):
+    who_d = st.selectbox("User", names, key=state.key("disable_user"))
+    make_disabled = st.radio("Account", ["disable", "enable"], horizontal=True) == "disable"
+    if st.form_submit_button("Apply"):
+        _run(lambda: auth_service.set_disabled(app, actor, who_d, make_disabled),
+             f"{who_d} {'disabled' if make_disabled else 'enabled'}.")

@@ -1,0 +1,28 @@
+"""First start: schema, the first admin account and the demo data — so `make run` needs no configuration."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from src.services import auth
+from src.services.context import AppContext
+from src.services.data import has_any_data, load_demo_data
+
+log = logging.getLogger(__name__)
+
+
+def bootstrap(app: AppContext, *, load_demo: bool | None = None, echo=print) -> None:  # noqa: ANN001
+    """Create the admin (printing a generated password once) and load demo data into an empty store."""
+    password = auth.ensure_admin(app, os.environ.get("APP_ADMIN_PASSWORD") or None)
+    if password:
+        bar = "=" * 64
+        echo(f"{bar}\n First start: created user 'admin' with the password\n\n     {password}\n\n"
+             f" It is shown only this once. Log in and change it on the Users page.\n{bar}")
+    elif password == "":
+        echo("Created user 'admin' with the password from APP_ADMIN_PASSWORD.")
+    want_demo = app.settings.load_demo_data if load_demo is None else load_demo
+    if want_demo and not has_any_data(app):
+        echo("Loading demo data (first start, takes a few seconds)…")
+        stored = load_demo_data(app)
+        echo("Demo data stored: " + ", ".join(f"{k} {v:,} rows" for k, v in stored.items()))

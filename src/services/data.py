@@ -1,0 +1,170 @@
+"""Use cases around data: validate an upload, ingest it, summarise what is stored, load the demo data.
+
+The flow the Data page, the CLI and the REST API share: ``validate_upload`` (no side effects, any logged-in
+user) → show the report → ``ingest_upload`` (admin; validates again — never trusts an earlier report — and
+stores all rows or nothing). Rejected ingests are audited in their own transaction so the attempt persists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from src.data import db, store
+from src.data.kinds import KINDS, get_kind
+from src.data.loader import ParseOptions, UploadLimits
+from src.data.store import IngestConflict, IngestResult, OverlapPolicy
+from src.data.validation import ValidationReport, validate_frame, validate_upload as _validate
+from src.services.context import SYSTEM, Actor, AppContext, ServiceError, require_role
+
+log = logging.getLogger(__name__)
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def upload_limits(app: AppContext) -> UploadLimits:
+    s = app.settings
+    return UploadLimits(max_bytes=s.upload_max_mb * 1024 * 1024, max_rows=s.upload_max_rows,
+                        max_columns=s.upload_max_columns)
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def validate_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, content: bytes,
+                    options: ParseOptions | None = None) -> ValidationReport:
+    """Parse and validate a file without storing anything."""
+    require_role(actor, "planner", "admin")
+    get_kind(kind)
+    return _validate(kind, filename, content, options=options, limits=upload_limits(app))
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    report: ValidationReport
+    result: IngestResult | None
+    message: str
+
+    @property
+    def stored(self) -> bool:
+        return self.result is not None
+
+
+def _audit_rejection(app: AppContext, actor: Actor, kind: str, filename: str, sha: str, reason: str,
+                     errors: int) -> None:
+    with db.write_tx(app.engine) as conn:
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="data.ingest", outcome="rejected",
+                          object_type=kind, detail={"file": filename, "sha256": sha, "reason": reason,
+                                                    "errors": errors})
+
+
+def ingest_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, content: bytes,
+                  options: ParseOptions | None = None, policy: OverlapPolicy = "reject") -> IngestOutcome:
+    """Validate and store an upload as one batch (admin only). Nothing is stored when anything is wrong."""
+    require_role(actor, "admin")
+    get_kind(kind)
+    sha = sha256_of(content)
+    report = _validate(kind, filename, content, options=options, limits=upload_limits(app))
+    if not report.ok:
+        _audit_rejection(app, actor, kind, filename, sha, "validation errors", len(report.errors))
+        return IngestOutcome(report, None, f"{len(report.errors)} error(s) in {filename}; nothing was stored.")
+    if policy == "reject":
+        previous = store.batch_with_sha(app.engine, kind, sha)
+        if previous:
+            _audit_rejection(app, actor, kind, filename, sha, "identical file already stored", 0)
+            return IngestOutcome(report, None, (
+                f"This exact file was already stored on {previous['uploaded_at']:%Y-%m-%d %H:%M} UTC by "
+                f"{previous['uploaded_by']} (batch {previous['id']}); nothing was stored."))
+    try:
+        result = store.ingest_frame(app.engine, kind=kind, frame=report.frame, file_name=filename, sha256=sha,
+                                    actor=actor.username, role=actor.role, policy=policy,
+                                    audit_detail={"warnings": len(report.warnings)})
+    except IngestConflict as exc:
+        _audit_rejection(app, actor, kind, filename, sha, "overlaps stored data", 0)
+        return IngestOutcome(report, None, str(exc))
+    msg = f"Stored {result.rows:,} rows from {filename} as batch {result.batch_id}."
+    if result.replaced_rows:
+        msg += f" Replaced {result.replaced_rows:,} overlapping stored rows."
+    return IngestOutcome(report, result, msg)
+
+
+def ingest_frame(app: AppContext, actor: Actor, *, kind: str, frame: pd.DataFrame, name: str,
+                 policy: OverlapPolicy = "reject") -> IngestOutcome:
+    """Validate and store an in-memory frame (demo data, API payloads) — same rules as a file upload."""
+    require_role(actor, "admin")
+    report = validate_frame(kind, frame, file=name)
+    if not report.ok:
+        raise ServiceError(f"{name}: {len(report.errors)} validation error(s), first: {report.errors[0].message}")
+    sha = sha256_of(pd.util.hash_pandas_object(report.frame, index=False).values.tobytes())
+    try:
+        result = store.ingest_frame(app.engine, kind=kind, frame=report.frame, file_name=name, sha256=sha,
+                                    actor=actor.username, role=actor.role, policy=policy)
+    except IngestConflict as exc:
+        raise ServiceError(str(exc)) from exc
+    return IngestOutcome(report, result, f"Stored {result.rows:,} rows ({name}).")
+
+
+def data_summary(app: AppContext, actor: Actor) -> pd.DataFrame:
+    require_role(actor, "planner", "admin")
+    return store.dataset_summary(app.engine)
+
+
+def upload_history(app: AppContext, actor: Actor, limit: int = 200) -> pd.DataFrame:
+    require_role(actor, "planner", "admin")
+    return store.upload_history(app.engine, limit)
+
+
+def sample_files() -> list[Path]:
+    """The shipped example files users can download to see each format."""
+    if not SAMPLE_DIR.exists():
+        return []
+    return sorted(p for p in SAMPLE_DIR.iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
+
+
+def sample_kind(path: Path) -> str | None:
+    """Guess the dataset kind of a sample file from its name (``unit_shifts_sample_de.csv`` → unit_shifts)."""
+    for key in sorted(KINDS, key=len, reverse=True):
+        if path.name.startswith(key):
+            return key
+    return None
+
+
+def has_any_data(app: AppContext) -> bool:
+    return any(store.table_row_count(app.engine, k) for k in KINDS)
+
+
+def load_demo_data(app: AppContext, on_progress: Callable[[float, str], None] | None = None) -> dict[str, int]:
+    """Generate the seeded demo history and store it (first start). Returns rows stored per kind."""
+    from src.data.demo import DemoConfig, generate_demo
+
+    frames = generate_demo(DemoConfig(), on_progress=None)
+    stored: dict[str, Any] = {}
+    order = ["staff", "workload", "unit_shifts", "assignments", "overtime"]
+    for i, kind in enumerate(order):
+        if on_progress:
+            on_progress(i / len(order), f"Storing demo {kind}")
+        outcome = ingest_frame(app, SYSTEM, kind=kind, frame=frames[kind], name=f"demo:{kind}", policy="replace")
+        stored[kind] = outcome.result.rows if outcome.result else 0
+    if on_progress:
+        on_progress(1.0, "Demo data stored")
+    return stored
+
+
+def recent_daily_volume(app: AppContext, actor: Actor, days: int = 120) -> pd.DataFrame:
+    """Workload summed per day and queue over the last ``days`` days of stored history (for the Home chart)."""
+    require_role(actor, "planner", "admin")
+    summary = store.dataset_summary(app.engine).set_index("kind")
+    last = summary.loc["workload", "last"] if "workload" in summary.index else None
+    if last is None or pd.isna(last):
+        return pd.DataFrame(columns=["date", "queue", "volume"])
+    start = pd.Timestamp(last).normalize() - pd.Timedelta(days=days)
+    frame = store.load_frame(app.engine, "workload", start=start.to_pydatetime())
+    frame["date"] = frame["timestamp"].dt.normalize()
+    return frame.groupby(["date", "queue"], as_index=False)["volume"].sum()

@@ -1,0 +1,31 @@
+"""Helpers every page uses: the app context, the current actor and a page-level role guard."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from src.data.loader import check_xml_safety
+from src.services.context import Actor, AppContext, get_app
+from src.ui import state
+
+
+@st.cache_resource(show_spinner=False)
+def app_context() -> AppContext:
+    """One application context (engine, settings) per server process; start-up checks run here."""
+    check_xml_safety()
+    return get_app()
+
+
+def require_page_role(*roles: str) -> Actor:
+    """Stop the page unless the logged-in actor holds one of ``roles`` (admin passes everything).
+
+    The router already leaves forbidden pages out; this second check keeps a later refactor from opening one.
+    """
+    actor = state.current_actor()
+    if actor is None:
+        st.error("Please log in.")
+        st.stop()
+    if actor.role != "admin" and actor.role not in roles:
+        st.error("You do not have permission to open this page.")
+        st.stop()
+    return actor
