@@ -267,11 +267,33 @@ _AUDIT_GUARD_PG = (
 )
 
 
+#: store modules of the capabilities; each defines its tables on :data:`metadata` and its own queries.
+#: Imported before ``create_all`` so one ``init_schema`` creates every table of the product.
+STORE_EXTENSIONS = (
+    "src.data.forecast_store",
+    "src.data.plan_store",
+    "src.data.people_store",
+    "src.data.overtime_store",
+)
+
+
+def load_extensions() -> None:
+    import importlib
+
+    for name in STORE_EXTENSIONS:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 def init_schema(engine: Engine) -> int:
     """Create missing tables, the append-only audit guard and record the schema version; return it.
 
     Refuses to run against a database whose schema is newer than this code (a downgrade would corrupt it).
     """
+    load_extensions()
     with write_tx(engine) as conn:
         metadata.create_all(conn)
         for stmt in (_AUDIT_GUARD_SQLITE if is_sqlite(conn) else _AUDIT_GUARD_PG):

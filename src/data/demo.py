@@ -95,7 +95,7 @@ LAST_NAMES: tuple[str, ...] = (
     "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier",
     "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann", "König", "Walter", "Mayer", "Huber", "Kaiser",
     "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Schubert", "Vogel", "Friedrich",
-    "Keller", "Günther", "Berger", "Winkler", "Roth", "Beck", "Lorenz", "Yilmaz", "Kowalski", "Nowak", "Popescu",
+    "Keller", "Günther", "Berger", "Winkler", "Roth", "Beck", "Lorenz", "Yilmaz", "Wójcik", "Nowak", "Popescu",
     "Demir",
 )
 
@@ -254,11 +254,10 @@ def _generate_workload(config: DemoConfig) -> pd.DataFrame:
     season = np.where((month == 12) & (dom >= 20), season * 0.80, season)
     season = np.where((month == 1) & (dom >= 2) & (dom <= 10), season * 1.12, season)
     after_hol = np.zeros(n_days, dtype=bool)
-    open_day = (wd < 6) & ~is_hol
     pending = False
     for i in range(n_days):  # one pass over days (~730), not rows
         if is_hol[i] or wd[i] == 6:
-            pending = pending or is_hol[i]
+            pending = pending or (is_hol[i] and wd[i] < 6)  # a holiday on a Sunday closes nothing extra
         elif pending:
             after_hol[i] = True
             pending = False
@@ -272,7 +271,7 @@ def _generate_workload(config: DemoConfig) -> pd.DataFrame:
     for q in CC_QUEUES:
         day_noise = np.exp(rng.normal(0.0, 0.06, size=(n_days, 1)))
         if q == "calls":
-            weekday_level = np.array([1.10, 1.0, 0.98, 0.97, 0.92, 0.85, 0.0])[wd]
+            weekday_level = np.array([1.0, 1.0, 0.98, 0.97, 0.92, 0.85, 0.0])[wd]  # Monday's peak is in its profile
             mu = 175.0 * CALL_PROFILE[wd] * weekday_level[:, None]
             open_mask = (CALL_PROFILE[wd] > 0) & ~is_hol[:, None]
             mu = mu * (season * trend)[:, None] * day_noise
@@ -459,8 +458,7 @@ def _generate_staff(config: DemoConfig) -> pd.DataFrame:
             preferred = [site]
             if rng.random() < 0.4:
                 others = [h for h in homes if h != site]
-                preferred.append(others[int(rng.integers(len(others)))])
-            preferred.sort(key=homes.index)
+                preferred.append(others[int(rng.integers(len(others)))])  # own home first
         people.append({
             "site": site, "role": role, "hire_date": hire,
             "skills": "|".join(f"{k}:{v}" for k, v in skills.items()),
@@ -513,24 +511,26 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def assignment_success_logit(
     has_skill: np.ndarray, level: np.ndarray, difficulty: np.ndarray, exp_years: np.ndarray,
-    load_ratio: np.ndarray, priority: np.ndarray, slack_hours: np.ndarray, site_mismatch: np.ndarray,
+    recent_load: np.ndarray, priority: np.ndarray, slack_hours: np.ndarray, site_mismatch: np.ndarray,
     late_hour: np.ndarray,
 ) -> np.ndarray:
     """The hidden ground truth behind assignment outcomes (log-odds of success).
 
     Exposed so tests and benchmarks can compare a learned ranker with the best achievable one.
     Non-linear on purpose (interaction of difficulty and level, overload threshold, deadline
-    pressure), so a simple "has the skill" rule cannot capture all of it.
+    pressure), so a simple "has the skill" rule cannot capture all of it. ``recent_load`` is the
+    number of tasks the person was given in the 7 days before, scaled to a full-time contract
+    (38.5 h); ``slack_hours`` = hours until due minus the task's effort; ``priority`` 1 = most urgent.
     """
     has = has_skill.astype(float)
     return (
-        0.70
+        0.85
         + 1.10 * has
         + 0.30 * (level - 3.0) * has
         - 1.80 * difficulty
         + 1.00 * difficulty * has * (level - 1.0) / 4.0
         + 0.60 * np.tanh(exp_years / 3.0)
-        - 2.00 * np.clip(load_ratio - 0.6, 0.0, None)
+        - 0.40 * np.clip(recent_load - 1.5, 0.0, None)
         + 0.12 * (priority - 3.0)
         - 0.90 * np.exp(-np.clip(slack_hours, 0.0, None) / 6.0)
         - 0.45 * site_mismatch.astype(float)
@@ -595,13 +595,15 @@ def _generate_assignments(config: DemoConfig, staff: pd.DataFrame) -> pd.DataFra
     lead_h = rng.uniform(lead_lo, lead_hi)
     due = assigned + np.rint(lead_h * 60.0).astype("timedelta64[m]")
 
-    # who got it: a historical dispatcher (prefers same-site skill holders; ignores load and level)
+    # who got it: a historical dispatcher (prefers same-site skill holders and its "go-to" people,
+    # gives part-timers less; ignores current load and skill level)
     skill_idx = np.array([ALL_SKILLS.index(s) for s in req_skill])
     skills = _skill_matrix(staff)
     hire = staff["hire_date"].to_numpy()
     staff_home_idx = np.array([homes.index(s) if s in homes else -1 for s in staff_site])
     task_home_idx = np.array([homes.index(s) if s in homes else -1 for s in task_site])
     is_lead = staff["role"].isin(["Team Lead", "Wohnbereichsleitung"]).to_numpy()
+    favour = rng.normal(0.0, 0.6, size=len(staff)) + np.log(staff["contract_hours"].to_numpy() / 38.5)
     chosen = np.empty(n, dtype=np.int64)
     chunk = 2000
     for a in range(0, n, chunk):
@@ -610,7 +612,7 @@ def _generate_assignments(config: DemoConfig, staff: pd.DataFrame) -> pd.DataFra
         same_site = task_home_idx[a:b, None] == staff_home_idx[None, :]
         has = skills[:, skill_idx[a:b]].T > 0
         logw = np.where(same_site, 0.0, np.log(0.06)) + np.where(has, np.log(3.0), 0.0)
-        logw = logw + np.where(is_lead, np.log(0.3), 0.0)[None, :]
+        logw = logw + (np.where(is_lead, np.log(0.3), 0.0) + favour)[None, :]
         hired = hire[None, :] <= assigned[a:b, None]
         score = logw + rng.gumbel(size=logw.shape)
         ok = same_sector & hired
@@ -623,20 +625,19 @@ def _generate_assignments(config: DemoConfig, staff: pd.DataFrame) -> pd.DataFra
     order = np.lexsort((t_min, chosen))
     big = np.int64(10**9)
     keys = chosen[order] * big + t_min[order]
-    cs = np.concatenate([[0.0], np.cumsum(hours[order])])
     cur = np.searchsorted(keys, keys, side="left")
     past = np.searchsorted(keys, keys - 7 * 24 * 60, side="left")
-    load_hours = np.empty(n)
-    load_hours[order] = cs[cur] - cs[past]
+    recent_tasks = np.empty(n)
+    recent_tasks[order] = cur - past  # tasks given to the same person in the 7 days before (strictly earlier)
     contract = staff["contract_hours"].to_numpy()[chosen]
-    load_ratio = load_hours / np.maximum(contract, 1.0)
+    recent_load = recent_tasks * 38.5 / np.maximum(contract, 1.0)
     level = skills[chosen, skill_idx].astype(float)
     has_skill = level > 0
     exp_years = (assigned - hire[chosen]) / np.timedelta64(1, "D") / 365.25
     site_mismatch = staff_site[chosen] != task_site
     slack = lead_h - hours
     late = (minute >= 18 * 60)
-    z = assignment_success_logit(has_skill, level, difficulty, np.clip(exp_years, 0.0, None), load_ratio,
+    z = assignment_success_logit(has_skill, level, difficulty, np.clip(exp_years, 0.0, None), recent_load,
                                  priority.astype(float), slack, site_mismatch, late)
     success = rng.random(n) < _sigmoid(z)
 
@@ -871,7 +872,11 @@ def sample_frames(config: DemoConfig | None = None,
     us = us[unit_key.isin(units) & (us["date"] >= end - pd.Timedelta(weeks=8)).to_numpy()]
 
     st = frames["staff"]
-    parts = [st[st["site"] == config.cc_site].head(8)] + [st[st["site"] == h].head(6) for h in homes]
+    def spread(site: str, k: int) -> pd.DataFrame:  # evenly over personnel numbers: new and long-serving staff
+        g = st[st["site"] == site]
+        return g.iloc[np.unique(np.linspace(0, len(g) - 1, min(k, len(g))).round().astype(int))] if len(g) else g
+
+    parts = [spread(config.cc_site, 8)] + [spread(h, 6) for h in homes]
     st_s = pd.concat(parts).sort_values("staff_id", kind="mergesort")
     if len(st_s) < 20:
         st_s = pd.concat([st_s, st[~st["staff_id"].isin(st_s["staff_id"])].head(20 - len(st_s))])

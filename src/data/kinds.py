@@ -10,7 +10,8 @@ Value conventions (what validation produces and the store keeps):
 - ``date`` columns: ``datetime64[ns]`` at midnight.
 - ``count`` columns: non-negative integers (int64).
 - ``number`` columns: finite floats; ``positive`` adds > 0, ``non_negative`` adds >= 0.
-- ``bool`` columns: True/False (accepted spellings: yes/no, ja/nein, true/false, 1/0, y/n, j/n, x/"").
+- ``bool`` columns: True/False (accepted spellings: yes/no, ja/nein, true/false, wahr/falsch, 1/0, y/n, j/n,
+  x/"" — in a column that uses ``x`` marks a blank cell means False; see :data:`BOOL_TRUE`/:data:`BOOL_FALSE`).
 - ``list`` columns: ``|``-separated tokens (``;`` and ``,`` accepted inside the cell too);
   for ``skills`` each token is ``name`` or ``name:level`` with level 1..5.
 - ``text`` columns: stripped strings without control characters.
@@ -200,6 +201,10 @@ OUTCOME_VALUES = {
     "failure": False, "failed": False, "fail": False, "not ok": False, "misserfolg": False,
     "fehlgeschlagen": False, "0": False, "false": False,
 }
+
+#: accepted spellings of booleans (compared lower-cased and stripped)
+BOOL_TRUE = frozenset({"yes", "ja", "true", "wahr", "1", "y", "j", "x"})
+BOOL_FALSE = frozenset({"no", "nein", "false", "falsch", "0", "n"})
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 

@@ -47,7 +47,7 @@ def staff() -> pd.DataFrame:
     return frame([
         person("A", "Anna", "North", "carer", "medication:3|dementia", "2015-01-01", 30.0),
         person("B", "Ben", "South", "carer", "dementia", "2018-01-01", 20.0, preferred="North"),
-        person("C", "Cara", "West", "nurse", "", "2020-01-01", 40.0),
+        person("C", "Cara", "West", "nurse", "", "2020-01-01", 40.0, preferred="West|North"),
     ])
 
 
@@ -77,7 +77,7 @@ def test_exact_scores_and_order(staff, history, request_):
     # pool mean m = (32/3 + 32 + 0)/3 = 128/9; fairness = 1 − x/(2m): A 1 − (32/3)/(256/9) = 0.625, B 0, C 1
     a = 40 * 1 + 25 * (2 / 3) + 20 * 0.625 + 10 * 1.0 + 5 * 0.5 ** 0.5
     b = 40 * 1 + 25 * 0.25 + 20 * 0.0 + 10 * 0.75 + 5 * 0.0
-    c = 40 * 0.5 + 25 * 0.5 + 20 * 1.0 + 10 * 0.0 + 5 * 0.5
+    c = 40 * 0.5 + 25 * 0.5 + 20 * 1.0 + 10 * 0.75 + 5 * 0.5
     assert [x.staff_id for x in res.candidates] == ["A", "C", "B"]
     assert [x.rank for x in res.candidates] == [1, 2, 3]
     totals = {x.staff_id: x.total for x in res.candidates}
@@ -109,7 +109,7 @@ def test_exact_scores_and_order(staff, history, request_):
 
     cara = res.candidates[1]
     assert cara.factor("availability").value == pytest.approx(0.5)  # no shift nearby; 48 − 48 headroom → 0
-    assert cara.factor("site_preference").label == "other site (home: West)"
+    assert cara.factor("site_preference").label == "preferred site"
 
 
 def test_cold_start_is_a_labelled_prior(staff, history, request_):
@@ -164,6 +164,30 @@ def test_not_willing_is_excluded(history, request_):
     res = rank_candidates(request_, staff, history, RULES)
     assert _excluded(res) == {"D": (("not_willing",), ("not willing to work overtime",))}
     assert [c.staff_id for c in res.candidates] == ["A"]
+
+
+def test_site_scope(staff, request_):
+    staff = pd.concat([staff, frame([person("O", "Olaf", "CC-Berlin", "Agent", preferred="CC-Berlin")])])
+    res = rank_candidates(request_, staff, None, RULES)
+    assert {k: v for k, v in _excluded(res).items()} == {
+        "O": (("site",), ("North is not among their own or preferred sites (home: CC-Berlin)",))}
+    own = rank_candidates(request_, staff, None, OvertimeRules(as_of=AS_OF, site_scope="own"))
+    assert {e.staff_id for e in own.excluded} == {"B", "C", "O"}
+    assert own.excluded[0].reasons == ("North is not among their own site (home: South)",)
+    anyone = rank_candidates(request_, staff, None, OvertimeRules(as_of=AS_OF, site_scope="any"))
+    assert anyone.excluded == ()
+    olaf = next(c for c in anyone.candidates if c.staff_id == "O")
+    assert olaf.factor("site_preference").value == 0.0
+    assert olaf.factor("site_preference").label == "other site (home: CC-Berlin)"
+
+
+def test_fairness_team_mean_only_counts_staff_in_scope_for_the_site(staff, history, request_):
+    # a contact-centre agent with no overtime must not pull the North team mean down
+    cc = frame([person("O", "Olaf", "CC-Berlin", "Agent", preferred="CC-Berlin")])
+    res = rank_candidates(request_, pd.concat([staff, cc]), history, RULES)
+    anna = next(c for c in res.candidates if c.staff_id == "A")
+    assert anna.details["team_mean_charged_per_reference"] == pytest.approx(128 / 9)
+    assert anna.factor("fairness").value == pytest.approx(0.625)
 
 
 def test_absent_on_shift_day_and_on_the_morning_of_a_night_shift(staff):
@@ -256,6 +280,11 @@ def test_role_and_skill_requirements(staff):
     res = rank_candidates(nurse, staff, None, RULES)
     assert {k: v[0] for k, v in _excluded(res).items()} == {"A": ("role",), "B": ("role",)}
     assert _excluded(res)["A"][1] == ("role 'carer' is not the required 'Nurse'",)
+    either = ShiftRequest("North", "2026-03-04", "early", 8, required_role=("nurse", "team lead"))
+    ex = _excluded(rank_candidates(either, staff, None, RULES))
+    assert ex["B"][1] == ("role 'carer' is not the required 'nurse' or 'team lead'",)
+    piped = ShiftRequest("North", "2026-03-04", "early", 8, required_role="nurse|carer")
+    assert _excluded(rank_candidates(piped, staff, None, RULES)) == {}
     med = ShiftRequest("North", "2026-03-04", "early", 8, required_skill="Medication")
     ex = _excluded(rank_candidates(med, staff, None, RULES))
     assert set(ex) == {"B", "C"}
@@ -353,12 +382,14 @@ def test_weights_within_tolerance_are_accepted_and_used(staff, history, request_
     assert OvertimeRules(weights=w).weights["availability"] == 0.4 + 5e-10
     only_site = {"availability": 0.0, "acceptance": 0.0, "fairness": 0.0, "site_preference": 1.0, "reliability": 0.0}
     res = rank_candidates(request_, staff, history, OvertimeRules(as_of=AS_OF, weights=only_site))
-    assert {c.staff_id: c.total for c in res.candidates} == {"A": 100.0, "B": 75.0, "C": 0.0}
+    assert {c.staff_id: c.total for c in res.candidates} == {"A": 100.0, "B": 75.0, "C": 75.0}
 
 
 def test_rules_and_request_validation():
     with pytest.raises(ValueError, match="tie_break"):
         OvertimeRules(tie_break="random")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="site_scope"):
+        OvertimeRules(site_scope="region")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="lookback_days"):
         OvertimeRules(lookback_days=0)
     with pytest.raises(ValueError, match="HH:MM"):
@@ -400,8 +431,8 @@ def test_tie_break_rules(request_, rule, order):
     # fairness weight 0 so different charged hours give equal totals; everything else is identical
     weights = {"availability": 0.5, "acceptance": 0.2, "fairness": 0.0, "site_preference": 0.2, "reliability": 0.1}
     res = rank_candidates(request_, staff, hist, OvertimeRules(as_of=AS_OF, weights=weights, tie_break=rule))
-    totals = {round(c.total, 9) for c in res.candidates}
-    assert totals == {pytest.approx(50 + 20 / 3 + 20 + 10)}
+    # availability 1, acceptance 0/1 → 1/3, own site 1, reliability (answered at once) 1
+    assert [c.total for c in res.candidates] == pytest.approx([50 + 20 / 3 + 20 + 10] * 3)
     assert [c.staff_id for c in res.candidates] == order
 
 
@@ -420,10 +451,11 @@ def test_nothing_after_as_of_changes_the_ranking(staff, history, request_):
     ])
     later = rank_candidates(request_, staff, pd.concat([history, future], ignore_index=True), RULES).to_dict()
     assert later == base
-    # ...but once as_of passes the response, the acceptance (and its rest conflict) counts
+    # ...but once as_of passes the responses, both acceptances count: A's late shift on Mar 3 breaks the rest,
+    # C's Friday overtime fills her week (40 + 8 + 8 = 56 > 48)
     moved = rank_candidates(request_, staff, pd.concat([history, future], ignore_index=True),
                             OvertimeRules(as_of="2026-03-02 14:00"))
-    assert {e.staff_id: e.codes for e in moved.excluded} == {"A": ("min_rest",)}
+    assert {e.staff_id: e.codes for e in moved.excluded} == {"A": ("min_rest",), "C": ("max_weekly_hours",)}
 
 
 def test_as_of_defaults_to_shift_start_and_lookback_limits_history(staff, history, request_):
@@ -463,3 +495,84 @@ def test_progress_callback_and_empty_inputs(staff, request_):
     empty = rank_candidates(request_, staff.iloc[0:0], None, RULES)
     assert empty.candidates == () and empty.excluded == ()
     assert list(empty.to_frame().columns[:6]) == ["rank", "staff_id", "name", "site", "role", "total"]
+
+
+# ---------------------------------------------------------------- optional LightGBM acceptance model
+
+
+def _weekend_world() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """6 people; every request goes to two of them; weekday shifts are always accepted, weekend ones never —
+    a pattern the per-person historical rate cannot see."""
+    staff = frame([person(f"W{i}", f"Worker {i}") for i in range(6)])
+    rows = []
+    day0 = pd.Timestamp("2025-06-02")
+    for r in range(160):
+        day = day0 + pd.Timedelta(days=r)
+        for j in range(2):
+            sid = f"W{(r + 3 * j) % 6}"
+            contacted = day - pd.Timedelta(days=1) + pd.Timedelta(hours=9, minutes=j)
+            ok = day.dayofweek < 5
+            rows.append(offer(f"R{r:03d}", str(day.date()), "early", sid, str(contacted),
+                              str(contacted + pd.Timedelta(minutes=10)), ok, 8.0 if ok and j == 0 else 0.0))
+    hist = frame(rows)
+    # a request is filled by one person only: the second contact of a weekday request declines
+    hist.loc[hist["hours_worked"].eq(0) & hist["accepted"], "accepted"] = False
+    return staff, hist
+
+
+def test_acceptance_model_beats_the_rate_when_there_is_a_pattern():
+    from src.models.overtime.acceptance_model import (
+        FEATURES,
+        AcceptanceModel,
+        acceptance_override,
+        fit_acceptance_model,
+        offer_features,
+    )
+
+    staff, hist = _weekend_world()
+    feats = offer_features(staff, hist)
+    assert len(feats) == 320 and list(feats.columns[3:-1]) == list(FEATURES)
+    first = feats.groupby("staff_id").head(1)
+    assert (first["prior_offers"] == 0).all() and (first["hist_rate"] == 0.5).all()  # nothing known yet
+    model = fit_acceptance_model(staff, hist, test_fraction=0.25, n_jobs=1, n_estimators=60)
+    rep = model.report
+    assert rep.n_train + rep.n_test == 320 and rep.n_test == 80
+    assert rep.use_model and rep.logloss_model < rep.logloss_rate
+    assert rep.auc_model > 0.8 > rep.auc_rate
+    rules = OvertimeRules(as_of="2025-11-10 09:00")
+    weekday = acceptance_override(model, ShiftRequest("North", "2025-11-12", "early", 8), staff, hist, rules)
+    weekend = acceptance_override(model, ShiftRequest("North", "2025-11-15", "early", 8), staff, hist, rules)
+    assert weekday is not None and weekend is not None and set(weekday) == {f"W{i}" for i in range(6)}
+    assert min(weekday.values()) > max(weekend.values())
+    again = AcceptanceModel.from_model_string(model.model_string(), rep)
+    f = offer_features(staff, hist).head(5)
+    assert again.predict(f) == pytest.approx(model.predict(f))
+
+
+def test_acceptance_model_is_not_used_when_it_does_not_win_and_needs_data():
+    from dataclasses import replace
+
+    from src.models.overtime.acceptance_model import acceptance_override, fit_acceptance_model
+
+    staff, hist = _weekend_world()
+    model = fit_acceptance_model(staff, hist, n_estimators=20)
+    loser = replace(model, report=replace(model.report, use_model=False))
+    req = ShiftRequest("North", "2025-11-12", "early", 8)
+    assert acceptance_override(loser, req, staff, hist, OvertimeRules(as_of="2025-11-10")) is None
+    with pytest.raises(ValueError, match="at least 40 offers"):
+        fit_acceptance_model(staff, hist.head(30))
+
+
+def test_results_and_rules_pickle_and_stay_read_only(staff, history, request_):
+    """Streamlit's cache pickles arguments and results; frozen mappings must survive that."""
+    import pickle
+
+    rules = OvertimeRules(as_of=AS_OF)
+    assert pickle.loads(pickle.dumps(rules)) == rules and hash(rules) == hash(OvertimeRules(as_of=AS_OF))
+    res = rank_candidates(request_, staff, history, rules)
+    back = pickle.loads(pickle.dumps(res))
+    assert back.to_dict() == res.to_dict()
+    with pytest.raises(TypeError, match="read-only"):
+        rules.weights["fairness"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError, match="read-only"):
+        res.candidates[0].details["charged_hours"] = 0.0  # type: ignore[index]

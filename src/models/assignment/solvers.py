@@ -127,7 +127,7 @@ def _greedy_core(
 ) -> list[int]:
     chosen: list[int] = []
     es, score, hours = c.edge_staff, c.edge_score, c.task_hours
-    cap = c.capacity_hours
+    cap = np.where(np.isfinite(c.capacity_hours) & (c.capacity_hours > 0), c.capacity_hours, np.inf)
     fill = c.max_assignments.astype(float)
     for t in order:
         a, b = ptr[t], ptr[t + 1]
@@ -140,7 +140,7 @@ def _greedy_core(
         val = score[a:b]
         if balance_weight:
             if c.use_hours:
-                util = np.where(np.isfinite(cap[js]) & (cap[js] > 0), load_hours[js] / np.where(cap[js] > 0, cap[js], 1), 0)
+                util = load_hours[js] / cap[js]  # 0 for unknown capacity
             else:
                 util = used[js] / np.maximum(fill[js], 1.0)
             val = val - balance_weight * util
@@ -296,7 +296,7 @@ def _repair(c: Candidates, chosen: np.ndarray, ptr: np.ndarray, priority_ascendi
 
 
 def _lagrangian(c: Candidates, fairness_weight: float, fill: np.ndarray, time_limit_s: float,
-                max_iterations: int, tolerance: float, priority_ascending: bool) -> SolveOutcome:
+                max_iterations: int, tolerance: float, priority_ascending: bool, patience: int = 10) -> SolveOutcome:
     t0 = time.perf_counter()
     ptr = _task_ptr(c)
     R = c.remaining_hours.astype(float)
@@ -304,7 +304,7 @@ def _lagrangian(c: Candidates, fairness_weight: float, fill: np.ndarray, time_li
     hours_e = c.task_hours[c.edge_task]
     mu = np.zeros(c.n_staff)
     best_ub, best_val, best = np.inf, -np.inf, np.zeros(0, dtype=np.int64)
-    alpha, stall, it = 2.0, 0, 0
+    alpha, stall, it, primal_stall = 2.0, 0, 0, 0
     for it in range(1, max_iterations + 1):
         w = c.edge_score - mu[c.edge_staff] * hours_e
         x, scale = _flow(c, w, fairness_weight, fill)
@@ -319,11 +319,15 @@ def _lagrangian(c: Candidates, fairness_weight: float, fill: np.ndarray, time_li
                 alpha, stall = alpha / 2, 0
         primal = _repair(c, x, ptr, priority_ascending)
         val = objective_of(c, primal, fairness_weight)
+        if val > best_val + 1e-4 * max(abs(best_val), 1.0):
+            primal_stall = 0
+        else:
+            primal_stall += 1
         if val > best_val:
             best_val, best = val, primal
         gap = (best_ub - best_val) / max(abs(best_ub), 1e-9)
         logger.debug("lagrangian it=%d ub=%.4f best=%.4f gap=%.4f", it, ub, best_val, gap)
-        if gap <= tolerance or time.perf_counter() - t0 > time_limit_s:
+        if gap <= tolerance or primal_stall >= patience or time.perf_counter() - t0 > time_limit_s:
             break
         load = np.bincount(c.edge_staff[x], weights=hours_e[x], minlength=c.n_staff)
         g = np.where(finite, np.where(finite, R, 0) - load, 0.0)

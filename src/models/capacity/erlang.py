@@ -212,31 +212,34 @@ def smallest_feasible(
     """Vectorised search: for each row the smallest integer N > ``lower`` with ``feasible(N)`` True.
 
     ``lower`` must be infeasible (or the bound below which N is not allowed) and feasibility must be
-    monotone in N. ``feasible`` maps an int array of candidates to a bool array. The upper bound is found by
-    doubling a step from ``start`` (default ``lower + 1``), then plain bisection narrows every row at once.
+    monotone in N. ``feasible(candidates, rows)`` maps int candidates for the given row indices to a bool
+    array. The upper bound is found by doubling a step from ``start`` (default ``lower + 1``), then bisection
+    narrows the rows still open; only those rows are evaluated, so easy rows cost one evaluation.
     """
     lo = np.asarray(lower, dtype=np.int64).copy()
     hi = (lo + 1) if start is None else np.maximum(np.asarray(start, dtype=np.int64), lo + 1)
-    step = np.maximum(np.sqrt(np.maximum(lo, 1)).astype(np.int64), 1)
-    ok = feasible(hi)
+    step = np.ones(lo.shape, dtype=np.int64)
+    rows = np.arange(lo.size)
+    open_rows = rows
     for _ in range(80):
-        if ok.all():
+        if open_rows.size == 0:
             break
-        bad = ~ok
-        lo = np.where(bad, hi, lo)  # an infeasible candidate is a valid lower bound
-        hi = np.where(bad, hi + step, hi)
-        step = np.where(bad, step * 2, step)
-        ok = feasible(hi)
+        ok = feasible(hi[open_rows], open_rows)
+        bad = open_rows[~ok]
+        lo[bad] = hi[bad]  # an infeasible candidate is a valid lower bound
+        hi[bad] += step[bad]
+        step[bad] *= 2
+        open_rows = bad
     else:  # pragma: no cover - would need > 2**80 agents
         raise ValueError("No agent count meets the targets.")
-    while True:
-        gap = hi - lo > 1
-        if not gap.any():
-            return hi
-        mid = np.where(gap, (lo + hi) // 2, hi)
-        ok_mid = feasible(mid)
-        hi = np.where(gap & ok_mid, mid, hi)
-        lo = np.where(gap & ~ok_mid, mid, lo)
+    open_rows = rows[hi - lo > 1]
+    while open_rows.size:
+        mid = (lo[open_rows] + hi[open_rows]) // 2
+        ok = feasible(mid, open_rows)
+        hi[open_rows[ok]] = mid[ok]
+        lo[open_rows[~ok]] = mid[~ok]
+        open_rows = open_rows[hi[open_rows] - lo[open_rows] > 1]
+    return hi
 
 
 @dataclass(frozen=True)
@@ -300,30 +303,46 @@ def required_agents(
     if busy.any():
         ab, ahtb = a[busy], aht_f[busy]
 
-        def feasible(n: np.ndarray) -> np.ndarray:
-            ok = n > ab
+        def feasible(n: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            ar, hr = ab[rows], ahtb[rows]
+            ok = n > ar
             if sl_target is not None:
-                ok &= service_level(n, ab, ahtb, answer_within_s) >= sl_target - TARGET_EPS
+                ok &= service_level(n, ar, hr, answer_within_s) >= sl_target - TARGET_EPS
             if asa_target_s is not None:
-                ok &= average_speed_of_answer(n, ab, ahtb) <= asa_target_s + TARGET_EPS
+                ok &= average_speed_of_answer(n, ar, hr) <= asa_target_s + TARGET_EPS
             return ok
 
-        lower = np.floor(ab).astype(np.int64)  # N = floor(A) is never > A: search starts at floor(A) + 1
-        queue_n = smallest_feasible(lower, feasible)
+        # N = floor(A) is never > A, so the search starts at floor(A) + 1. When the occupancy cap already
+        # needs more agents and the SL/ASA targets hold there, the cap decides and no search is needed.
+        lower = np.floor(ab).astype(np.int64)
         occ_n = occupancy_agents(calls_f[busy], aht_f[busy], int_f[busy], max_occupancy)
-        raw[busy] = np.maximum(queue_n, occ_n)
+        raw_b = np.maximum(lower + 1, occ_n)
+        capped = feasible(raw_b, np.arange(ab.size))
+        todo = np.flatnonzero(~capped)
+        if todo.size:
+
+            def feasible_todo(n: np.ndarray, rows: np.ndarray) -> np.ndarray:
+                return feasible(n, todo[rows])
+
+            raw_b[todo] = smallest_feasible(raw_b[todo], feasible_todo)
+        raw[busy] = raw_b
 
     final = apply_shrinkage(raw, shrinkage)
     fractional = raw / (1.0 - shrinkage)
+    n = raw.astype(float)
+    c = erlang_c(n, a)  # one Erlang evaluation for all reported metrics (same formulas as the functions above)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sl = np.where(a > 0, 1.0 - c * np.exp(-(n - a) * answer_within_s / aht_f), 1.0)
+        asa = np.where(a > 0, c * aht_f / (n - a), 0.0)
     result = ErlangCResult(
         traffic=a.reshape(shape),
         agents_raw=raw.reshape(shape),
         agents=final.reshape(shape),
         agents_fractional=fractional.reshape(shape),
-        service_level=service_level(raw, a, aht_f, answer_within_s).reshape(shape),
-        asa_seconds=average_speed_of_answer(raw, a, aht_f).reshape(shape),
-        occupancy=occupancy(raw, a).reshape(shape),
-        p_wait=erlang_c(raw, a).reshape(shape),
+        service_level=sl.reshape(shape),
+        asa_seconds=asa.reshape(shape),
+        occupancy=occupancy(n, a).reshape(shape),
+        p_wait=c.reshape(shape),
     )
     logger.debug("Erlang C requirement computed for %d intervals", a.size)
     return result

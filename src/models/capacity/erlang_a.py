@@ -36,7 +36,6 @@ from .erlang import (
     _as_array,
     apply_shrinkage,
     log_erlang_b,
-    occupancy_agents,
     smallest_feasible,
     validate_targets,
 )
@@ -247,9 +246,9 @@ def required_agents_erlang_a(
 ) -> ErlangAResult:
     """Smallest N >= 1 per interval meeting the SL, ASA and abandonment targets under Erlang A.
 
-    Same rules as :func:`.erlang.required_agents` (targets validated, occupancy cap exact, shrinkage ceiling
-    exact, zero calls → 0) except that N may be at or below the offered load A, since abandonment keeps the
-    queue stable. ``abandon_target`` is a maximum P(abandon) in [0, 1).
+    Same rules as :func:`.erlang.required_agents` (targets validated, shrinkage ceiling exact, zero calls → 0)
+    except that N may be at or below the offered load A, since abandonment keeps the queue stable, and the
+    occupancy cap applies to the carried load (answered calls). ``abandon_target`` is a maximum P(abandon) in [0, 1).
     """
     validate_targets(sl_target, answer_within_s, asa_target_s, max_occupancy, shrinkage)
     if abandon_target is not None and not (0 <= abandon_target < 1):
@@ -266,9 +265,10 @@ def required_agents_erlang_a(
     if busy.any():
         cb, ahtb, patb, ivb = c[busy], aht[busy], pat[busy], iv[busy]
 
-        def feasible(n: np.ndarray) -> np.ndarray:
-            met = erlang_a_metrics(n, cb, ahtb, patb, interval_seconds=ivb, answer_within_s=answer_within_s,
-                                   sl_basis=sl_basis, need_asa=asa_target_s is not None)
+        def feasible(n: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            met = erlang_a_metrics(n, cb[rows], ahtb[rows], patb[rows], interval_seconds=ivb[rows],
+                                   answer_within_s=answer_within_s, sl_basis=sl_basis,
+                                   need_asa=asa_target_s is not None)
             ok = np.ones(n.shape, dtype=bool)
             if sl_target is not None:
                 ok &= met.service_level >= sl_target - TARGET_EPS
@@ -276,12 +276,15 @@ def required_agents_erlang_a(
                 ok &= met.asa_seconds <= asa_target_s + TARGET_EPS
             if abandon_target is not None:
                 ok &= met.p_abandon <= abandon_target + TARGET_EPS
+            if max_occupancy < 1:
+                ok &= met.occupancy <= max_occupancy + TARGET_EPS
             return ok
 
+        # Agents may be below A here; start at floor(A) + 1 and let the search bisect downwards (N = 0 is never
+        # allowed with calls). The occupancy cap applies to the *carried* load A·(1 − P(abandon)), which falls
+        # per agent as N grows, so it is one more monotone condition of the search.
         start = np.floor(a[busy]).astype(np.int64) + 1
-        queue_n = smallest_feasible(np.zeros(start.shape, dtype=np.int64), feasible, start=start)
-        occ_n = occupancy_agents(cb, ahtb, ivb, max_occupancy)
-        raw[busy] = np.maximum(queue_n, occ_n)
+        raw[busy] = smallest_feasible(np.zeros(start.shape, dtype=np.int64), feasible, start=start)
     final = apply_shrinkage(raw, shrinkage)
     met = erlang_a_metrics(raw, c, aht, pat, interval_seconds=iv, answer_within_s=answer_within_s, sl_basis=sl_basis)
     logger.debug("Erlang A requirement computed for %d intervals", a.size)

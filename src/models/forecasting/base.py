@@ -22,6 +22,7 @@ MODEL_CLASSES: dict[str, str] = {
     "prophet": "prophet_model:ProphetModel",
     "prophet_default": "prophet_model:DefaultProphet",
     "lightgbm": "lgbm_model:LightGBMModel",
+    "lightgbm_recursive": "lgbm_model:LightGBMRecursive",
     "ensemble": "ensemble:EnsembleModel",
 }
 #: what model="auto" compares (prophet_default is the reference in the benchmark, not a candidate)

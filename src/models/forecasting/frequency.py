@@ -35,7 +35,7 @@ OPEN_WINDOW_WEEKS = 8
 #: a slot is open when observed in at least this share of the recent weeks
 OPEN_MIN_SHARE = 0.25
 #: outlier threshold in robust standard deviations
-OUTLIER_Z = 5.0
+OUTLIER_Z = 4.0
 
 _ALIASES = {"h": "1h", "hour": "1h", "hourly": "1h", "d": "1D", "day": "1D", "daily": "1D"}
 
@@ -241,7 +241,9 @@ def _robust_outliers(y: np.ndarray, slot0: int, season: int, exclude: np.ndarray
     mat = _week_matrix(y, slot0, season)
     frame = pd.DataFrame(mat)
     med = frame.rolling(9, center=True, min_periods=3).median()
-    mad = (frame - med).abs().rolling(9, center=True, min_periods=3).median()
+    # one robust scale per slot over the whole history: a rolling MAD is inflated by the very outliers
+    # (an outage two weeks after a spike in the same slot would hide both)
+    mad = (frame - med).abs().median(axis=0).to_frame().T.reindex(range(len(frame)), method="ffill")
     n = len(y)
     med_v = med.to_numpy().ravel()[slot0:slot0 + n]
     mad_v = mad.to_numpy().ravel()[slot0:slot0 + n]

@@ -158,3 +158,12 @@ class LightGBMModel(Forecaster):
             raise ValueError("LightGBM model features do not match its metadata")
         model.booster = booster
         return model
+
+
+class LightGBMRecursive(LightGBMModel):
+    """The recursive strategy under its own name, so backtests can compare it with the direct one."""
+
+    name = "lightgbm_recursive"
+
+    def __init__(self, seed: int = 0, strategy: str = "recursive", rounds: int = _ROUNDS) -> None:
+        super().__init__(seed, strategy="recursive", rounds=rounds)

@@ -25,7 +25,17 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _quiet() -> None:
-    """Keep CmdStan's per-fit INFO chatter out of the logs (called in every worker process)."""
+    """Keep CmdStan's per-fit INFO chatter out of the logs (called in every worker process).
+
+    cmdstanpy configures its logger lazily (level DEBUG + its own handler) on first use, so it is
+    initialised here first and then turned down.
+    """
+    try:
+        from cmdstanpy.utils.logging import get_logger
+
+        get_logger()
+    except ImportError:  # pragma: no cover - cmdstanpy ships with prophet
+        pass
     for name in ("cmdstanpy", "prophet", "prophet.plot"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -8,6 +8,9 @@ Pure functions over pandas frames with the canonical columns of ``src.data.kinds
 - :func:`overtime_dashboard`, :func:`acceptance_trend`, :func:`response_time_distribution`,
   :func:`recent_requests`, :func:`staff_detail`
 - :func:`prepare_history` (charged-hours accounting per offer)
+- optional ``src.models.overtime.acceptance_model`` (LightGBM; imported on demand so this package stays light):
+  :func:`~.acceptance_model.fit_acceptance_model` and :func:`~.acceptance_model.acceptance_override`, whose
+  result is passed to ``rank_candidates(..., acceptance_override=..., acceptance_source="lightgbm")``.
 """
 
 from .history import ACCEPTED, DECLINED, NO_ANSWER, known_offers, per_person_hours, prepare_history

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .rules import OvertimeRules, normalise_shift_type
-from .staff import as_bool
+from .staff import as_bool, fold
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +42,15 @@ ACCEPTED, DECLINED, NO_ANSWER = "accepted", "declined", "no_answer"
 def prepare_history(history: pd.DataFrame | None, rules: OvertimeRules) -> pd.DataFrame:
     """Normalise an overtime-history frame and add the accounting columns used everywhere in this package.
 
-    Added columns: ``shift_type_key``, ``shift_start`` (NaT for unknown shift types), ``offered_hours``,
-    ``status`` (accepted/declined/no_answer), ``known_at``, ``response_minutes`` (NaN without response),
-    ``worked_hours``, ``declined_hours``, ``no_answer_hours``, ``charged_hours``, ``commit_hours`` (hours an
-    accepted offer occupies in the person's week: hours worked, or the offered hours while still 0).
+    Added columns: ``site_key`` (folded site name), ``shift_type_key``, ``shift_start`` (NaT for unknown shift
+    types), ``offered_hours``, ``status`` (accepted/declined/no_answer), ``known_at``, ``response_minutes``
+    (NaN without response), ``worked_hours``, ``declined_hours``, ``no_answer_hours``, ``charged_hours``,
+    ``shift_end`` and ``commit_hours`` (hours an accepted offer occupies in the person's week: hours worked, or
+    the offered hours while still 0).
     """
     if history is None or len(history) == 0:
-        cols = list(HISTORY_COLUMNS) + ["unit", "shift_type_key", "shift_start", "shift_end", "offered_hours",
-                                        "status", "known_at", "response_minutes", "worked_hours",
+        cols = list(HISTORY_COLUMNS) + ["unit", "site_key", "shift_type_key", "shift_start", "shift_end",
+                                        "offered_hours", "status", "known_at", "response_minutes", "worked_hours",
                                         "declined_hours", "no_answer_hours", "charged_hours", "commit_hours"]
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         for c in ("shift_date", "contacted_at", "responded_at", "shift_start", "shift_end", "known_at"):
@@ -70,6 +71,7 @@ def prepare_history(history: pd.DataFrame | None, rules: OvertimeRules) -> pd.Da
     h["request_id"] = h["request_id"].astype(str)
     h["staff_id"] = h["staff_id"].astype(str)
     h["site"] = h["site"].astype(str)
+    h["site_key"] = h["site"].map(fold)
     h["shift_date"] = pd.to_datetime(h["shift_date"]).dt.normalize()
     h["contacted_at"] = pd.to_datetime(h["contacted_at"])
     h["responded_at"] = pd.to_datetime(h["responded_at"])
@@ -136,17 +138,14 @@ def per_person_hours(offers: pd.DataFrame) -> pd.DataFrame:
             columns=["offers", "accepted", "declined", "no_answer", "hours_worked", "hours_declined",
                      "hours_no_answer", "hours_charged", "mean_response_minutes", "last_contacted_at"],
         ).rename_axis("staff_id")
-    g = offers.groupby("staff_id")
-    out = pd.DataFrame({
-        "offers": g.size(),
-        "accepted": g["status"].apply(lambda s: int((s == ACCEPTED).sum())),
-        "declined": g["status"].apply(lambda s: int((s == DECLINED).sum())),
-        "no_answer": g["status"].apply(lambda s: int((s == NO_ANSWER).sum())),
-        "hours_worked": g["worked_hours"].sum(),
-        "hours_declined": g["declined_hours"].sum(),
-        "hours_no_answer": g["no_answer_hours"].sum(),
-        "hours_charged": g["charged_hours"].sum(),
-        "mean_response_minutes": g["response_minutes"].mean(),
-        "last_contacted_at": g["contacted_at"].max(),
-    })
+    flags = offers.assign(
+        _acc=(offers["status"] == ACCEPTED).astype(int), _dec=(offers["status"] == DECLINED).astype(int),
+        _na=(offers["status"] == NO_ANSWER).astype(int),
+    )
+    out = flags.groupby("staff_id").agg(
+        offers=("status", "size"), accepted=("_acc", "sum"), declined=("_dec", "sum"), no_answer=("_na", "sum"),
+        hours_worked=("worked_hours", "sum"), hours_declined=("declined_hours", "sum"),
+        hours_no_answer=("no_answer_hours", "sum"), hours_charged=("charged_hours", "sum"),
+        mean_response_minutes=("response_minutes", "mean"), last_contacted_at=("contacted_at", "max"),
+    )
     return out

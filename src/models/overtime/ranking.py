@@ -14,7 +14,8 @@ Factors (all in [0, 1]):
   offers in the look-back window; unanswered offers count as not accepted. No offers → the prior p, labelled
   "no history (prior)".
 - **fairness** = clip(1 − x / (2 · m), 0, 1) where x = the person's charged hours (worked + declined [+ no
-  answer]) in the look-back window per 40 contract hours and m = the mean of x over all OT-willing staff:
+  answer]) in the look-back window per 40 contract hours and m = the mean of x over the OT-willing staff who may
+  be asked for this site (``rules.site_scope``), eligible today or not:
   nobody charged → 1, an average share → 0.5, twice the average or more → 0. When m = 0 everybody scores 1.
 - **site_preference** = own site 1.0, a listed preferred site 0.75, any other 0.0 (configurable).
 - **reliability** = 0.5 ^ (median response minutes / half-life), no answer counting as an infinitely slow
@@ -34,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from .history import ACCEPTED, known_offers, per_person_hours, prepare_history
-from .rules import FACTORS, OvertimeRules, ShiftRequest, parse_required_skill, shift_interval
-from .staff import fold, prepare_staff
+from .rules import FACTORS, FrozenDict, OvertimeRules, ShiftRequest, parse_required_skill, shift_interval
+from .staff import fold, prepare_staff, split_list
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ PRIOR_LABEL = "no history (prior)"
 #: exclusion codes (stable identifiers for pages, CLI and tests) → short description
 EXCLUSION_CODES: Mapping[str, str] = MappingProxyType({
     "not_willing": "not willing to work overtime",
+    "site": "the site is outside the sites they work at or prefer",
     "absent": "absent",
     "already_working": "already working at that time",
     "max_weekly_hours": "would exceed the maximum weekly hours",
@@ -98,7 +100,7 @@ class Candidate:
             raise ValueError("rank starts at 1.")
         if tuple(f.name for f in self.factors) != FACTORS:
             raise ValueError(f"Candidate factors must be {FACTORS} in that order.")
-        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+        object.__setattr__(self, "details", FrozenDict(self.details))
 
     @property
     def total(self) -> float:
@@ -249,6 +251,22 @@ def _intervals_by_staff(frame: pd.DataFrame | None, start_col: str, end_col: str
     return out
 
 
+def _role_names(required: str | tuple[str, ...] | None) -> list[str]:
+    if required is None:
+        return []
+    return list(required) if isinstance(required, tuple) else split_list(required)
+
+
+def _required_roles(required: str | tuple[str, ...] | None) -> frozenset[str]:
+    return frozenset(fold(r) for r in _role_names(required))
+
+
+def _site_in_scope(p: pd.Series, req_site: str, rules: OvertimeRules) -> bool:
+    if rules.site_scope == "any" or p["site_key"] == req_site:
+        return True
+    return rules.site_scope == "preferred" and req_site in p["preferred_set"]
+
+
 def smoothed_acceptance(accepted: int, offers: int, rules: OvertimeRules) -> float:
     """Posterior mean of the acceptance rate under the Beta prior of ``rules`` ((k + a) / (n + a + b))."""
     a = rules.prior_acceptance * rules.prior_strength
@@ -327,12 +345,15 @@ def rank_candidates(
     # --- history aggregates for the soft factors
     per = per_person_hours(window)
     x = charged_per_reference(people, window)
-    willing_x = x[people["ot_willing"].to_numpy()]
+    req_site = fold(request.site)
+    in_scope = people.apply(lambda p: _site_in_scope(p, req_site, rules), axis=1).to_numpy(dtype=bool) \
+        if len(people) else np.zeros(0, dtype=bool)
+    willing_x = x[people["ot_willing"].to_numpy() & in_scope]
     pool_mean = float(willing_x.mean()) if len(willing_x) else 0.0
     response = window["response_minutes"].where(window["status"] != "no_answer", np.inf)
     responses_by_staff = {sid: grp.dropna().to_numpy(dtype=float)
                           for sid, grp in response.groupby(window["staff_id"])} if not window.empty else {}
-    req_site = fold(request.site)
+    roles = _required_roles(request.required_role)
     skill_name, skill_level = parse_required_skill(request.required_skill) if request.required_skill else (None, None)
 
     scored: list[dict[str, Any]] = []
@@ -347,6 +368,10 @@ def rank_candidates(
         if not p.ot_willing:
             codes.append("not_willing")
             reasons.append("not willing to work overtime")
+        if not in_scope[i]:
+            codes.append("site")
+            where = "own site" if rules.site_scope == "own" else "own or preferred sites"
+            reasons.append(f"{request.site} is not among their {where} (home: {p.site})")
         if sid in absent_ids:
             days = ", ".join(d.strftime("%Y-%m-%d") for d in sorted(absent_ids[sid]))
             codes.append("absent")
@@ -382,9 +407,10 @@ def rank_candidates(
             when = f"ending {_fmt_t(e)}" if side == "after" else f"starting {_fmt_t(s)}"
             codes.append("min_rest")
             reasons.append(f"only {_fmt_h(min_gap)} rest {side} {what} {when} (min {_fmt_h(rules.min_rest_hours)})")
-        if request.required_role and fold(request.required_role) != p.role_key:
+        if roles and p.role_key not in roles:
             codes.append("role")
-            reasons.append(f"role {p.role!r} is not the required {request.required_role!r}")
+            wanted = " or ".join(repr(r) for r in _role_names(request.required_role))
+            reasons.append(f"role {p.role!r} is not the required {wanted}")
         if skill_name:
             have = p.skill_levels.get(skill_name)
             if have is None:

@@ -3,8 +3,11 @@
 Fairness is measured on overtime hours *per 40 contract hours* (part-timers pro rata) over a window of
 ``days`` before ``as_of``. The headline basis is *charged* hours (worked + declined [+ unanswered], the
 same accounting the ranking's fairness factor uses), because that is what overtime equalisation evens out;
-``basis="worked"`` measures hours actually worked instead. The population is every OT-willing person plus
-anyone who was offered overtime in the window (zeros included: getting nothing is what fairness is about).
+``basis="worked"`` measures hours actually worked instead. The population is every OT-willing person whose
+home site uses overtime requests (a site that appears in the history before ``as_of``; all OT-willing staff when
+there is no history) plus anyone who was offered overtime in the window — zeros included: getting nothing is what
+fairness is about, but a contact centre that never asks for overtime must not count as "under-utilised".
+``sites=[...]`` restricts the report to those sites (their staff and the offers made for them).
 
 Fairness score: ``score = 100 × (1 − Gini)``: 100 when everyone carries the same share, 100/n when one
 person carries everything (Gini = 1 − 1/n).
@@ -24,7 +27,7 @@ from ..fairness import FairnessSummary, summarise
 from .history import ACCEPTED, NO_ANSWER, known_offers, per_person_hours, prepare_history
 from .ranking import smoothed_acceptance
 from .rules import OvertimeRules
-from .staff import prepare_staff, split_list
+from .staff import fold, prepare_staff, split_list
 
 ProgressCallback = Callable[[float, str], None]
 Basis = Literal["charged", "worked"]
@@ -122,10 +125,16 @@ def _as_of(as_of: Any) -> pd.Timestamp:
 
 
 def _report_from_prepared(people: pd.DataFrame, hist: pd.DataFrame, as_of: pd.Timestamp, days: int,
-                          basis: Basis, rules: OvertimeRules) -> FairnessReport:
+                          basis: Basis, rules: OvertimeRules, sites: Sequence[str] | None = None) -> FairnessReport:
+    if sites is not None:
+        site_keys = {fold(x) for x in sites}
+        hist = hist.loc[hist["site_key"].isin(site_keys)]
+    else:
+        site_keys = set(hist.loc[hist["contacted_at"] < as_of, "site_key"].unique())
     offers = known_offers(hist, as_of, days)
     per = per_person_hours(offers)
-    pop = people.loc[people["ot_willing"] | people["staff_id"].isin(per.index)]
+    home_ok = people["site_key"].isin(site_keys) if (site_keys or sites is not None) else True
+    pop = people.loc[(people["ot_willing"] & home_ok) | people["staff_id"].isin(per.index)]
     out = pop[["staff_id", "name", "site", "contract_hours", "ot_willing"]].copy()
     for col in ("offers", "accepted", "declined", "no_answer"):
         out[col] = out["staff_id"].map(per[col]).fillna(0).astype(int) if not per.empty else 0
@@ -150,7 +159,8 @@ def _report_from_prepared(people: pd.DataFrame, hist: pd.DataFrame, as_of: pd.Ti
 
 
 def fairness_report(staff: pd.DataFrame, history: pd.DataFrame | None, as_of: Any, days: int = 90, *,
-                    basis: Basis = "charged", rules: OvertimeRules | None = None) -> FairnessReport:
+                    basis: Basis = "charged", sites: Sequence[str] | None = None,
+                    rules: OvertimeRules | None = None) -> FairnessReport:
     """Per-person overtime hours over the ``days`` before ``as_of`` (pro rata), flags, metrics and score.
 
     Columns of ``per_person``: staff_id, name, site, contract_hours, ot_willing, offers, accepted, declined,
@@ -162,12 +172,12 @@ def fairness_report(staff: pd.DataFrame, history: pd.DataFrame | None, as_of: An
         raise ValueError(f"days must be a positive integer, got {days!r}.")
     people = prepare_staff(staff, rules.pro_rata_reference_hours)
     hist = prepare_history(history, rules)
-    return _report_from_prepared(people, hist, _as_of(as_of), int(days), basis, rules)
+    return _report_from_prepared(people, hist, _as_of(as_of), int(days), basis, rules, sites)
 
 
 def fairness_by_window(staff: pd.DataFrame, history: pd.DataFrame | None, as_of: Any,
                        windows: Sequence[int] = DEFAULT_WINDOWS, *, basis: Basis = "charged",
-                       rules: OvertimeRules | None = None) -> pd.DataFrame:
+                       sites: Sequence[str] | None = None, rules: OvertimeRules | None = None) -> pd.DataFrame:
     """One row per window (days): n, total, average, gini, jain, cv, max_mean, score, over/under counts."""
     rules = rules or OvertimeRules()
     people = prepare_staff(staff, rules.pro_rata_reference_hours)
@@ -175,7 +185,7 @@ def fairness_by_window(staff: pd.DataFrame, history: pd.DataFrame | None, as_of:
     ts = _as_of(as_of)
     rows = []
     for d in windows:
-        r = _report_from_prepared(people, hist, ts, int(d), basis, rules)
+        r = _report_from_prepared(people, hist, ts, int(d), basis, rules, sites)
         rows.append({"days": int(d), **r.metrics(), "over_utilised": len(r.over_utilised),
                      "under_utilised": len(r.under_utilised)})
     return pd.DataFrame(rows, columns=["days", "score", "gini", "jain", "cv", "max_mean", "average", "total", "n",
@@ -184,7 +194,7 @@ def fairness_by_window(staff: pd.DataFrame, history: pd.DataFrame | None, as_of:
 
 def fairness_timeseries(staff: pd.DataFrame, history: pd.DataFrame | None, as_of: Any, days: int = 90, *,
                         periods: int = 26, step_days: int = 7, basis: Basis = "charged",
-                        rules: OvertimeRules | None = None,
+                        sites: Sequence[str] | None = None, rules: OvertimeRules | None = None,
                         on_progress: ProgressCallback | None = None) -> pd.DataFrame:
     """Rolling metrics for the chart: at ``as_of − k·step_days`` (k = periods−1 … 0) the ``days``-window
     score, gini, jain, max_mean and total. Each point only sees what was known at that date."""
@@ -197,7 +207,7 @@ def fairness_timeseries(staff: pd.DataFrame, history: pd.DataFrame | None, as_of
     rows = []
     for i, k in enumerate(range(periods - 1, -1, -1)):
         t = end - pd.Timedelta(days=k * step_days)
-        r = _report_from_prepared(people, hist, t, int(days), basis, rules)
+        r = _report_from_prepared(people, hist, t, int(days), basis, rules, sites)
         rows.append({"date": t, **{m: r.metrics()[m] for m in ("score", "gini", "jain", "max_mean", "total")}})
         if on_progress:
             on_progress((i + 1) / periods, f"fairness at {t:%Y-%m-%d}")
@@ -233,7 +243,8 @@ class DashboardStats:
 
 
 def overtime_dashboard(staff: pd.DataFrame, history: pd.DataFrame | None, as_of: Any, days: int = 90, *,
-                       top_n: int = 5, rules: OvertimeRules | None = None) -> DashboardStats:
+                       top_n: int = 5, sites: Sequence[str] | None = None,
+                       rules: OvertimeRules | None = None) -> DashboardStats:
     """OT-willing count, fairness score, response times, OT shifts (accepted offers), requests, top responders.
 
     Top responders: most accepted offers in the window, then fastest median response, then staff_id.
@@ -242,8 +253,12 @@ def overtime_dashboard(staff: pd.DataFrame, history: pd.DataFrame | None, as_of:
     ts = _as_of(as_of)
     people = prepare_staff(staff, rules.pro_rata_reference_hours)
     hist = prepare_history(history, rules)
+    if sites is not None:
+        keys = {fold(x) for x in sites}
+        hist = hist.loc[hist["site_key"].isin(keys)]
+        people = people.loc[people["site_key"].isin(keys)]
     offers = known_offers(hist, ts, days)
-    report = _report_from_prepared(people, hist, ts, int(days), "charged", rules)
+    report = _report_from_prepared(people, hist, ts, int(days), "charged", rules, sites)
     resp = offers["response_minutes"].dropna()
     accepted = offers.loc[offers["status"] == ACCEPTED]
     requests = offers["request_id"].nunique()
@@ -252,12 +267,9 @@ def overtime_dashboard(staff: pd.DataFrame, history: pd.DataFrame | None, as_of:
         top = pd.DataFrame(columns=["staff_id", "name", "accepted", "offers", "acceptance_rate",
                                     "median_response_minutes"])
     else:
-        g = offers.groupby("staff_id")
-        top = pd.DataFrame({
-            "accepted": g["status"].apply(lambda s: int((s == ACCEPTED).sum())),
-            "offers": g.size(),
-            "median_response_minutes": g["response_minutes"].median(),
-        }).reset_index()
+        top = offers.assign(_acc=(offers["status"] == ACCEPTED).astype(int)).groupby("staff_id").agg(
+            accepted=("_acc", "sum"), offers=("status", "size"), median_response_minutes=("response_minutes", "median"),
+        ).reset_index()
         top["acceptance_rate"] = top["accepted"] / top["offers"]
         top["name"] = top["staff_id"].map(people.set_index("staff_id")["name"])
         top = top.sort_values(["accepted", "median_response_minutes", "staff_id"], ascending=[False, True, True],

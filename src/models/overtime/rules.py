@@ -44,9 +44,35 @@ SHIFT_TYPE_ALIASES: Mapping[str, str] = MappingProxyType(
 
 TieBreak = Literal["seniority", "staff_id", "fewest_hours"]
 TIE_BREAKS: tuple[str, ...] = ("seniority", "staff_id", "fewest_hours")
+SiteScope = Literal["own", "preferred", "any"]
+SITE_SCOPES: tuple[str, ...] = ("own", "preferred", "any")
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class FrozenDict(dict):
+    """A read-only dict that still pickles, deep-copies and hashes (Streamlit caches pickle results;
+    ``MappingProxyType`` cannot be pickled)."""
+
+    def _readonly(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("This mapping is read-only; build a new one with dataclasses.replace().")
+
+    __setitem__ = __delitem__ = _readonly  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda kv: str(kv[0]))))
+
+    def __reduce__(self) -> tuple[type, tuple[dict]]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FrozenDict:
+        return self
 
 
 def normalise_shift_type(value: object) -> str:
@@ -86,11 +112,13 @@ class ShiftRequest:
     hours: float
     unit: str | None = None
     start: datetime | pd.Timestamp | None = None
-    required_role: str | None = None
+    required_role: str | tuple[str, ...] | None = None
     required_skill: str | None = None
     request_id: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.required_role, list | tuple):
+            object.__setattr__(self, "required_role", tuple(str(r) for r in self.required_role))
         if not str(self.site).strip():
             raise ValueError("ShiftRequest.site must not be empty.")
         if not str(self.shift_type).strip():
@@ -145,6 +173,9 @@ class OvertimeRules:
       person who cannot be reached is charged as if they had refused); set False to charge only explicit declines.
     - ``tie_break``: order of equal totals: "seniority" (earlier hire date first), "staff_id", or
       "fewest_hours" (fewest charged hours pro rata first); staff_id always breaks remaining ties.
+    - ``site_scope``: who may be asked for a site: "preferred" (default: the person's own site or one of their
+      preferred sites — so contact-centre staff are never asked to cover a care home), "own" (own site only),
+      or "any".
     - ``as_of``: the moment of the ranking; only what was known before it counts (no look-ahead). None means the
       start of the requested shift.
     """
@@ -157,6 +188,7 @@ class OvertimeRules:
     prior_strength: float = 2.0
     charge_no_answer: bool = True
     tie_break: TieBreak = "seniority"
+    site_scope: SiteScope = "preferred"
     as_of: datetime | pd.Timestamp | None = None
     shift_starts: Mapping[str, str | time] = field(default_factory=lambda: dict(DEFAULT_SHIFT_STARTS))
     #: hours charged for an offer when the history does not say how long the shift was
@@ -190,10 +222,10 @@ class OvertimeRules:
         total = sum(weights.values())
         if abs(total - 1.0) > 1e-9:
             raise ValueError(f"Weights must sum to 1 (within 1e-9); they sum to {total!r}.")
-        object.__setattr__(self, "weights", MappingProxyType({f: weights[f] for f in FACTORS}))
+        object.__setattr__(self, "weights", FrozenDict({f: weights[f] for f in FACTORS}))
 
         starts = {normalise_shift_type(k): _parse_hhmm(v) for k, v in dict(self.shift_starts).items()}
-        object.__setattr__(self, "shift_starts", MappingProxyType(starts))
+        object.__setattr__(self, "shift_starts", FrozenDict(starts))
 
         for name in ("max_weekly_hours", "default_shift_hours", "pro_rata_reference_hours",
                      "response_half_life_minutes"):
@@ -215,6 +247,8 @@ class OvertimeRules:
             raise ValueError(f"lookback_days must be a positive integer, got {self.lookback_days!r}.")
         if self.tie_break not in TIE_BREAKS:
             raise ValueError(f"tie_break must be one of {', '.join(TIE_BREAKS)}; got {self.tie_break!r}.")
+        if self.site_scope not in SITE_SCOPES:
+            raise ValueError(f"site_scope must be one of {', '.join(SITE_SCOPES)}; got {self.site_scope!r}.")
         if self.as_of is not None:
             as_of = pd.Timestamp(self.as_of)
             if pd.isna(as_of):

@@ -1,0 +1,103 @@
+"""People commands: ``assign`` (file based, no database).
+
+``python -m src.cli assign --tasks TASKS.csv --staff STAFF.csv [--scores SCORES.csv]
+--method greedy|balanced|optimal --output OUT.csv [--json]``
+
+- ``--scores`` (``task_id,staff_id,score``): use exactly these scores; unlisted pairs are not allowed.
+- without ``--scores`` the pairs are scored by a saved ranker (``--model-dir`` with ``model.txt`` +
+  ``metadata.json``) with the usual safety layers, or by the rules; ``--history`` adds assignment
+  history for the features (optional).
+- output CSV: ``task_id,staff_id,score,method,reason`` (unassigned tasks: empty staff_id + reason).
+- ``--json`` prints the summary (total score, assigned, unassigned, violations, spread, seconds).
+Exit codes: 0 success, 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from src.models.assignment import METHODS, AssignmentConfig, assign
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``assign`` command (``train-ranker`` is DB-backed and registered by the service layer)."""
+    p = subparsers.add_parser("assign", help="assign open tasks to staff from CSV files",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tasks", required=True, type=Path, help="open tasks CSV")
+    p.add_argument("--staff", required=True, type=Path, help="available staff CSV")
+    p.add_argument("--scores", type=Path, help="CSV task_id,staff_id,score (allow-list of pairs)")
+    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--output", required=True, type=Path, help="where to write the assignment CSV")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--history", type=Path, help="assignment history CSV used for features (optional)")
+    p.add_argument("--model-dir", type=Path, help="saved ranker directory (model.txt + metadata.json)")
+    p.add_argument("--fairness-weight", type=float, default=0.0, help="optimal: per-unit load cost (default 0)")
+    p.add_argument("--balance-weight", type=float, default=0.5, help="balanced: utilisation penalty (default 0.5)")
+    p.add_argument("--no-site-required", action="store_true", help="let tasks go to staff of other sites")
+    p.add_argument("--time-limit", type=float, default=30.0, help="optimal with hour limits: seconds (default 30)")
+    p.set_defaults(func=run_assign)
+
+
+def _read(path: Path, what: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise ValueError(f"{what} file not found: {path}")
+    df = pd.read_csv(path, dtype={"task_id": str, "staff_id": str}, keep_default_na=True)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df
+
+
+def run_assign(args: argparse.Namespace) -> int:
+    """Run one assignment method on files; returns the exit code."""
+    try:
+        tasks = _read(args.tasks, "tasks")
+        staff = _read(args.staff, "staff")
+        config = AssignmentConfig(method=args.method, site_required=not args.no_site_required,
+                                  balance_weight=args.balance_weight, fairness_weight=args.fairness_weight,
+                                  time_limit_s=args.time_limit)
+        if args.scores is not None:
+            scores = _read(args.scores, "scores")
+            scorer = "file"
+        else:
+            scores, scorer = _score(tasks, staff, args, config)
+        result = assign(tasks, staff, scores, config)
+    except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = result.assignments.copy()
+    out["score"] = out["score"].round(6)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(args.output, index=False)
+    summary = {**result.summary(), "scorer": scorer, "output": str(args.output)}
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(f"{result.method}: assigned {result.n_assigned}, unassigned {result.n_unassigned}, "
+              f"total score {result.total_score:.3f}, violations {result.violations}, {result.seconds:.2f}s "
+              f"-> {args.output}")
+    return 0
+
+
+def _score(tasks: pd.DataFrame, staff: pd.DataFrame, args: argparse.Namespace,
+           config: AssignmentConfig) -> tuple[pd.DataFrame, str]:
+    from src.models.ranking import RankerModel, score_candidates
+
+    history = _read(args.history, "history") if args.history else pd.DataFrame(
+        columns=["task_id", "staff_id", "task_type", "assigned_at", "due", "outcome", "hours"])
+    model = None
+    if args.model_dir is not None:
+        try:
+            model = RankerModel.load(args.model_dir)
+        except (OSError, ValueError) as exc:  # a broken model must not stop assignment: rules take over
+            logger.warning("could not load ranker from %s (%s); using rules", args.model_dir, exc)
+    res = score_candidates(tasks, staff, history, model, site_required=config.site_required,
+                           use_hours=config.use_hours)
+    used = sorted(res.decisions["scorer"].unique())
+    return res.score_table(), "+".join(str(u) for u in used)

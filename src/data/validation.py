@@ -1,0 +1,601 @@
+"""Validate an upload (or an already-built frame) against a dataset kind and report every problem.
+
+Flow: :func:`src.data.loader.read_table` gives raw cells → headers are mapped to canonical columns
+(English/German aliases, :func:`kinds.normalise_header`) → each column is parsed by the explicit rule
+for its type (:mod:`src.data.parsing`) → row checks (empty required cells, ranges, duplicate keys,
+cross-field rules) → series checks (interval grid, mixed steps, gaps) → a typed frame, only when
+there is no error.
+
+Decisions worth knowing (the "why"):
+- *Errors block the import, warnings do not, infos explain what was decided* (encoding, separator,
+  decimal separator, date order, skipped title rows, hidden sheets).
+- ``a/b/yyyy`` dates: when a value such as ``13/01/2024`` proves the order for the whole column, the
+  column is read that way and an **info** names the deciding value (the preview shows the result);
+  when no value decides it, or values contradict each other, it is an **error** asking the user to
+  choose ``date_order``. ``dd.mm.yyyy`` is always day-first; ISO is never re-ordered.
+- The decimal separator is decided once per file from values that reveal it (``7,5``, ``1.234,5``,
+  ``0.25`` ...). If nothing reveals it, ``1.234`` / ``1,234`` is an error, not a guess.
+- Interval series: real exports hold only open hours, so night/closed-day gaps are normal. A series
+  is *irregular* (error) when timestamps are off its grid (10:17 in a 30-minute series) or when whole
+  days use a different uniform step (30 min one day, 60 min another). Missing slots between a day's
+  first and last interval, and missing days on weekdays that do have data, are gap **warnings**.
+- Dates before 1990 or more than 2 years after ``today`` are errors; dates after ``today`` in the
+  kind's time column are one warning per column.
+- Repeated problems are capped per (column, problem): 50 listed, then "... and N more".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from src.data import kinds
+from src.data.kinds import ColumnSpec, KindSpec
+from src.data.loader import (
+    Cell,
+    ParseOptions,
+    RawTable,
+    UploadLimits,
+    UploadRejected,
+    check_xml_safety,
+    load_upload,
+    read_table,
+)
+from src.data.parsing import (
+    EXCEL_EPOCH,
+    Issue,
+    IssueCollector,
+    Parsed,
+    decimal_evidence,
+    parse_bools,
+    parse_datetimes,
+    parse_lists,
+    parse_numbers,
+    parse_outcomes,
+    parse_texts,
+    show_value,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Issue", "ParseOptions", "UploadLimits", "UploadRejected", "ValidationReport", "check_xml_safety",
+    "load_upload", "validate_frame", "validate_raw", "validate_upload",
+]
+
+#: earliest date accepted anywhere (older values are typos or wrong formats)
+MIN_DATE = np.datetime64("1990-01-01", "ns")
+#: dates more than this many years after ``today`` are errors
+MAX_YEARS_AHEAD = 2
+#: interval lengths (minutes) an intraday series may use
+ALLOWED_STEPS = (5, 10, 15, 20, 30, 60)
+#: upper bounds for hour columns (per shift / per week)
+MAX_SHIFT_HOURS = 24.0
+MAX_WEEK_HOURS = 168.0
+
+
+@dataclass
+class ValidationReport:
+    """Everything the upload page shows: where the data came from, every issue, and the typed frame.
+
+    ``frame`` has the canonical columns of the kind (all of them; optional columns missing from the
+    file are filled with ``""``/NaN/NaT) and is ``None`` whenever there is an error.
+    """
+
+    kind: str
+    file: str
+    sheet: str | None
+    encoding: str | None
+    separator: str | None
+    issues: list[Issue]
+    frame: pd.DataFrame | None
+    rows_read: int
+    column_map: dict[str, str]
+    #: counts per severity including issues folded into "... and N more" lines
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.severity == "error" for i in self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def infos(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "info"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per issue: severity, file, sheet, row, column, value, message."""
+        cols = ["severity", "file", "sheet", "row", "column", "value", "message"]
+        frame = pd.DataFrame([[getattr(i, c) for c in cols] for i in self.issues], columns=cols)
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
+
+    def summary(self) -> str:
+        """One plain sentence for the top of the upload page."""
+        n_err = self.totals.get("error", len(self.errors))
+        n_warn = self.totals.get("warning", len(self.warnings))
+        where = f" (sheet {self.sheet!r})" if self.sheet else ""
+        if self.rows_read == 0 and n_err:
+            return f"{self.file}{where} could not be read: {self.errors[0].message.rstrip('.')}."
+        warn = f" and {n_warn} warning{'s' if n_warn != 1 else ''}" if n_warn else ""
+        if n_err:
+            return (f"{self.file}{where}: {self.rows_read:,} rows read with {n_err} error{'s' if n_err != 1 else ''}"
+                    f"{warn}; nothing can be imported until the errors are fixed.")
+        return f"{self.file}{where}: {self.rows_read:,} rows read{warn or ' without problems'}; ready to import."
+
+
+# --------------------------------------------------------------------------------------------
+# entry points
+# --------------------------------------------------------------------------------------------
+
+
+def validate_upload(kind: str, filename: str, content: bytes, options: ParseOptions | None = None,
+                    limits: UploadLimits | None = None) -> ValidationReport:
+    """Read and validate uploaded bytes. Never raises for a bad file (an unknown ``kind`` is a
+    programming error and raises ``ValueError``); rejections become a one-error report."""
+    kinds.get_kind(kind)
+    options = options or ParseOptions()
+    limits = limits or UploadLimits()
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+    try:
+        raw = read_table(filename, content, options, limits, kind=kind)
+    except UploadRejected as exc:
+        return _failed(kind, name, exc.issue)
+    except MemoryError:
+        return _failed(kind, name, Issue("error", "The file needs too much memory to read; upload a smaller file.",
+                                         name, code="memory"))
+    except Exception:  # a bug must not take the page down; the user gets a clear message
+        logger.exception("unexpected error reading upload %s", name)
+        return _failed(kind, name, Issue("error", "The file could not be read because of an internal error; the "
+                                         "details were logged.", name, code="internal"))
+    return validate_raw(kind, raw, options)
+
+
+def validate_raw(kind: str, raw: RawTable, options: ParseOptions | None = None) -> ValidationReport:
+    """Validate a :class:`RawTable` from :func:`read_table`."""
+    spec = kinds.get_kind(kind)
+    options = options or ParseOptions()
+    columns = [list(c) for c in zip(*raw.rows, strict=True)] if raw.rows else [[] for _ in raw.headers]
+    return _guarded(spec, raw.headers, columns, raw.row_numbers, file=raw.file, sheet=raw.sheet,
+                    encoding=raw.encoding, separator=raw.separator, options=options, pre_issues=raw.issues,
+                    formula_cells=raw.formula_cells, epoch=raw.excel_epoch)
+
+
+def validate_frame(kind: str, df: pd.DataFrame, *, file: str = "<frame>",
+                   options: ParseOptions | None = None) -> ValidationReport:
+    """Validate an already-built frame (canonical or aliased column names, any dtypes), e.g. the demo
+    generator's output. Rows are numbered as in a CSV export of the frame: header = 1, first row = 2."""
+    spec = kinds.get_kind(kind)
+    options = options or ParseOptions()
+    headers = [str(c) for c in df.columns]
+    columns: list[list[Cell]] = []
+    for j in range(df.shape[1]):
+        s = df.iloc[:, j]
+        columns.append(s.astype(object).where(s.notna(), None).tolist())
+    row_numbers = list(range(2, len(df) + 2))
+    return _guarded(spec, headers, columns, row_numbers, file=file, sheet=None, encoding=None, separator=None,
+                    options=options, pre_issues=[], formula_cells=set(), epoch=EXCEL_EPOCH)
+
+
+def _failed(kind: str, name: str, issue: Issue) -> ValidationReport:
+    return ValidationReport(kind, name, issue.sheet, None, None, [issue], None, 0, {}, {"error": 1})
+
+
+def _guarded(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row_numbers: Sequence[int], *,
+             file: str, sheet: str | None, **kw: Any) -> ValidationReport:
+    try:
+        return _validate(spec, headers, columns, row_numbers, file=file, sheet=sheet, **kw)
+    except MemoryError:
+        issue = Issue("error", "The file needs too much memory to validate; upload a smaller file.", file, sheet,
+                      code="memory")
+    except Exception:
+        logger.exception("unexpected error validating %s", file)
+        issue = Issue("error", "The file could not be validated because of an internal error; the details were "
+                      "logged.", file, sheet, code="internal")
+    return ValidationReport(spec.key, file, sheet, kw.get("encoding"), kw.get("separator"), [issue], None,
+                            len(row_numbers), {}, {"error": 1})
+
+
+# --------------------------------------------------------------------------------------------
+# the checks
+# --------------------------------------------------------------------------------------------
+
+
+def alias_lookup(spec: KindSpec) -> dict[str, str]:
+    """normalised header → canonical column; canonical names win over aliases, earlier columns over later."""
+    lookup: dict[str, str] = {}
+    for col in spec.columns:
+        lookup.setdefault(kinds.normalise_header(col.name), col.name)
+    for col in spec.columns:
+        for alias in col.aliases:
+            lookup.setdefault(kinds.normalise_header(alias), col.name)
+    return lookup
+
+
+def _col_label(j: int) -> str:
+    label, n = "", j + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        label = chr(65 + rem) + label
+    return label
+
+
+def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row_numbers: Sequence[int], *,
+              file: str, sheet: str | None, encoding: str | None, separator: str | None, options: ParseOptions,
+              pre_issues: Sequence[Issue], formula_cells: set[tuple[int, int]], epoch: datetime) -> ValidationReport:
+    sink = IssueCollector(file, sheet)
+    sink.extend(pre_issues)
+    rows = np.asarray(row_numbers, dtype=np.int64)
+    n = len(rows)
+
+    # 1. headers -------------------------------------------------------------------------------
+    lookup = alias_lookup(spec)
+    used: dict[str, list[int]] = {}
+    for j, header in enumerate(headers):
+        if not header:
+            if any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in columns[j]):
+                sink.add("warning", "unnamed_column", f"Column {_col_label(j)} has values but no header; it is "
+                         "ignored.", column=_col_label(j))
+            continue
+        canon = lookup.get(kinds.normalise_header(header))
+        if canon is None:
+            sink.add("warning", "unknown_column", f"Column '{header}' is not used for {spec.title.lower()} and is "
+                     "ignored.", column=header)
+            continue
+        used.setdefault(canon, []).append(j)
+    column_map: dict[str, str] = {}
+    for canon, js in used.items():
+        column_map.setdefault(headers[js[0]], canon)
+        if len(js) > 1:
+            names = " and ".join(f"'{headers[j]}'" for j in js)
+            sink.add("error", "duplicate_column", f"Columns {names} both mean '{canon}'; keep only one of them.",
+                     column=headers[js[1]])
+    for col in spec.columns:
+        if col.required and col.name not in used:
+            names = ", ".join(dict.fromkeys((col.name, *col.aliases)))
+            sink.add("error", "missing_column", f"Required column '{col.name}' is missing. Accepted names: {names} "
+                     "(any upper/lower case).", column=col.name)
+    header_of = {canon: headers[js[0]] for canon, js in used.items()}
+    cells_of = {canon: columns[js[0]] for canon, js in used.items()}
+
+    # 2. decimal separator, decided once per file ---------------------------------------------
+    numeric = [c for c in used if spec.column(c).type in ("count", "number")]
+    col_decimal: dict[str, str | None] = {}
+    if options.decimal != "auto":
+        col_decimal = {c: options.decimal for c in numeric}
+    else:
+        evidence = {c: decimal_evidence(cells_of[c]) for c in numeric}
+        seen: dict[str, tuple[str, int]] = {}
+        for c, ev in evidence.items():
+            for sep, i in ev.items():
+                seen.setdefault(sep, (c, i))
+        if len(seen) == 1:
+            sep, (c, i) = next(iter(seen.items()))
+            col_decimal = {c2: sep for c2 in numeric}
+            sink.add("info", "decimal", f"Numbers use '{sep}' as the decimal separator (e.g. "
+                     f"{show_value(cells_of[c][i])} in row {rows[i]}, column '{header_of[c]}').",
+                     row=int(rows[i]), column=header_of[c], value=cells_of[c][i])
+        elif len(seen) == 2:
+            (c1, i1), (c2, i2) = seen["."], seen[","]
+            sink.add("error", "decimal_conflict", f"The file uses both decimal separators: "
+                     f"{show_value(cells_of[c1][i1])} (row {rows[i1]}, column '{header_of[c1]}') has a decimal point "
+                     f"but {show_value(cells_of[c2][i2])} (row {rows[i2]}, column '{header_of[c2]}') a decimal comma. "
+                     "Correct the file or choose the decimal separator in the upload options.")
+            col_decimal = {c: (next(iter(evidence[c])) if len(evidence[c]) == 1 else None) for c in numeric}
+        else:
+            col_decimal = {c: None for c in numeric}
+
+    # 3. parse every mapped column ---------------------------------------------------------------
+    parsed: dict[str, Parsed] = {}
+    for canon in used:
+        col = spec.column(canon)
+        parsed[canon] = _parse_column(col, cells_of[canon], header_of[canon], rows, sink, options,
+                                      col_decimal.get(canon), epoch, skills=(spec.key == "staff" and canon == "skills"))
+    for ri, cj in formula_cells:  # already reported as "formula without a stored value"
+        for canon, js in used.items():
+            if js[0] == cj:
+                parsed[canon].empty[ri] = False
+
+    # 4. required cells, ranges ------------------------------------------------------------------
+    for canon, p in parsed.items():
+        col = spec.column(canon)
+        if col.required:
+            for i in np.flatnonzero(p.empty):
+                sink.add("error", "empty", f"Row {rows[i]}: column '{header_of[canon]}' is empty; a value is required.",
+                         row=int(rows[i]), column=header_of[canon])
+        if col.type in ("date", "datetime"):
+            _check_date_range(p, canon == spec.time_column, header_of[canon], rows, sink, options)
+
+    # 5. duplicate keys, cross-field rules, series ---------------------------------------------
+    _check_duplicates(spec, parsed, header_of, rows, sink, n)
+    _check_cross_fields(spec, parsed, header_of, rows, sink)
+    if spec.series_columns and spec.time_column in parsed:
+        _check_series(spec, parsed, header_of, rows, sink)
+
+    issues = sink.finish()
+    totals = {s: sink.count(s) for s in ("error", "warning", "info")}
+    frame = None if any(i.severity == "error" for i in issues) else _build_frame(spec, parsed, n)
+    return ValidationReport(spec.key, file, sheet, encoding, separator, issues, frame, n, column_map, totals)
+
+
+def _parse_column(col: ColumnSpec, cells: list[Cell], header: str, rows: np.ndarray, sink: IssueCollector,
+                  options: ParseOptions, decimal: str | None, epoch: datetime, *, skills: bool) -> Parsed:
+    if col.type in ("datetime", "date"):
+        return parse_datetimes(cells, date_order=options.date_order, date_only=col.type == "date", epoch=epoch,
+                               rows=rows, column=header, sink=sink)
+    if col.type in ("count", "number"):
+        return parse_numbers(cells, decimal=decimal, integer=col.type == "count",  # type: ignore[arg-type]
+                             non_negative=col.non_negative or col.type == "count", positive=col.positive,
+                             rows=rows, column=header, sink=sink)
+    if col.type == "bool":
+        return parse_bools(cells, rows=rows, column=header, sink=sink)
+    if col.type == "outcome":
+        return parse_outcomes(cells, rows=rows, column=header, sink=sink)
+    if col.type == "list":
+        return parse_lists(cells, skills=skills, rows=rows, column=header, sink=sink)
+    return parse_texts(cells, rows=rows, column=header, sink=sink)
+
+
+def _check_date_range(p: Parsed, is_time_column: bool, header: str, rows: np.ndarray, sink: IssueCollector,
+                      options: ParseOptions) -> None:
+    today = options.resolved_today()
+    try:
+        limit_day = today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        limit_day = today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+    upper = np.datetime64(limit_day, "D") + np.timedelta64(1, "D")
+    tomorrow = np.datetime64(today, "D") + np.timedelta64(1, "D")
+    v = p.values
+    for i in np.flatnonzero(p.valid & (v < MIN_DATE)):
+        sink.add("error", "date_range", f"Row {rows[i]}, column '{header}': {pd.Timestamp(v[i]):%Y-%m-%d} is before "
+                 "1990; check the date format.", row=int(rows[i]), column=header, value=str(pd.Timestamp(v[i])),
+                 raw_value=True)
+        p.valid[i] = False
+    for i in np.flatnonzero(p.valid & (v >= upper)):
+        sink.add("error", "date_range", f"Row {rows[i]}, column '{header}': {pd.Timestamp(v[i]):%Y-%m-%d} is more "
+                 f"than {MAX_YEARS_AHEAD} years after today ({today:%Y-%m-%d}).", row=int(rows[i]), column=header,
+                 value=str(pd.Timestamp(v[i])), raw_value=True)
+        p.valid[i] = False
+    if is_time_column:
+        future = np.flatnonzero(p.valid & (v >= tomorrow))
+        if len(future):
+            i = future[0]
+            sink.add("warning", "future_date", f"Column '{header}': {len(future)} row(s) are dated after today "
+                     f"({today:%Y-%m-%d}), e.g. row {rows[i]} ({pd.Timestamp(v[i])}). History is normally in the past.",
+                     row=int(rows[i]), column=header, value=str(pd.Timestamp(v[i])), raw_value=True)
+
+
+def _fmt_key(value: Any) -> str:
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
+    return repr(value) if value != "" else "(empty)"
+
+
+def _check_duplicates(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
+                      sink: IssueCollector, n: int) -> None:
+    keys = list(spec.key_columns)
+    if any(spec.column(k).required and k not in parsed for k in keys) or n < 2:
+        return
+    ok = np.ones(n, dtype=bool)
+    data: dict[str, Any] = {}
+    for k in keys:
+        if k in parsed:
+            p = parsed[k]
+            ok &= p.valid | (p.empty & (not spec.column(k).required))
+            data[k] = p.values
+        else:
+            data[k] = np.full(n, "", dtype=object)
+    frame = pd.DataFrame(data)
+    frame["__row"] = rows
+    frame = frame[ok]
+    dup = frame.duplicated(keys, keep=False)
+    if not dup.any():
+        return
+    sub = frame[dup]
+    first = sub.groupby(keys, sort=False, dropna=False)["__row"].transform("first")
+    later = sub[sub["__row"] != first]
+    names = ", ".join(header_of.get(k, k) for k in keys if k in parsed)
+    time_key = spec.time_column if spec.time_column in parsed and spec.time_column in keys else None
+    for (_, rec), first_row in zip(later.iterrows(), first[later.index], strict=True):
+        shown = ", ".join(_fmt_key(pd.Timestamp(rec[k]) if spec.column(k).type in ("date", "datetime") else rec[k])
+                          for k in keys if k in parsed)
+        hint = ""
+        if time_key:
+            t = pd.Timestamp(rec[time_key])
+            if t.month == 10 and t.dayofweek == 6 and t.day >= 25 and t.hour == 2:
+                hint = " This may be the repeated hour when daylight saving time ends; export in one time base."
+        sink.add("error", "duplicate_key",
+                 f"Rows {first_row} and {rec['__row']} have the same {names} ({shown}).{hint}",
+                 row=int(rec["__row"]), column=header_of.get(keys[0]), value=shown, raw_value=True)
+
+
+def _check_cross_fields(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
+                        sink: IssueCollector) -> None:
+    def both(a: str, b: str) -> np.ndarray | None:
+        if a in parsed and b in parsed:
+            return parsed[a].valid & parsed[b].valid
+        return None
+
+    def report(sev: str, code: str, mask: np.ndarray, col: str, text: str) -> None:
+        for i in np.flatnonzero(mask):
+            sink.add(sev, code, f"Row {rows[i]}: {text}", row=int(rows[i]), column=header_of[col])  # type: ignore[arg-type]
+
+    def hours_cap(col: str, cap: float, unit: str) -> None:
+        if col in parsed:
+            p = parsed[col]
+            report("error", "too_many_hours", p.valid & (p.values > cap), col,
+                   f"'{header_of[col]}' is more than {cap:g} hours {unit}.")
+
+    if spec.key == "overtime":
+        m = both("responded_at", "contacted_at")
+        if m is not None:
+            report("error", "response_before_contact",
+                   m & (parsed["responded_at"].values < parsed["contacted_at"].values), "responded_at",
+                   f"'{header_of['responded_at']}' is before '{header_of['contacted_at']}'.")
+        if "responded_at" in parsed and "accepted" in parsed:
+            report("warning", "accepted_without_response",
+                   parsed["accepted"].valid & parsed["accepted"].values & parsed["responded_at"].empty, "responded_at",
+                   "the request was accepted but no response time is given.")
+        m = both("contacted_at", "shift_date")
+        if m is not None:
+            contacted_day = parsed["contacted_at"].values.astype("datetime64[D]")
+            report("warning", "contact_after_shift",
+                   m & (contacted_day > parsed["shift_date"].values.astype("datetime64[D]")), "contacted_at",
+                   "the person was contacted after the shift date.")
+        hours_cap("hours_worked", MAX_SHIFT_HOURS, "for one shift")
+        m = both("accepted", "hours_worked")
+        if m is not None:
+            report("warning", "hours_without_accept",
+                   m & ~parsed["accepted"].values & (parsed["hours_worked"].values > 0), "hours_worked",
+                   "hours were worked although the request was not accepted.")
+    elif spec.key == "assignments":
+        m = both("due", "assigned_at")
+        if m is not None:
+            report("warning", "due_before_assigned", m & (parsed["due"].values < parsed["assigned_at"].values), "due",
+                   f"'{header_of['due']}' is before '{header_of['assigned_at']}'.")
+        hours_cap("hours", MAX_WEEK_HOURS, "for one task")
+    elif spec.key == "staff":
+        hours_cap("contract_hours", MAX_WEEK_HOURS, "a week")
+
+
+def _check_series(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
+                  sink: IssueCollector) -> None:
+    tcol = spec.time_column
+    assert tcol is not None
+    t = parsed[tcol]
+    series = [c for c in spec.series_columns if c in parsed]
+    mask = t.valid.copy()
+    for c in series:
+        mask &= parsed[c].valid | parsed[c].empty
+    data = {"t": t.values[mask], "row": rows[mask]}
+    for c in series:
+        data[c] = parsed[c].values[mask]
+    frame = pd.DataFrame(data).sort_values("t", kind="stable").drop_duplicates(subset=[*series, "t"])
+    groups = frame.groupby(series, sort=False) if series else [((), frame)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{header_of[c]} {v!r}" for c, v in zip(series, key, strict=True) if v != "") or "the file"
+        _check_one_series(label, g["t"].to_numpy("datetime64[ns]"), g["row"].to_numpy(), header_of[tcol], sink)
+
+
+def _weekday(days: np.ndarray) -> np.ndarray:
+    return (days.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (3)
+
+
+def _missing_days(days: np.ndarray) -> np.ndarray:
+    """Days between the first and last day without data, on weekdays that do have data elsewhere."""
+    uniq = np.unique(days)
+    if len(uniq) < 2:
+        return uniq[:0]
+    span = np.arange(uniq[0], uniq[-1] + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    missing = np.setdiff1d(span, uniq)
+    return missing[np.isin(_weekday(missing), np.unique(_weekday(uniq)))]
+
+
+def _check_one_series(label: str, t: np.ndarray, r: np.ndarray, header: str, sink: IssueCollector) -> None:
+    if len(t) < 2:
+        return
+    ns = t.astype(np.int64)
+    days = t.astype("datetime64[D]")
+    minute_of_day = (ns - days.astype("datetime64[ns]").astype(np.int64)) // 60_000_000_000
+    off_second = ns % 60_000_000_000 != 0
+    if not off_second.any() and not minute_of_day.any():  # daily series
+        missing = _missing_days(days)
+        if len(missing):
+            sink.add("warning", "gap", f"{label}: {len(missing)} day(s) without data between {days[0]} and {days[-1]} "
+                     f"(e.g. {missing[0]}), on weekdays that have data elsewhere. Missing days are not filled in.",
+                     column=header)
+        return
+    # the grid: the largest allowed step that >= 90 % of the times sit on; failing that, the largest
+    # step with the best share (so one 10:17 among a few half-hours is flagged as the odd one out)
+    shares = {s: float(np.mean(minute_of_day % s == 0)) for s in ALLOWED_STEPS}
+    step = next((s for s in reversed(ALLOWED_STEPS) if shares[s] >= 0.9), None)
+    if step is None:
+        best = max(shares.values())
+        step = max(s for s in ALLOWED_STEPS if shares[s] == best) if best >= 0.5 else None
+    if step is None:
+        sink.add("error", "irregular_interval", f"{label}: the times are not on a regular grid of 5, 10, 15, 20, 30 "
+                 f"or 60 minutes (e.g. row {r[0]}, {pd.Timestamp(t[0])}).", row=int(r[0]), column=header)
+        return
+    off_grid = off_second | (minute_of_day % step != 0)
+    for i in np.flatnonzero(off_grid):
+        sink.add("error", "irregular_interval", f"Row {r[i]}, column '{header}': {pd.Timestamp(t[i]):%Y-%m-%d %H:%M:%S}"
+                 f" is not on the {step}-minute grid of {label}.", row=int(r[i]), column=header,
+                 value=str(pd.Timestamp(t[i])), raw_value=True)
+    on = ~off_grid
+    t, r, days, mins = t[on], r[on], days[on], ns[on] // 60_000_000_000
+    if len(t) < 2:
+        return
+    same_day = days[1:] == days[:-1]
+    diffs = np.diff(mins)
+    # uniform step per day (days with >= 4 intervals, all equally spaced): mixed steps are an error
+    day_start = np.flatnonzero(np.r_[True, ~same_day])
+    day_len = np.diff(np.r_[day_start, len(t)])
+    uniform: dict[int, list[int]] = {}
+    for s0, ln in zip(day_start, day_len, strict=True):
+        if ln >= 4:
+            d = diffs[s0: s0 + ln - 1]
+            if (d == d[0]).all():
+                uniform.setdefault(int(d[0]), []).append(int(s0))
+    base = step
+    if uniform:
+        base = min(uniform)
+        if len(uniform) > 1:
+            common = max(uniform, key=lambda k: len(uniform[k]))
+            other = next(k for k in sorted(uniform) if k != common)
+            i0, i1 = uniform[common][0], uniform[other][0]
+            sink.add("error", "mixed_interval", f"{label} mixes {other}-minute and {common}-minute intervals: "
+                     f"{days[i1]} (from row {r[i1]}) uses {other} minutes, {days[i0]} (from row {r[i0]}) uses "
+                     f"{common} minutes. Use one interval length for the whole file.", row=int(r[i1]), column=header)
+    gap_pos = np.flatnonzero(same_day & (diffs > base))
+    if len(gap_pos):
+        missing = int(((diffs[gap_pos] // base) - 1).sum())
+        i = gap_pos[0]
+        sink.add("warning", "gap", f"{label}: {missing} missing {base}-minute interval(s) inside opening hours (e.g. "
+                 f"after {pd.Timestamp(t[i]):%Y-%m-%d %H:%M}, row {r[i]}). Missing intervals are not filled in.",
+                 row=int(r[i]), column=header)
+    missing_days = _missing_days(days)
+    if len(missing_days):
+        sink.add("warning", "gap_days", f"{label}: {len(missing_days)} day(s) without any interval between {days[0]} "
+                 f"and {days[-1]} (e.g. {missing_days[0]}), on weekdays that have data elsewhere.", column=header)
+
+
+def _build_frame(spec: KindSpec, parsed: dict[str, Parsed], n: int) -> pd.DataFrame:
+    """Canonical, typed columns in kind order; optional columns absent from the file are filled."""
+    data: dict[str, Any] = {}
+    for col in spec.columns:
+        p = parsed.get(col.name)
+        if col.type in ("datetime", "date"):
+            data[col.name] = pd.Series(p.values if p else np.full(n, np.datetime64("NaT"), "datetime64[ns]"),
+                                       dtype="datetime64[ns]")
+        elif col.type == "count":
+            if p is None or p.empty.any():
+                values = pd.array(np.where(p.valid, p.values, 0) if p else np.zeros(n, np.int64), dtype="Int64")
+                if p is not None:
+                    values[p.empty] = pd.NA
+                else:
+                    values[:] = pd.NA
+                data[col.name] = pd.Series(values)
+            else:
+                data[col.name] = pd.Series(p.values, dtype=np.int64)
+        elif col.type == "number":
+            data[col.name] = pd.Series(np.where(p.valid, p.values, np.nan) if p else np.full(n, np.nan),
+                                       dtype=np.float64)
+        elif col.type in ("bool", "outcome"):
+            data[col.name] = pd.Series(p.values if p else np.zeros(n, dtype=bool), dtype=bool)
+        else:
+            data[col.name] = pd.Series(p.values if p else np.full(n, "", dtype=object), dtype=object)
+    return pd.DataFrame(data)

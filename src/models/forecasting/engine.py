@@ -1,0 +1,153 @@
+"""One call from a long frame to forecasts, components, backtest, chosen model and measured coverage.
+
+``run_forecast`` fits every series independently — in parallel with joblib when ``n_jobs > 1``
+(one process per series, each model single-threaded) — and reports progress per finished series.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .auto import choose_model
+from .backtest import backtest_series
+from .base import ForecastConfig, ForecastResult, ProgressCallback, make_model
+from .fitted import FittedModel
+from .frequency import parse_freq, prepare_series
+
+logger = logging.getLogger(__name__)
+
+
+def normalise_input(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate and normalise a long frame to ``series_id`` (str), ``ds`` (datetime64), ``y`` (float).
+
+    Column names are matched case-insensitively; a missing ``series_id`` means one series named
+    ``"series"``. Raises ``ValueError`` naming the problem (missing columns, unparsable values).
+    """
+    cols = {str(c).strip().lower(): c for c in df.columns}
+    missing = [c for c in ("ds", "y") if c not in cols]
+    if missing:
+        raise ValueError(f"Input needs columns ds and y (and optionally series_id); missing: {', '.join(missing)}")
+    out = pd.DataFrame({
+        "series_id": df[cols["series_id"]].astype(str) if "series_id" in cols else "series",
+        "ds": df[cols["ds"]],
+        "y": df[cols["y"]],
+    })
+    if not pd.api.types.is_datetime64_any_dtype(out["ds"]):
+        try:
+            out["ds"] = pd.to_datetime(out["ds"], format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"Column ds must hold timestamps (ISO 8601, e.g. 2024-01-31 08:00): {exc}") from None
+    if getattr(out["ds"].dt, "tz", None) is not None:
+        out["ds"] = out["ds"].dt.tz_localize(None)
+    try:
+        out["y"] = pd.to_numeric(out["y"], errors="raise").astype(float)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Column y must be numeric: {exc}") from None
+    if out.empty:
+        raise ValueError("Input has no rows")
+    return out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)
+
+
+def _forecast_one(series_id: str, ds: np.ndarray, y: np.ndarray, config: ForecastConfig,
+                  on_progress: ProgressCallback | None = None) -> dict[str, Any]:
+    """Backtest, choose, refit on everything and forecast one series."""
+    from .prophet_model import _quiet
+
+    _quiet()
+    step = parse_freq(config.freq) if config.freq else None
+    prep = prepare_series(ds, y, series_id=series_id, step=step, country=config.country_holidays)
+    models = list(config.candidates) if config.model == "auto" else [config.model]
+    bt = backtest_series(ds, y, series_id=series_id, models=models, folds=config.folds,
+                         horizon=config.effective_backtest_horizon, levels=config.levels,
+                         country=config.country_holidays, seed=config.seed, step=prep.cal.step, prep=prep,
+                         on_progress=on_progress)
+    table = bt.table(config.levels, config.conformal_scale)
+    if config.model == "auto":
+        chosen, reason = choose_model(table, models, config.levels)
+    else:
+        row = table[table["model"] == config.model].iloc[0]
+        if row["error"]:
+            raise ValueError(f"Series {series_id!r}: model {config.model} cannot be used: {row['error']}")
+        chosen = config.model
+        cov = ", ".join(f"{lv}% interval covered {row[f'coverage_{lv}']:.0f}%" for lv in config.levels
+                        if np.isfinite(row[f"coverage_{lv}"]))
+        reason = f"{chosen} chosen by the user: MASE {row['mase']:.2f}, WAPE {row['wape']:.1f}%" + (
+            f"; {cov}" if cov else "") + f" in a {config.folds}-fold backtest."
+    table["chosen"] = table["model"] == chosen
+    if on_progress:
+        on_progress(0.95, f"{series_id}: fitting {chosen} on the full history")
+    model = make_model(chosen, config.seed)
+    need = model.min_history_steps(prep, config.horizon)
+    if prep.n < need:
+        raise ValueError(f"Series {series_id!r}: {chosen} needs {need} steps of history for a horizon of "
+                         f"{config.horizon}; it has {prep.n}.")
+    model.fit(prep, config.horizon)
+    calibrator = None if model.native_intervals else bt.calibrator(chosen, config.levels, config.conformal_scale)
+    fitted = FittedModel.from_prepared(prep, model, calibrator, config.horizon, config.levels, config.seed)
+    forecast, components = fitted.predict()
+    row = table[table["model"] == chosen].iloc[0]
+    coverage = {lv: float(row[f"coverage_{lv}"]) for lv in config.levels}
+    diag = prep.diagnostics()
+    diag.update({"model": chosen, "notes": "; ".join(prep.notes)})
+    return {"series_id": series_id, "forecast": forecast, "components": components, "backtest": table,
+            "chosen": chosen, "reason": reason, "freq": prep.cal.label, "fitted": fitted, "coverage": coverage,
+            "diagnostics": diag}
+
+
+def _job(series_id: str, ds: np.ndarray, y: np.ndarray, config: ForecastConfig) -> dict[str, Any]:
+    return _forecast_one(series_id, ds, y, config)
+
+
+def run_forecast(df: pd.DataFrame, config: ForecastConfig, on_progress: ProgressCallback | None = None
+                 ) -> ForecastResult:
+    """Forecast every series of a long frame ``series_id, ds, y`` (``series_id`` optional).
+
+    Per series: infer the grid, backtest the candidate models (rolling origin), pick one (or use
+    ``config.model``), refit it on the full history, forecast ``config.horizon`` steps with
+    conformal intervals. Deterministic for a given ``config.seed``. ``ValueError`` with the minimum
+    needed when a series is too short. ``on_progress(fraction, text)`` is called as work finishes.
+    """
+    t0 = time.perf_counter()
+    data = normalise_input(df)
+    groups = [(str(sid), part["ds"].to_numpy(), part["y"].to_numpy()) for sid, part in
+              data.groupby("series_id", sort=True)]
+    total = len(groups)
+    outcomes: list[dict[str, Any]] = []
+    if config.n_jobs == 1 or total == 1:
+        for i, (sid, ds, y) in enumerate(groups):
+            def prog(frac: float, text: str, i: int = i) -> None:
+                if on_progress:
+                    on_progress(min(1.0, (i + frac) / total), text)
+
+            outcomes.append(_forecast_one(sid, ds, y, config, prog))
+            if on_progress:
+                on_progress((i + 1) / total, f"{sid}: done ({i + 1}/{total})")
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=config.n_jobs, return_as="generator_unordered")
+        for done, outcome in enumerate(parallel(delayed(_job)(sid, ds, y, config) for sid, ds, y in groups), 1):
+            outcomes.append(outcome)
+            if on_progress:
+                on_progress(done / total, f"{outcome['series_id']}: done ({done}/{total})")
+        outcomes.sort(key=lambda o: o["series_id"])
+    comps = [o["components"] for o in outcomes if o["components"] is not None]
+    result = ForecastResult(
+        forecast=pd.concat([o["forecast"] for o in outcomes], ignore_index=True),
+        components=pd.concat(comps, ignore_index=True) if comps else None,
+        backtest=pd.concat([o["backtest"] for o in outcomes], ignore_index=True),
+        chosen={o["series_id"]: o["chosen"] for o in outcomes},
+        reasons={o["series_id"]: o["reason"] for o in outcomes},
+        freq={o["series_id"]: o["freq"] for o in outcomes},
+        fitted={o["series_id"]: o["fitted"] for o in outcomes},
+        coverage={o["series_id"]: o["coverage"] for o in outcomes},
+        diagnostics=pd.DataFrame([o["diagnostics"] for o in outcomes]),
+        seconds=time.perf_counter() - t0,
+    )
+    logger.info("forecast: %d series in %.1f s (%s)", total, result.seconds, result.chosen)
+    return result

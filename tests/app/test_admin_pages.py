@@ -1,0 +1,84 @@
+"""Data, Users and Audit pages driven through AppTest."""
+
+from __future__ import annotations
+
+from src.data import store
+from src.services import auth
+from tests.app.conftest import logged_in
+
+GOOD_CSV = (b"timestamp,queue,volume\n2025-03-03 08:00,calls,12\n2025-03-03 09:00,calls,15\n"
+            b"2025-03-03 10:00,calls,11\n")
+BAD_CSV = b"timestamp,queue,volume\n2025-03-03 08:00,calls,12\n2025-03-03 09:00,calls,twelve\n"
+
+
+def _data_page(ui_app):
+    at = logged_in("admin", "admin").run()
+    return at.switch_page("pages/data.py").run()
+
+
+def test_upload_good_file_and_store_it(ui_app):
+    at = _data_page(ui_app)
+    at.file_uploader[0].upload("calls.csv", GOOD_CSV, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.success, "a clean file shows a success summary"
+    store_button = next(b for b in at.button if b.label.startswith("Store"))
+    assert not store_button.disabled
+    store_button.click()
+    at.run()
+    assert not at.exception
+    assert store.table_row_count(ui_app.engine, "workload") == 3
+    assert any("Stored 3 rows" in s.value for s in at.success)
+
+
+def test_broken_file_gets_row_level_report_and_nothing_stored(ui_app):
+    at = _data_page(ui_app)
+    at.file_uploader[0].upload("broken.csv", BAD_CSV, "text/csv")
+    at.run()
+    assert not at.exception
+    assert at.error, "the summary is an error"
+    report = at.dataframe[0].value
+    row = report[report["severity"] == "error"].iloc[0]
+    assert row["row"] == 3 and row["column"] == "volume" and "twelve" in str(row["value"])
+    assert all(not b.label.startswith("Store") for b in at.button)  # no preview/store for a broken file
+    assert store.table_row_count(ui_app.engine, "workload") == 0
+
+
+def test_users_page_adds_a_user(ui_app):
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/users.py").run()
+    assert not at.exception
+    at.text_input[0].input("nina")
+    at.text_input[1].input("Nina Nurse")
+    at.text_input[2].input("Strong-Pass-123")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert not at.exception
+    assert any("nina created" in s.value for s in at.success)
+    assert any(u["username"] == "nina" for u in auth.list_users(ui_app, auth_admin()))
+
+
+def test_users_page_shows_policy_errors(ui_app):
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/users.py").run()
+    at.text_input[0].input("nina")
+    at.text_input[1].input("Nina")
+    at.text_input[2].input("weak")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert not at.exception
+    assert any("at least" in e.value for e in at.error)
+
+
+def test_audit_page_lists_events(ui_app):
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    events = at.dataframe[0].value
+    assert "user.create" in set(events["action"])
+
+
+def auth_admin():
+    from tests.conftest import ADMIN
+
+    return ADMIN

@@ -1,0 +1,104 @@
+"""Real-browser fixtures: a Streamlit server on a free port with its own SQLite file, driven by Playwright
+through Debian's chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORDS = {"admin": "E2e-Admin-Pass-1", "pat": "E2e-Planner-Pass-2"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}", APP_COOKIE_KEY=secrets.token_urlsafe(48),
+               APP_ADMIN_PASSWORD=PASSWORDS["admin"], LOAD_DEMO_DATA="false", MODELS_DIR=str(tmp / "models"),
+               OUTPUTS_DIR=str(tmp / "outputs"), PYTHONPATH=str(ROOT))
+    return env
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = _env(tmp)
+    subprocess.run([sys.executable, "-m", "src.cli", "bootstrap", "--no-demo"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "src.cli", "users", "add", "pat", "--role", "planner", "--name",
+                    "Pat Planner"], cwd=ROOT, env={**env, "WFP_NEW_PASSWORD": PASSWORDS["pat"]}, check=True,
+                   capture_output=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app_url(server_env):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (make test installs it as root: apt-get install chromium)")
+    port = _free_port()
+    log = open(Path(server_env["OUTPUTS_DIR"]).parent / "streamlit.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "src/app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
+        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}, "accept_downloads": True}
+
+
+def login(page, url: str, username: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    expect(page.get_by_label("Username")).to_be_visible(timeout=30_000)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORDS[username])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Workforce Planner")).to_be_visible(timeout=30_000)
+    # the login cookie is written by a component shortly after the page shows; wait for it
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(c["name"] == "wfp_auth" for c in page.context.cookies()):
+        time.sleep(0.1)

@@ -1,0 +1,124 @@
+"""Rolling-origin splitter (property: no look-ahead), backtest table, auto choice and the engine."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from src.models.forecasting import ForecastConfig, backtest, choose_model, rolling_origins, run_forecast, split_masks
+
+
+def daily(days: int, seed: int = 0, series_id: str = "home-a/unit-1") -> pd.DataFrame:
+    ds = pd.date_range("2024-01-01", periods=days, freq="D")
+    weekly = np.array([30, 32, 31, 30, 28, 20, 18], dtype=float)
+    y = np.random.default_rng(seed).poisson(weekly[ds.dayofweek]).astype(float)
+    return pd.DataFrame({"series_id": series_id, "ds": ds, "y": y})
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(min_value=5, max_value=400),
+    gaps=st.lists(st.integers(min_value=0, max_value=399), max_size=40),
+    folds=st.integers(min_value=1, max_value=5),
+    horizon=st.integers(min_value=1, max_value=48),
+    step_minutes=st.sampled_from([15, 30, 60, 1440]),
+)
+def test_splitter_never_looks_ahead(n, gaps, folds, horizon, step_minutes):
+    step = pd.Timedelta(minutes=step_minutes)
+    ds = pd.date_range("2024-01-01", periods=n, freq=step).delete(sorted({g for g in gaps if g < n - 1}))
+    origins = rolling_origins(ds[-1], step, folds, horizon)
+    assert all(b - a == horizon * step for a, b in zip(origins, origins[1:], strict=False))
+    assert origins[-1] + horizon * step == ds[-1] + step  # the last window ends at the last timestamp
+    seen_test = np.zeros(len(ds), dtype=bool)
+    for origin in origins:
+        train, test = split_masks(ds, origin, horizon, step)
+        if train.any() and test.any():
+            assert ds[train].max() < ds[test].min()
+        assert not (train & test).any()
+        assert not (seen_test & test).any()  # windows do not overlap
+        seen_test |= test
+        assert (ds[test] < origin + horizon * step).all()
+
+
+def test_backtest_table_has_every_metric_and_flags_models_without_history():
+    table = backtest(daily(63), ["seasonal_naive", "profile", "lightgbm"], folds=2, horizon=7)
+    expected = {"series_id", "model", "folds", "horizon", "n", "mae", "rmse", "mape", "smape", "wape", "mase",
+                "coverage_80", "width_80", "coverage_95", "width_95", "seconds", "error"}
+    assert expected <= set(table.columns)
+    assert table["model"].tolist() == ["seasonal_naive", "profile", "lightgbm"]
+    naive = table.iloc[0]
+    assert naive["n"] == 14 and naive["folds"] == 2 and naive["error"] == ""
+    assert naive["mase"] > 0 and 0 <= naive["coverage_80"] <= 100
+    lgbm = table.iloc[2]
+    assert "needs" in lgbm["error"] and math.isnan(lgbm["mase"])
+
+
+def test_too_short_history_names_the_minimum():
+    with pytest.raises(ValueError, match=r"at least 35 steps \(35.0 days\)"):
+        backtest(daily(20), ["profile"], folds=3, horizon=7)
+
+
+def test_choose_model_prefers_simpler_within_tolerance_and_explains():
+    table = pd.DataFrame({
+        "model": ["seasonal_naive", "profile", "prophet"], "mase": [1.0, 0.71, 0.70], "wape": [20.0, 14.0, 13.9],
+        "coverage_80": [80.0, 81.0, 79.0], "coverage_95": [95.0, 96.0, 94.0], "folds": 3, "error": ["", "", ""],
+    })
+    model, reason = choose_model(table, ["seasonal_naive", "profile", "prophet"])
+    assert model == "profile"
+    assert reason.startswith("profile won: MASE 0.71 vs prophet 0.70, seasonal_naive 1.00")
+    assert "simpler model within 2%" in reason and "80% interval covered 81%" in reason
+    table.loc[2, "mase"] = 0.5
+    assert choose_model(table, ["seasonal_naive", "profile", "prophet"])[0] == "prophet"
+    with pytest.raises(ValueError, match="No model"):
+        choose_model(table.assign(mase=float("nan")), ["profile"])
+
+
+def test_run_forecast_end_to_end_two_series_with_progress():
+    df = pd.concat([daily(84, 1, "a"), daily(84, 2, "b")])
+    df = df[~((df["series_id"] == "b") & (df["ds"].dt.dayofweek == 6))]  # b is closed on Sundays
+    calls: list[tuple[float, str]] = []
+    cfg = ForecastConfig(horizon=14, folds=2, candidates=("seasonal_naive", "profile"), country_holidays=None)
+    res = run_forecast(df, cfg, on_progress=lambda f, t: calls.append((f, t)))
+    fc = res.forecast
+    assert set(res.chosen) == {"a", "b"} and set(res.chosen.values()) <= {"seasonal_naive", "profile"}
+    # N steps after each series' last timestamp: b's last row is Saturday 23 March
+    assert len(fc) == 28
+    assert fc.groupby("series_id")["ds"].min().to_dict() == {"a": pd.Timestamp("2024-03-25"),
+                                                             "b": pd.Timestamp("2024-03-24")}
+    assert {"yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"} <= set(fc.columns)
+    assert (fc[[c for c in fc.columns if c.startswith("yhat")]] >= 0).all().all()
+    assert (fc["yhat_lower_95"] <= fc["yhat_lower_80"]).all() and (fc["yhat_lower_80"] <= fc["yhat"]).all()
+    sundays_b = fc[(fc["series_id"] == "b") & (fc["ds"].dt.dayofweek == 6)]
+    assert len(sundays_b) == 2 and (sundays_b["yhat_upper_95"] == 0).all() and not sundays_b["is_open"].any()
+    assert res.freq == {"a": "1D", "b": "1D"}
+    assert res.backtest["chosen"].sum() == 2 and "won: MASE" in res.reasons["a"]
+    assert set(res.coverage["a"]) == {80, 95}
+    assert calls[-1][0] == 1.0 and all(0 <= f <= 1 for f, _ in calls)
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls)
+    assert res.components is None
+    again = run_forecast(df, cfg)
+    pd.testing.assert_frame_equal(again.forecast, fc)
+
+
+def test_named_model_and_fitted_model_repredicts_identically():
+    df = daily(70)
+    res = run_forecast(df, ForecastConfig(horizon=7, model="profile", folds=2, country_holidays=None))
+    assert res.chosen == {"home-a/unit-1": "profile"}
+    assert res.reasons["home-a/unit-1"].startswith("profile chosen by the user")
+    again, _ = res.fitted["home-a/unit-1"].predict()
+    pd.testing.assert_frame_equal(again, res.forecast)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="horizon"):
+        ForecastConfig(horizon=0)
+    with pytest.raises(ValueError, match="Unknown model"):
+        ForecastConfig(horizon=1, model="arima")
+    with pytest.raises(ValueError, match="levels"):
+        ForecastConfig(horizon=1, levels=(80, 100))
+    assert ForecastConfig(horizon=3, levels=(95, 80)).levels == (80, 95)

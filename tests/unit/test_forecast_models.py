@@ -1,0 +1,145 @@
+"""Each model recovers a known synthetic pattern; intervals cover near nominal; intraday re-forecast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from src.models.forecasting import metrics as M
+from src.models.forecasting import reforecast_intraday
+from src.models.forecasting.backtest import backtest_series
+from src.models.forecasting.base import make_model
+from src.models.forecasting.frequency import prepare_series
+
+
+def pattern(ds: pd.DatetimeIndex) -> np.ndarray:
+    """Open Mon–Sat 08–18; each weekday has its own daily shape (what default Prophet cannot fit)."""
+    h, d = ds.hour.to_numpy(), ds.dayofweek.to_numpy()
+    open_ = (h >= 8) & (h < 18) & (d < 6)
+    morning_peak = 20 + 30 * np.exp(-((h - 10) / 1.5) ** 2)
+    afternoon_peak = 20 + 30 * np.exp(-((h - 15) / 1.5) ** 2)
+    lam = np.where(d % 2 == 0, morning_peak, afternoon_peak) * np.where(d == 5, 0.5, 1.0)
+    return np.where(open_, lam, 0.0)
+
+
+def series(weeks: int, seed: int = 0, noise: bool = True) -> pd.DataFrame:
+    ds = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
+    lam = pattern(ds)
+    y = np.random.default_rng(seed).poisson(lam).astype(float) if noise else lam
+    keep = lam > 0
+    return pd.DataFrame({"ds": ds[keep], "y": y[keep]})
+
+
+def _fit_predict(name: str, df: pd.DataFrame, horizon: int = 168, seed: int = 0):
+    prep = prepare_series(df["ds"], df["y"], country=None)
+    model = make_model(name, seed).fit(prep, horizon)
+    fut = prep.future(horizon)
+    return fut, model.predict(fut)
+
+
+@pytest.mark.parametrize("name", ["seasonal_naive", "profile"])
+def test_baselines_reproduce_a_noise_free_weekly_pattern_exactly(name):
+    fut, pred = _fit_predict(name, series(4, noise=False))
+    np.testing.assert_allclose(pred["yhat"].to_numpy(), pattern(fut.ds), atol=1e-9)
+
+
+def test_profile_is_the_mean_of_the_last_weeks_and_ignores_gaps():
+    ds = pd.date_range("2024-01-01", periods=8 * 7, freq="D")
+    y = np.arange(len(ds), dtype=float)  # slot value rises by 7 each week
+    df = pd.DataFrame({"ds": ds, "y": y}).drop(index=[50])  # one missing Friday, week 8
+    prep = prepare_series(df["ds"], df["y"], country=None, clean=False)
+    model = make_model("profile").fit(prep, 7)
+    pred = model.predict(prep.future(7))["yhat"].to_numpy()
+    expected = [np.mean([49 + k - 7 * w for w in range(6)]) for k in range(7)]
+    expected[1] = np.mean([43 - 7 * w for w in range(5)])  # index 50 is the Tuesday of the last week
+    np.testing.assert_allclose(pred, expected)
+
+
+def test_lightgbm_learns_the_weekday_pattern():
+    df = series(14, seed=1)
+    fut, pred = _fit_predict("lightgbm", df)
+    truth = pattern(fut.ds)
+    open_ = truth > 0
+    assert M.wape(truth[open_], pred["yhat"].to_numpy()[open_]) < 12
+
+
+def test_lightgbm_recursive_strategy_runs_and_is_reasonable():
+    from src.models.forecasting.lgbm_model import LightGBMModel
+
+    df = series(12, seed=2)
+    prep = prepare_series(df["ds"], df["y"], country=None)
+    model = LightGBMModel(strategy="recursive").fit(prep, 48)
+    fut = prep.future(48)
+    pred = model.predict(fut)["yhat"].to_numpy()
+    truth = pattern(fut.ds)
+    assert np.all(pred >= 0) and np.all(pred[fut.closed] == 0)
+    assert M.wape(truth, pred) < 20
+
+
+def test_prophet_with_weekday_daily_seasonality_beats_default_prophet():
+    df = series(8, seed=3)
+    fut, tuned = _fit_predict("prophet", df)
+    _, default = _fit_predict("prophet_default", df)
+    truth = pattern(fut.ds)
+    open_ = truth > 0
+    tuned_err = M.mae(truth[open_], tuned["yhat"].to_numpy()[open_])
+    default_err = M.mae(truth[open_], default["yhat"].to_numpy()[open_])
+    assert tuned_err < 0.6 * default_err
+    assert tuned_err < 4.0
+    assert {"trend", "daily", "weekly", "yearly", "holidays"} <= set(tuned.columns)
+    # components add up to the forecast where it is not clipped
+    total = tuned[["trend", "daily", "weekly", "yearly", "holidays"]].sum(axis=1).to_numpy()
+    pos = tuned["yhat"].to_numpy() > 0
+    np.testing.assert_allclose(total[pos], tuned["yhat"].to_numpy()[pos], atol=1e-6)
+
+
+def test_profile_intervals_cover_near_nominal_out_of_sample():
+    df = series(16, seed=4)
+    bt = backtest_series(df["ds"], df["y"], series_id="s", models=["profile"], folds=6, horizon=168,
+                         levels=(80, 95), country=None)
+    row = bt.table((80, 95)).iloc[0]
+    assert 72 <= row["coverage_80"] <= 88
+    assert 90 <= row["coverage_95"] <= 99
+    assert row["width_95"] > row["width_80"] > 0
+
+
+def test_models_are_deterministic_with_a_seed():
+    df = series(10, seed=5)
+    _, a = _fit_predict("lightgbm", df, seed=7)
+    _, b = _fit_predict("lightgbm", df, seed=7)
+    np.testing.assert_array_equal(a["yhat"].to_numpy(), b["yhat"].to_numpy())
+
+
+# ---------------------------------------------------------------- intraday re-forecast
+def _day_forecast() -> pd.DataFrame:
+    ds = pd.date_range("2024-05-06 08:00", periods=10, freq="h")
+    fc = pd.DataFrame({"series_id": "q", "ds": ds, "yhat": 10.0, "yhat_lower_80": 8.0, "yhat_upper_80": 12.0})
+    tomorrow = fc.assign(ds=ds + pd.Timedelta(days=1))
+    return pd.concat([fc, tomorrow], ignore_index=True)
+
+
+def test_reforecast_scales_the_rest_of_today_shrunk_by_elapsed_share():
+    fc = _day_forecast()
+    actuals = pd.DataFrame({"series_id": "q", "ds": pd.date_range("2024-05-06 08:00", periods=4, freq="h"),
+                            "y": 15.0})
+    out = reforecast_intraday(fc, actuals, pd.Timestamp("2024-05-06 12:00"))
+    # ratio 60/40 = 1.5, share of the day's forecast seen = 40/100 → factor 1 + 0.4 * 0.5 = 1.2
+    rest = out[(out["ds"] >= "2024-05-06 12:00") & (out["ds"] < "2024-05-07")]
+    assert np.allclose(rest["yhat"], 12.0) and np.allclose(rest["yhat_upper_80"], 14.4)
+    assert rest["reforecast"].all() and np.allclose(rest["factor"], 1.2)
+    untouched = out[~out.index.isin(rest.index)]
+    assert np.allclose(untouched["yhat"], 10.0) and not untouched["reforecast"].any()
+    assert len(out) == len(fc)
+
+
+def test_reforecast_without_actuals_or_with_extreme_ratio_is_bounded():
+    fc = _day_forecast()
+    same = reforecast_intraday(fc, fc.iloc[:0][["series_id", "ds"]].assign(y=[]), pd.Timestamp("2024-05-06 12:00"))
+    assert np.allclose(same["yhat"], fc["yhat"]) and np.allclose(same["factor"], 1.0)
+    actuals = pd.DataFrame({"series_id": "q", "ds": pd.date_range("2024-05-06 08:00", periods=9, freq="h"),
+                            "y": 1000.0})
+    out = reforecast_intraday(fc, actuals, pd.Timestamp("2024-05-06 17:00"), max_factor=2.0)
+    assert out.loc[out["ds"] == pd.Timestamp("2024-05-06 17:00"), "yhat"].item() == pytest.approx(20.0)
+    with pytest.raises(ValueError):
+        reforecast_intraday(fc, actuals, pd.Timestamp("2024-05-06 17:00"), min_factor=2.0)
