@@ -42,6 +42,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check src tests bench
 
 bench: install-dev
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean-db:

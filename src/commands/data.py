@@ -90,9 +90,16 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from src.services.context import get_app
     from src.settings import ensure_local_secret
 
+    from src.services.context import ServiceError
+    from src.settings import ConfigError
+
     check_xml_safety()
     ensure_local_secret()
-    bootstrap(get_app(), load_demo=not args.no_demo)
+    try:
+        bootstrap(get_app(), load_demo=not args.no_demo)
+    except (ServiceError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

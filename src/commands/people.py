@@ -99,5 +99,5 @@ def _score(tasks: pd.DataFrame, staff: pd.DataFrame, args: argparse.Namespace,
             logger.warning("could not load ranker from %s (%s); using rules", args.model_dir, exc)
     res = score_candidates(tasks, staff, history, model, site_required=config.site_required,
                            use_hours=config.use_hours)
-    used = sorted(res.decisions["scorer"].unique())
+    used = sorted(s for s in res.decisions["scorer"].unique() if s != "none") or ["rules"]
     return res.score_table(), "+".join(str(u) for u in used)

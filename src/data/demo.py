@@ -13,7 +13,9 @@ overtime request loop (~1k iterations, sequential by nature: recent overtime loa
 earlier acceptances) and the per-person staff loop run in Python.
 
 Public API: :class:`DemoConfig`, :func:`generate_demo`, :func:`sample_frames`, :func:`write_demo`,
-:func:`write_samples`, :func:`demo_outage`, plus the constants ``CC_QUEUES`` and ``CARE_HOMES``.
+:func:`write_samples`, :func:`demo_outage`, :func:`frame_to_csv_bytes`, :func:`parse_skills`, the
+hidden ground truths :func:`assignment_success_logit` / :func:`overtime_accept_logit`, and the
+constants ``CC_QUEUES``, ``CARE_HOMES``, ``TASK_TYPES``, ``SHIFT_TYPES``, ``SAMPLE_FILES``.
 """
 
 from __future__ import annotations

@@ -395,6 +395,8 @@ def _read_csv(name: str, content: bytes, options: ParseOptions, limits: UploadLi
                           "upload options, or save the file as 'CSV UTF-8'.", code="encoding")
         raise _reject(name, f"The file contains NUL bytes (first on line {line}); it is not a plain-text CSV file "
                       "(binary data, or UTF-16 read with the wrong encoding).", row=line, code="nul_bytes")
+    if not text.strip():
+        raise _reject(name, "The file contains no data (only blank lines).", code="empty_file")
     # Header width before any full parse: one huge or very wide line is a CPU DoS for CSV parsers (F-D3).
     pos = 0
     sample_lines: list[str] = []

@@ -184,7 +184,7 @@ Decimal = Literal[".", ","]
 
 
 def _split_sign(s: str) -> tuple[int, str]:
-    if s[:1] in "+-\u2212":
+    if s and s[0] in "+-\u2212":
         return (-1 if s[0] != "+" else 1), s[1:].lstrip()
     return 1, s
 
@@ -404,11 +404,12 @@ def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: b
         if not (0 < x < 2958466):
             bad(i, "bad_date", f"{show_value(cells[i])} is not a valid Excel date number.")
             return
-        ts = epoch + timedelta(days=float(x))
+        # a day fraction is rarely exact in binary (08:00 = 0.3333…): round to the nearest second
+        ts = epoch + timedelta(seconds=round(float(x) * 86400))
         if not (_MIN_YEAR <= ts.year <= _MAX_YEAR):
             bad(i, "date_range", f"{show_value(cells[i])} is far outside the expected date range.")
             return
-        out[i] = np.datetime64(ts.replace(microsecond=round(ts.microsecond / 1000) * 1000 % 1_000_000), "ns")
+        out[i] = np.datetime64(ts, "ns")
         valid[i] = True
 
     for i, raw in enumerate(cells):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from src.services import data as data_service
@@ -19,7 +20,7 @@ total_rows = int(summary["rows"].sum()) if len(summary) else 0
 cols = st.columns(len(summary) or 1)
 for col, row in zip(cols, summary.itertuples(), strict=False):
     col.metric(row.dataset, f"{row.rows:,} rows",
-               help=(f"{row.first:%Y-%m-%d} → {row.last:%Y-%m-%d}" if row.first is not None else "no time column"))
+               help=(f"{row.first:%Y-%m-%d} → {row.last:%Y-%m-%d}" if pd.notna(row.first) else "no dated rows"))
 
 if total_rows == 0:
     st.info("No data is loaded yet. An administrator can upload files on the **Data** page "

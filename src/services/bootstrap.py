@@ -6,7 +6,7 @@ import logging
 import os
 
 from src.services import auth
-from src.services.context import AppContext
+from src.services.context import AppContext, ServiceError
 from src.services.data import has_any_data, load_demo_data
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,11 @@ log = logging.getLogger(__name__)
 
 def bootstrap(app: AppContext, *, load_demo: bool | None = None, echo=print) -> None:  # noqa: ANN001
     """Create the admin (printing a generated password once) and load demo data into an empty store."""
-    password = auth.ensure_admin(app, os.environ.get("APP_ADMIN_PASSWORD") or None)
+    env_pw = os.environ.get("APP_ADMIN_PASSWORD") or None
+    try:
+        password = auth.ensure_admin(app, env_pw)
+    except ServiceError as exc:
+        raise ServiceError(f"APP_ADMIN_PASSWORD is not acceptable: {exc}") from None
     if password:
         bar = "=" * 64
         echo(f"{bar}\n First start: created user 'admin' with the password\n\n     {password}\n\n"

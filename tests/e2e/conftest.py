@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORDS = {"admin": "E2e-Admin-Pass-1", "pat": "E2e-Planner-Pass-2"}
+PASSWORDS = {"admin": "E2e-Root-Pass-1x", "pat": "E2e-Planner-Pass-2"}
 
 
 def _free_port() -> int:

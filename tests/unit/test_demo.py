@@ -532,12 +532,25 @@ def test_shipped_sample_files_are_current(samples_dir: Path) -> None:
 # ---------------------------------------------------------------- validation (module by another engineer)
 
 
+def _as_validated(kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    """What validation turns a demo frame into: outcomes become booleans (True = success)."""
+    df = df.reset_index(drop=True)
+    if kind == "assignments":
+        df = df.assign(outcome=df["outcome"].eq("success"))
+    return df
+
+
 def test_generated_frames_and_samples_validate(full: dict[str, pd.DataFrame], samples_dir: Path) -> None:
     validation = pytest.importorskip("src.data.validation")
     for kind, df in full.items():
         report = validation.validate_frame(kind, df)
         assert report.ok, (kind, report.errors[:5])
+    samples = sample_frames()
     for name in SAMPLE_FILES:
         kind = next(k for k in sorted(KINDS, key=len, reverse=True) if name.startswith(k))
         report = validation.validate_upload(kind, name, (samples_dir / name).read_bytes())
         assert report.ok, (name, report.errors[:5])
+        assert not report.warnings, (name, report.warnings[:5])
+        # every format (German headers, cp1252, dd.mm.yyyy, decimal comma, ja/nein, date cells) reads back exactly
+        got = report.frame[KINDS[kind].column_names].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, _as_validated(kind, samples[kind]), check_dtype=False, obj=name)

@@ -40,6 +40,8 @@ _PARAMS = {
     "verbosity": -1,
 }
 _ROUNDS = 300
+#: training rows older than this many weeks are not used (speed; the lags carry the level)
+MAX_TRAIN_WEEKS = 52
 
 
 def _calendar(ds: pd.DatetimeIndex, slot: np.ndarray, holiday: np.ndarray, day_steps: int) -> dict[str, np.ndarray]:
@@ -108,6 +110,7 @@ class LightGBMModel(Forecaster):
         idx = np.arange(prep.n)
         X = self._design(buf, idx, _calendar(prep.ds, prep.slot, prep.holiday, self.day_steps))
         keep = np.isfinite(buf) & prep.active_slots[prep.slot] & np.isfinite(X["lag_mean"].to_numpy())
+        keep &= idx >= prep.n - MAX_TRAIN_WEEKS * prep.cal.season
         if keep.sum() < 50:
             raise ValueError("LightGBM needs more history (fewer than 50 usable training rows)")
         self.features = list(X.columns)

@@ -94,10 +94,10 @@ def _sum_before(ev_key: np.ndarray, ev_t: np.ndarray, ev_v: np.ndarray, q_key: n
     comp = comp[order]
     csum = np.concatenate([[0.0], np.cumsum(ev_v[order].astype(float))])
     qk = q_key.astype(np.int64) * span
-    out = csum[np.searchsorted(comp, qk + (q_t - base), side="left")]
-    if window_s is not None:
-        out = out - csum[np.searchsorted(comp, qk + (q_t - window_s - base), side="left")]
-    return out
+    hi = np.searchsorted(comp, qk + (q_t - base), side="left")
+    lo_t = (q_t - window_s - base) if window_s is not None else np.zeros_like(q_t)
+    lo = np.searchsorted(comp, qk + lo_t, side="left")  # csum is global: subtract the key block's start
+    return csum[hi] - csum[lo]
 
 
 def _codes(*arrays: np.ndarray) -> list[np.ndarray]:

@@ -4,7 +4,8 @@ Training (:func:`train_ranker`) uses a strictly time-based split of the history 
 oldest → ``train``, next → ``calibration`` (fits Platt or isotonic calibration of the raw score and
 of the rule score, so both become comparable probabilities), newest → ``test`` (all reported metrics).
 A lambdarank ranker (grouped by task type × week) is trained as a challenger and kept only if it
-beats the binary classifier on the test NDCG@3 *and* Precision@3; it is calibrated the same way.
+beats the binary classifier on test NDCG@3, is at least as good on Precision@3, and its calibrated
+log loss is no worse (cross-task decisions rely on calibrated probabilities); it is calibrated the same way.
 
 A fitted :class:`RankerModel` is plain data: the booster's text model plus JSON metadata (feature
 list, category codes, calibration parameters as numbers, metrics). ``save(dir)``/``load(dir)`` and
@@ -325,8 +326,10 @@ def train_ranker(
     chosen = "binary"
     if "lambdarank" in probs:
         row = comparison.set_index("scorer")
-        if (row.loc["lambdarank", "ndcg_at_3"] > row.loc["binary", "ndcg_at_3"]
-                and row.loc["lambdarank", "precision_at_3"] > row.loc["binary", "precision_at_3"]):
+        lr, bi = row.loc["lambdarank"], row.loc["binary"]
+        # calibrated scores drive cross-task decisions, so a ranker that ranks better but predicts worse loses
+        if (lr["ndcg_at_3"] > bi["ndcg_at_3"] and lr["precision_at_3"] >= bi["precision_at_3"]
+                and lr["log_loss"] <= bi["log_loss"]):
             chosen = "lambdarank"
     comparison.insert(1, "chosen", comparison["scorer"] == chosen)
     curves = {name: calibration_curve(y[te], p) for name, p in probs.items()}

@@ -1,0 +1,233 @@
+"""Parsing rules, validate_frame, the report API, and a Hypothesis CSV round-trip property."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from src.data import kinds
+from src.data.parsing import IssueCollector, clean_str, decimal_evidence, number_shape, parse_datetimes
+from src.data.validation import ParseOptions, ValidationReport, alias_lookup, validate_frame, validate_upload
+
+TODAY = date(2025, 1, 31)
+OPT = ParseOptions(today=TODAY)
+
+
+@pytest.mark.parametrize(("text", "shape"), [
+    ("12", "plain"), ("-12", "plain"), ("1 234", "plain"), ("1e3", "plain"), ("1.234", "ambiguous"),
+    ("1,234", "ambiguous"), ("7.5", "dot"), ("0.123", "dot"), ("1,234.5", "dot"), ("1,234,567", "dot"),
+    ("1.5e3", "dot"), ("7,5", "comma"), ("0,123", "comma"), ("1.234,5", "comma"), ("1.234.567", "comma"),
+    ("12,3456", "comma"), ("1.23.4", "other"), ("twelve", "other"), ("1,2,3", "other"), ("", "other"),
+])
+def test_number_shape(text: str, shape: str) -> None:
+    assert number_shape(text) == shape
+
+
+def test_decimal_evidence_reports_first_revealing_cell() -> None:
+    assert decimal_evidence(["1", "1.234", "7,5", "8,25"]) == {",": 2}
+    assert decimal_evidence(["1", 2.5, "1.234"]) == {}
+    assert decimal_evidence(["7.5", "7,5"]) == {".": 0, ",": 1}
+
+
+def _dates(cells: list, order: str = "auto", date_only: bool = False) -> tuple[list, IssueCollector]:
+    sink = IssueCollector("f")
+    p = parse_datetimes(cells, date_order=order, date_only=date_only, epoch=datetime(1899, 12, 30),  # type: ignore[arg-type]
+                        rows=np.arange(2, len(cells) + 2), column="d", sink=sink)
+    return [pd.Timestamp(v) if ok else None for v, ok in zip(p.values, p.valid, strict=True)], sink
+
+
+def test_iso_dates_are_never_swapped_whatever_the_date_order() -> None:
+    for order in ("auto", "dmy", "mdy"):
+        values, _ = _dates(["2024-01-02", "2024-01-03 07:05:09.250"], order)
+        assert values == [pd.Timestamp(2024, 1, 2), pd.Timestamp(2024, 1, 3, 7, 5, 9, 250000)]
+
+
+def test_german_dates_with_optional_time() -> None:
+    values, sink = _dates(["31.12.2024", "1.2.2024 8:30", "01.02.2024 08:30:15"])
+    assert values == [pd.Timestamp(2024, 12, 31), pd.Timestamp(2024, 2, 1, 8, 30), pd.Timestamp(2024, 2, 1, 8, 30, 15)]
+    assert not sink.finish()
+
+
+def test_slashed_dates_follow_the_chosen_order() -> None:
+    assert _dates(["01/02/2024"], "dmy")[0] == [pd.Timestamp(2024, 2, 1)]
+    assert _dates(["01/02/2024"], "mdy")[0] == [pd.Timestamp(2024, 1, 2)]
+    values, sink = _dates(["01/02/2024"], "auto")
+    assert values == [None] and [i.code for i in sink.finish()] == ["ambiguous_date"]
+    values, sink = _dates(["05/05/2024", "06/06/2024"], "auto")  # day == month: both readings agree
+    assert values == [pd.Timestamp(2024, 5, 5), pd.Timestamp(2024, 6, 6)] and not sink.finish()
+
+
+def test_excel_serials_and_typed_cells() -> None:
+    values, sink = _dates([45292, "45292.5", datetime(2024, 1, 1, 8), date(2024, 1, 1)])
+    assert values == [pd.Timestamp(2024, 1, 1), pd.Timestamp(2024, 1, 1, 12), pd.Timestamp(2024, 1, 1, 8),
+                      pd.Timestamp(2024, 1, 1)]
+    assert [i.code for i in sink.finish()] == ["mixed_date_formats"]
+
+
+def test_clean_str() -> None:
+    assert clean_str("\u00a0 x \ufeff") == "x" and clean_str("  ") is None and clean_str(5) == 5
+
+
+def test_aliases_never_map_to_two_columns_of_one_kind() -> None:
+    for spec in kinds.KINDS.values():
+        seen: dict[str, str] = {}
+        for col in spec.columns:
+            for alias in (col.name, *col.aliases):
+                key = kinds.normalise_header(alias)
+                assert seen.setdefault(key, col.name) == col.name, (spec.key, alias)
+        assert set(alias_lookup(spec).values()) == set(spec.column_names)
+
+
+def _demo_workload(n_days: int = 3) -> pd.DataFrame:
+    ts = pd.date_range("2024-01-01 08:00", periods=20, freq="30min")
+    stamps = [t + pd.Timedelta(days=d) for d in range(n_days) for t in ts]
+    return pd.DataFrame({"timestamp": stamps * 2, "queue": ["calls"] * len(stamps) + ["emails"] * len(stamps),
+                         "volume": np.arange(len(stamps) * 2, dtype=np.int64), "site": "Berlin",
+                         "aht_seconds": 300.0})
+
+
+def test_validate_frame_accepts_demo_like_frames_and_keeps_dtypes() -> None:
+    df = _demo_workload()
+    report = validate_frame("workload", df, options=OPT)
+    assert report.ok and report.issues == [] and report.rows_read == len(df)
+    assert list(report.frame.columns) == kinds.WORKLOAD.column_names
+    assert report.frame.dtypes.astype(str).tolist() == ["datetime64[ns]", "object", "int64", "object", "float64"]
+    pd.testing.assert_frame_equal(report.frame, df[kinds.WORKLOAD.column_names])
+
+
+def test_validate_frame_with_aliases_lists_nans_and_bools() -> None:
+    staff = pd.DataFrame({
+        "Personalnummer": ["1", "2"], "Name": ["A", "B"], "Standort": ["S", "N"], "Rolle": ["r", "r"],
+        "Skills": [["calls:3", "emails"], "chat"], "Eintritt": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+        "Wochenstunden": [38.5, 20], "OT willing": [True, False], "preferred_sites": [None, "S|N"],
+    })
+    report = validate_frame("staff", staff, file="demo", options=OPT)
+    assert report.ok, report.errors
+    assert report.frame["skills"].tolist() == ["calls:3|emails", "chat"]
+    assert report.frame["preferred_sites"].tolist() == ["", "S|N"]
+    assert report.frame["ot_willing"].dtype == bool and report.column_map["Personalnummer"] == "staff_id"
+
+
+def test_validate_frame_reports_nan_counts_at_csv_row_numbers() -> None:
+    df = _demo_workload(1).astype({"volume": float})
+    df.loc[3, "volume"] = np.nan
+    report = validate_frame("workload", df, file="demo", options=OPT)
+    assert [(i.row, i.column, i.code) for i in report.errors] == [(5, "volume", "empty")]
+
+
+def test_overtime_frame_with_missing_response() -> None:
+    df = pd.DataFrame({
+        "request_id": ["R1", "R1"], "shift_date": pd.to_datetime(["2024-01-05"] * 2), "site": "S",
+        "shift_type": "early", "staff_id": ["a", "b"], "contacted_at": pd.to_datetime(["2024-01-02 08:00"] * 2),
+        "responded_at": pd.to_datetime(["2024-01-02 09:00", None]), "accepted": [True, False],
+        "hours_worked": [8.0, 0.0],
+    })
+    report = validate_frame("overtime", df, options=OPT)
+    assert report.ok and report.frame["responded_at"].isna().tolist() == [False, True]
+    assert report.frame["unit"].tolist() == ["", ""]
+
+
+def test_report_api() -> None:
+    report = validate_upload("workload", "w.csv", b"timestamp,queue,volume,x\n2024-01-02 08:00,calls,-1,1\n", OPT)
+    assert not report.ok and report.frame is None
+    assert [i.severity for i in report.issues] == ["error", "warning"]
+    assert len(report.errors) == 1 and len(report.warnings) == 1 and report.infos == []
+    table = report.to_frame()
+    assert list(table.columns) == ["severity", "file", "sheet", "row", "column", "value", "message"]
+    assert table.loc[0, "row"] == 2 and table.loc[0, "value"] == "'-1'"
+    assert report.summary() == ("w.csv: 1 rows read with 1 error and 1 warning; nothing can be imported until the "
+                                "errors are fixed.")
+    ok = validate_upload("workload", "w.csv", b"timestamp,queue,volume\n2024-01-02 08:00,calls,1\n", OPT)
+    assert ok.summary() == "w.csv: 1 rows read without problems; ready to import."
+    rejected = validate_upload("workload", "w.csv", b"", OPT)
+    assert rejected.summary() == "w.csv could not be read: The file is empty."
+
+
+def test_unknown_kind_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="Unknown dataset kind"):
+        validate_upload("nope", "a.csv", b"a,b\n1,2\n")
+
+
+def test_bool_x_marks_treat_blank_as_false() -> None:
+    data = ("staff_id;name;site;role;skills;hire_date;contract_hours;ot_willing\n"
+            "1;A;S;R;calls;01.01.2020;38,5;x\n2;B;S;R;calls;01.01.2020;20;\n").encode()
+    report = validate_upload("staff", "s.csv", data, OPT)
+    assert report.ok and report.frame["ot_willing"].tolist() == [True, False]
+    assert report.frame["contract_hours"].tolist() == [38.5, 20.0]
+
+
+def test_large_broken_file_gives_a_short_report() -> None:
+    lines = "".join(f"2024-01-{1 + k % 28:02d} {k % 24:02d}:00,calls,x{k}\n" for k in range(20_000))
+    report = validate_upload("workload", "big.csv", ("timestamp,queue,volume\n" + lines).encode(), OPT)
+    assert len(report.issues) < 60 and report.totals["error"] >= 20_000
+
+
+# -------------------------------------------------------------------------------------------------
+# property: random workload frames written as CSV in any supported dialect read back equal
+# -------------------------------------------------------------------------------------------------
+
+queue_text = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")), min_size=1, max_size=12)
+
+
+@st.composite
+def workload_frames(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(1, 25))
+    slots = draw(st.lists(st.integers(0, 47), min_size=n, max_size=n, unique=True))
+    days = draw(st.lists(st.integers(0, 400), min_size=n, max_size=n))
+    stamps = sorted({pd.Timestamp("2023-06-01") + pd.Timedelta(days=d, minutes=30 * s)
+                     for d, s in zip(days, slots, strict=True)})
+    queue = draw(queue_text.filter(lambda q: clean_str(q) == q))
+    return pd.DataFrame({
+        "timestamp": pd.Series(stamps, dtype="datetime64[ns]"), "queue": queue,
+        "volume": pd.Series(draw(st.lists(st.integers(0, 10**7), min_size=len(stamps), max_size=len(stamps))),
+                            dtype=np.int64),
+        "site": "",
+        "aht_seconds": pd.Series(draw(st.lists(st.integers(1, 10**6), min_size=len(stamps), max_size=len(stamps))),
+                                 dtype=np.float64) / 100 + 0.01,
+    })
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=workload_frames(), sep=st.sampled_from([",", ";", "\t"]),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]), decimal=st.sampled_from([".", ","]),
+       date_fmt=st.sampled_from(["%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]),
+       group=st.booleans(), crlf=st.booleans())
+def test_csv_round_trip_in_any_dialect(df: pd.DataFrame, sep: str, encoding: str, decimal: str, date_fmt: str,
+                                       group: bool, crlf: bool) -> None:
+    thousands = "," if decimal == "." else "."
+
+    def count(v: int) -> str:
+        return f"{v:,}".replace(",", thousands) if group else str(v)
+
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(["Zeitstempel", "Queue", "Anzahl", "AHT"])
+    for t, q, v, a in df[["timestamp", "queue", "volume", "aht_seconds"]].itertuples(index=False):
+        writer.writerow([t.strftime(date_fmt), q, count(v), f"{a:.2f}".replace(".", decimal)])
+    try:
+        data = buf.getvalue().encode(encoding)
+    except UnicodeEncodeError:
+        assume(False)
+    if encoding == "cp1252":
+        try:
+            data.decode("utf-8")
+            assume(False)  # valid UTF-8 too: auto-detection rightly reads it as UTF-8
+        except UnicodeDecodeError:
+            pass
+    report = validate_upload("workload", "p.csv", data, OPT)
+    assert report.ok, [(i.row, i.message) for i in report.errors]
+    pd.testing.assert_frame_equal(report.frame, df[kinds.WORKLOAD.column_names])
+    assert report.separator == sep and report.column_map == {
+        "Zeitstempel": "timestamp", "Queue": "queue", "Anzahl": "volume", "AHT": "aht_seconds"}
+
+
+def test_report_dataclass_is_plain() -> None:
+    r = ValidationReport("workload", "f", None, None, None, [], None, 0, {})
+    assert r.ok and r.summary() == "f: 0 rows read without problems; ready to import."
