@@ -154,7 +154,7 @@ def good_raw_xlsx() -> bytes:
 
 
 def billion_laughs(levels: int = 10) -> str:
-    ents = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, levels)]
+    ents = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels)]
     return f'<?xml version="1.0"?><!DOCTYPE lolz [{"".join(ents)}]>'
 
 

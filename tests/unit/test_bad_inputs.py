@@ -222,7 +222,8 @@ OT_HEADER = ["request_id", "shift_date", "site", "shift_type", "staff_id", "cont
 def test_bad_input_is_reported(case: Case) -> None:
     report = validate_upload(case.kind, case.filename, case.build(), case.options, case.limits)
     matches = [i for i in report.issues if i.severity == case.severity and case.words in i.message]
-    assert matches, f"no {case.severity} containing {case.words!r}; got {[(i.severity, i.message) for i in report.issues]}"
+    got = [(i.severity, i.message) for i in report.issues]
+    assert matches, f"no {case.severity} containing {case.words!r}; got {got}"
     issue = matches[0]
     if case.row is not None:
         assert issue.row == case.row

@@ -9,7 +9,15 @@ import openpyxl
 import pytest
 
 from src.data import loader
-from src.data.loader import ParseOptions, RawTable, UploadLimits, UploadRejected, check_xml_safety, load_upload, read_table
+from src.data.loader import (
+    ParseOptions,
+    RawTable,
+    UploadLimits,
+    UploadRejected,
+    check_xml_safety,
+    load_upload,
+    read_table,
+)
 from tests.unit import fixtures_files as F
 
 OPT = ParseOptions(today=date(2025, 1, 31))
