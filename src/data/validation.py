@@ -131,10 +131,11 @@ class ValidationReport:
         if self.rows_read == 0 and n_err:
             return f"{self.file}{where} could not be read: {self.errors[0].message.rstrip('.')}."
         warn = f" and {n_warn} warning{'s' if n_warn != 1 else ''}" if n_warn else ""
+        rows = f"{self.rows_read:,} row{'s' if self.rows_read != 1 else ''}"
         if n_err:
-            return (f"{self.file}{where}: {self.rows_read:,} rows read with {n_err} error{'s' if n_err != 1 else ''}"
+            return (f"{self.file}{where}: {rows} read with {n_err} error{'s' if n_err != 1 else ''}"
                     f"{warn}; nothing can be imported until the errors are fixed.")
-        return f"{self.file}{where}: {self.rows_read:,} rows read{warn or ' without problems'}; ready to import."
+        return f"{self.file}{where}: {rows} read{warn or ' without problems'}; ready to import."
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,13 +69,14 @@ with upload_tab:
             st.caption("Columns recognised: " + ", ".join(f"`{k}` → `{v}`" for k, v in report.column_map.items()))
         if len(issues):
             st.subheader("Validation report")
-            st.plotly_chart(charts.issue_counts(issues), width="stretch")
             st.dataframe(issues, hide_index=True, width="stretch",
                          column_config={"message": st.column_config.TextColumn("message", width="large")})
             from src.data.export import to_csv_bytes
 
             st.download_button("Download the report (CSV)", to_csv_bytes(issues), file_name=f"{upload.name}.report.csv",
                                mime="text/csv", on_click="ignore")
+            if len(issues) > 3:
+                st.plotly_chart(charts.issue_counts(issues), width="stretch")
         if report.frame is not None:
             st.subheader("Preview")
             st.dataframe(report.frame.head(50), hide_index=True, width="stretch")

@@ -17,17 +17,19 @@ st.caption("History → forecast → required staff → plan → people → trac
 
 summary = data_service.data_summary(app, actor)
 total_rows = int(summary["rows"].sum()) if len(summary) else 0
+SHORT = {"workload": "Workload rows", "unit_shifts": "Unit-shift rows", "staff": "Staff", "assignments": "Assignments",
+         "overtime": "Overtime contacts"}
 cols = st.columns(len(summary) or 1)
 for col, row in zip(cols, summary.itertuples(), strict=False):
-    col.metric(row.dataset, f"{row.rows:,} rows",
-               help=(f"{row.first:%Y-%m-%d} → {row.last:%Y-%m-%d}" if pd.notna(row.first) else "no dated rows"))
+    col.metric(SHORT.get(row.kind, row.dataset), f"{row.rows:,}",
+               help=row.dataset + (f": {row.first:%Y-%m-%d} → {row.last:%Y-%m-%d}" if pd.notna(row.first) else ""))
 
 if total_rows == 0:
     st.info("No data is loaded yet. An administrator can upload files on the **Data** page "
             "(sample files are offered there to show each format).")
 else:
     st.subheader("Loaded data")
-    view = summary.rename(columns={"dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
+    view = summary.astype({"series": "Int64"}).rename(columns={"dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
                                    "last": "To", "batches": "Uploads"}).drop(columns=["kind"])
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"From": st.column_config.DateColumn(format="YYYY-MM-DD"),

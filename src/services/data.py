@@ -18,7 +18,7 @@ import pandas as pd
 
 from src.data import db, store
 from src.data.kinds import KINDS, get_kind
-from src.data.loader import ParseOptions, UploadLimits
+from src.data.loader import ParseOptions, UploadLimits, load_upload
 from src.data.store import IngestConflict, IngestResult, OverlapPolicy
 from src.data.validation import ValidationReport, validate_frame, validate_upload as _validate
 from src.services.context import SYSTEM, Actor, AppContext, ServiceError, require_role
@@ -38,12 +38,25 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+#: workbooks and large files are parsed in a throw-away worker process with a memory cap and a time limit:
+#: the only defence against parser bombs nobody has thought of yet (THREATS.md T9.1)
+ISOLATE_ABOVE_BYTES = 2 * 1024 * 1024
+
+
+def _check(app: AppContext, kind: str, filename: str, content: bytes,
+           options: ParseOptions | None) -> ValidationReport:
+    limits = upload_limits(app)
+    if filename.lower().endswith((".xlsx", ".xlsm")) or len(content) > ISOLATE_ABOVE_BYTES:
+        return load_upload(kind, filename, content, options=options, limits=limits, isolated=True)
+    return _validate(kind, filename, content, options=options, limits=limits)
+
+
 def validate_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, content: bytes,
                     options: ParseOptions | None = None) -> ValidationReport:
     """Parse and validate a file without storing anything."""
     require_role(actor, "planner", "admin")
     get_kind(kind)
-    return _validate(kind, filename, content, options=options, limits=upload_limits(app))
+    return _check(app, kind, filename, content, options)
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,7 @@ def ingest_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, co
     require_role(actor, "admin")
     get_kind(kind)
     sha = sha256_of(content)
-    report = _validate(kind, filename, content, options=options, limits=upload_limits(app))
+    report = _check(app, kind, filename, content, options)
     if not report.ok:
         _audit_rejection(app, actor, kind, filename, sha, "validation errors", len(report.errors))
         return IngestOutcome(report, None, f"{len(report.errors)} error(s) in {filename}; nothing was stored.")

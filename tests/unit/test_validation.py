@@ -142,10 +142,10 @@ def test_report_api() -> None:
     table = report.to_frame()
     assert list(table.columns) == ["severity", "file", "sheet", "row", "column", "value", "message"]
     assert table.loc[0, "row"] == 2 and table.loc[0, "value"] == "'-1'"
-    assert report.summary() == ("w.csv: 1 rows read with 1 error and 1 warning; nothing can be imported until the "
+    assert report.summary() == ("w.csv: 1 row read with 1 error and 1 warning; nothing can be imported until the "
                                 "errors are fixed.")
     ok = validate_upload("workload", "w.csv", b"timestamp,queue,volume\n2024-01-02 08:00,calls,1\n", OPT)
-    assert ok.summary() == "w.csv: 1 rows read without problems; ready to import."
+    assert ok.summary() == "w.csv: 1 row read without problems; ready to import."
     rejected = validate_upload("workload", "w.csv", b"", OPT)
     assert rejected.summary() == "w.csv could not be read: The file is empty."
 
