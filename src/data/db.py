@@ -274,6 +274,7 @@ STORE_EXTENSIONS = (
     "src.data.plan_store",
     "src.data.people_store",
     "src.data.overtime_store",
+    "src.data.api_store",
 )
 
 

@@ -281,3 +281,12 @@ def last_activity(engine: Engine) -> datetime | None:
                                            func.max(ot_contacts.c.responded_at))).one())
     found = [pd.Timestamp(v).to_pydatetime() for v in values if v is not None]
     return max(found) if found else None
+
+
+def last_request_created_utc(engine: Engine) -> datetime | None:
+    """When the newest app request was created (naive UTC, like every ``created_at``)."""
+    from sqlalchemy import func
+
+    with db.read_conn(engine) as conn:
+        value = conn.execute(select(func.max(ot_requests.c.created_at))).scalar()
+    return None if value is None else pd.Timestamp(value).to_pydatetime()

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from src.services import auth as auth_service
+from src.services import tokens as token_service
 from src.services.context import ROLES, PermissionDenied, ServiceError
 from src.ui import state
 from src.ui.common import app_context, require_page_role
@@ -31,7 +32,8 @@ if len(table):
     st.dataframe(table[["username", "display_name", "role", "disabled", "created_at", "updated_at"]],
                  hide_index=True, width="stretch")
 
-add_tab, pw_tab, role_tab, disable_tab = st.tabs(["Add user", "Reset password", "Change role", "Disable / enable"])
+add_tab, pw_tab, role_tab, disable_tab, token_tab = st.tabs(
+    ["Add user", "Reset password", "Change role", "Disable / enable", "API tokens"])
 
 with add_tab, st.form(state.key("add_user"), clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
@@ -68,3 +70,33 @@ with disable_tab, st.form(state.key("disable")):
     if st.form_submit_button("Apply"):
         _run(lambda: auth_service.set_disabled(app, actor, who_d, make_disabled),
              f"{who_d} {'disabled' if make_disabled else 'enabled'}.")
+
+with token_tab:
+    st.caption("Tokens let other systems use the REST API (`python -m src.api`). A token acts as its owner with the "
+               "chosen role (never more than the owner has), is shown once, and is stored only as a hash.")
+    with st.form(state.key("new_token"), clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        token_name = c1.text_input("Token name", placeholder="telephony import")
+        owner = c2.selectbox("Owner", names, key=state.key("token_owner"))
+        token_role = c3.selectbox("Role", ROLES, index=1, key=state.key("token_role"))
+        if st.form_submit_button("Create token"):
+            try:
+                new_token = token_service.create_token(app, actor, owner=owner, role=token_role, name=token_name)
+            except (ServiceError, PermissionDenied) as exc:
+                st.error(str(exc))
+            else:
+                st.success("Token created. Copy it now — it is shown only this once:")
+                st.code(new_token, language=None)
+    existing = pd.DataFrame(token_service.list_tokens(app, actor))
+    if len(existing):
+        st.dataframe(existing, hide_index=True, width="stretch")
+        active = existing[existing["revoked_at"].isna()]
+        if len(active):
+            with st.form(state.key("revoke_token")):
+                tid = st.selectbox("Token to revoke", list(active["id"]),
+                                   format_func=lambda i: f"#{i} {active.set_index('id').loc[i, 'name']} "
+                                                         f"({active.set_index('id').loc[i, 'owner']})")
+                if st.form_submit_button("Revoke"):
+                    _run(lambda: token_service.revoke_token(app, actor, int(tid)), f"Token #{tid} revoked.")
+    else:
+        st.caption("No API tokens yet.")

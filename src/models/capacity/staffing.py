@@ -401,8 +401,10 @@ def staffing_workbook(
     plan: StaffingPlan,
     params: Mapping[str, QueueParams] | QueueParams | None = None,
     shift_plan: ShiftPlanResult | None = None,
+    info: Mapping[str, object] | None = None,
 ) -> bytes:
-    """Multi-sheet staffing workbook: Summary, Intervals, Daily, Shift plan (+ Shift starts), Parameters.
+    """Multi-sheet staffing workbook: Summary, Intervals, Daily, Shift plan (+ Shift starts), Parameters
+    (+ Info: ``info`` key/value facts such as source, what-if and author, when given).
 
     A native line chart shows required (and, with a shift plan, planned) agents per interval. ``params``
     defaults to the parameters stored in the plan.
@@ -424,6 +426,8 @@ def staffing_workbook(
     pf = params_frame(params)
     pf.insert(1, "volume_basis", plan.volume_basis)
     sheets["Parameters"] = pf
+    if info:
+        sheets["Info"] = pd.DataFrame({"item": [str(k) for k in info], "value": [str(v) for v in info.values()]})
     pct = {c: "percent" for c in ("service_level", "occupancy", "p_wait", "p_abandon", "sl_target", "shrinkage",
                                   "max_occupancy", "abandon_target")}
     pct.update({"date": "date", "asa_seconds": "decimal1", "agents_fractional": "decimal", "traffic": "decimal"})

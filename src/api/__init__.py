@@ -1,0 +1,1 @@
+"""REST API over the same services as the dashboard (FastAPI). Start with ``python -m src.api``."""

@@ -1,0 +1,166 @@
+"""The FastAPI application: foundation endpoints plus one router per capability (``src/api/routes_*.py``).
+
+No logic of its own: every endpoint authenticates, then calls the same service function the dashboard uses,
+which re-checks the role and writes the audit log with the token's owner as actor.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from src.api.schemas import DatasetOut, Health, IngestOut, Kind, ReportOut, StatusOut
+from src.api.security import BodySizeLimit, app_ctx, current_actor
+from src.data import db
+from src.data.loader import ParseOptions
+from src.services import data as data_service
+from src.services.context import Actor, AppContext, PermissionDenied, ServiceError
+
+log = logging.getLogger(__name__)
+
+#: capability routers, each a module with ``router: APIRouter``; missing ones are skipped
+ROUTER_MODULES = ("src.api.routes_forecast", "src.api.routes_staffing", "src.api.routes_models",
+                  "src.api.routes_assignments", "src.api.routes_overtime")
+
+MAX_BODY_BYTES = 60 * 1024 * 1024
+
+
+def _report(report) -> ReportOut:  # noqa: ANN001
+    return ReportOut(ok=report.ok, kind=report.kind, file=report.file, rows=report.rows_read, encoding=report.encoding,
+                     separator=report.separator, sheet=report.sheet, summary=report.summary(),
+                     issues=[{k: getattr(i, k, None) for k in ("severity", "message", "file", "sheet", "row",
+                                                                "column", "value", "code")} for i in report.issues])
+
+
+def _options(encoding: str, separator: str, decimal: str, date_order: str, sheet: str | None) -> ParseOptions:
+    try:
+        return ParseOptions(encoding=encoding, separator={"tab": "\t"}.get(separator, separator), decimal=decimal,
+                            date_order=date_order, sheet=sheet or None)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def create_app() -> FastAPI:
+    api = FastAPI(title="Workforce Planner API", version="1.0.0",
+                  description="Push history, pull forecasts and staffing plans, manage assignments and overtime. "
+                              "Authenticate with `Authorization: Bearer <token>` (tokens: Users page, admin).")
+    api.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+
+    @api.exception_handler(PermissionDenied)
+    async def _forbidden(_req: Request, exc: PermissionDenied) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @api.exception_handler(ServiceError)
+    async def _bad_request(_req: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @api.exception_handler(Exception)
+    async def _internal(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled API error: %s", type(exc).__name__)
+        return JSONResponse({"detail": "Internal error; the administrator can find details in the server log."},
+                            status_code=500)
+
+    @api.get("/health", response_model=Health, tags=["status"])
+    def health() -> Health:
+        return Health()
+
+    @api.get("/status", response_model=StatusOut, tags=["status"])
+    def status(actor: Annotated[Actor, Depends(current_actor)],
+               ctx: Annotated[AppContext, Depends(app_ctx)]) -> StatusOut:
+        summary = data_service.data_summary(ctx, actor)
+        datasets = [DatasetOut(**{k: (None if _isna(v) else v) for k, v in row.items()})
+                    for row in summary.to_dict("records")]
+        versions = {}
+        for pkg in ("streamlit", "pandas", "prophet", "lightgbm", "scikit-learn", "fastapi", "sqlalchemy"):
+            try:
+                versions[pkg] = version(pkg)
+            except PackageNotFoundError:
+                versions[pkg] = "missing"
+        return StatusOut(database=ctx.engine.dialect.name, schema_version=db.SCHEMA_VERSION,
+                         data_loaded=any(d.rows for d in datasets), datasets=datasets,
+                         models_active=_active_models(ctx), versions=versions)
+
+    @api.get("/api/v1/data/summary", response_model=list[DatasetOut], tags=["data"])
+    def data_summary(actor: Annotated[Actor, Depends(current_actor)],
+                     ctx: Annotated[AppContext, Depends(app_ctx)]) -> list[DatasetOut]:
+        return status(actor, ctx).datasets
+
+    @api.post("/api/v1/data/validate", response_model=ReportOut, tags=["data"])
+    def validate(actor: Annotated[Actor, Depends(current_actor)], ctx: Annotated[AppContext, Depends(app_ctx)],
+                 file: Annotated[UploadFile, File(description="CSV or XLSX file")],
+                 kind: Annotated[Kind, Form()],
+                 encoding: Annotated[Literal["auto", "utf-8", "utf-16", "cp1252"], Form()] = "auto",
+                 separator: Annotated[Literal["auto", ",", ";", "tab"], Form()] = "auto",
+                 decimal: Annotated[Literal["auto", ".", ","], Form()] = "auto",
+                 date_order: Annotated[Literal["auto", "dmy", "mdy", "ymd"], Form()] = "auto",
+                 sheet: Annotated[str | None, Form(max_length=31)] = None) -> ReportOut:
+        content = file.file.read()
+        report = data_service.validate_upload(ctx, actor, kind=kind, filename=_name(file), content=content,
+                                              options=_options(encoding, separator, decimal, date_order, sheet))
+        return _report(report)
+
+    @api.post("/api/v1/data/ingest", response_model=IngestOut, tags=["data"],
+              responses={403: {"description": "admin only"}})
+    def ingest(actor: Annotated[Actor, Depends(current_actor)], ctx: Annotated[AppContext, Depends(app_ctx)],
+               file: Annotated[UploadFile, File(description="CSV or XLSX file")],
+               kind: Annotated[Kind, Form()],
+               policy: Annotated[Literal["reject", "replace"], Form()] = "reject",
+               encoding: Annotated[Literal["auto", "utf-8", "utf-16", "cp1252"], Form()] = "auto",
+               separator: Annotated[Literal["auto", ",", ";", "tab"], Form()] = "auto",
+               decimal: Annotated[Literal["auto", ".", ","], Form()] = "auto",
+               date_order: Annotated[Literal["auto", "dmy", "mdy", "ymd"], Form()] = "auto",
+               sheet: Annotated[str | None, Form(max_length=31)] = None) -> IngestOut:
+        content = file.file.read()
+        outcome = data_service.ingest_upload(ctx, actor, kind=kind, filename=_name(file), content=content,
+                                             options=_options(encoding, separator, decimal, date_order, sheet),
+                                             policy=policy)
+        res = outcome.result
+        return IngestOut(stored=outcome.stored, message=outcome.message, batch_id=res.batch_id if res else None,
+                         rows=res.rows if res else 0, replaced_rows=res.replaced_rows if res else 0,
+                         report=_report(outcome.report))
+
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        api.include_router(module.router)
+    return api
+
+
+def _name(file: UploadFile) -> str:
+    name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:200] or "upload"
+
+
+def _isna(v: object) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _active_models(ctx: AppContext) -> int:
+    try:
+        from src.models.registry import ModelRegistry
+
+        reg = ModelRegistry(ctx.settings.models_dir)
+        return sum(1 for v in reg.list_versions() if getattr(v, "active", False))
+    except Exception:  # noqa: BLE001 - status must never fail because of the registry
+        return 0

@@ -1,0 +1,110 @@
+"""Bearer-token authentication, failed-auth rate limiting and request-size limiting for the REST API."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from src.services.context import Actor, AppContext, get_app
+from src.services.tokens import authenticate_token
+
+bearer = HTTPBearer(auto_error=False, description="API token created by an admin on the Users page")
+
+
+class FailedAuthLimiter:
+    """At most ``max_failures`` failed authentications per client address within ``window_s``; then 429.
+
+    In memory and per process: a first line against token guessing (tokens have 256 bits, so this mainly keeps
+    noisy clients from filling the logs and burning CPU).
+    """
+
+    def __init__(self, max_failures: int = 10, window_s: float = 60.0) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] < now - self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return len(self._prune(key, now)) >= self.max_failures
+
+    def fail(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._prune(key, now).append(now)
+
+
+limiter = FailedAuthLimiter()
+
+
+def app_ctx() -> AppContext:
+    return get_app()
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def current_actor(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer),
+                  ctx: AppContext = Depends(app_ctx)) -> Actor:
+    key = client_key(request)
+    if limiter.blocked(key):
+        raise HTTPException(429, "Too many failed authentications; wait a minute.", headers={"Retry-After": "60"})
+    actor = authenticate_token(ctx, creds.credentials if creds else None)
+    if actor is None:
+        limiter.fail(key)
+        raise HTTPException(401, "Missing or invalid API token.", headers={"WWW-Authenticate": "Bearer"})
+    return actor
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for bodies over ``max_bytes`` (declared or streamed), before any parsing."""
+
+    def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):  # noqa: ANN001
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await _too_large(send, self.max_bytes)
+        seen = 0
+
+        async def limited_receive():  # noqa: ANN202
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            return await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            return await _too_large(send, self.max_bytes)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send, max_bytes: int) -> None:  # noqa: ANN001
+    body = (b'{"detail":"Request body too large (limit %d bytes)."}' % max_bytes)
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,727 @@
+"""Overtime use cases: rank people for a shift, run a coverage request, and report fairness.
+
+One function per user action, shared by the Overtime pages and the ``overtime`` CLI commands. Every function
+checks the role first (planner or admin), reads what it needs from the store — the uploaded overtime history
+*and* the contacts recorded in the app (``overtime_store.combined_history``) — and calls the pure domain in
+``src.models.overtime``. Every change (request, contact, response, fill, cancel) is written together with its
+audit event in one transaction, so nothing is half-stored.
+
+Coverage workflow: :func:`create_request` → :func:`request_view` (ranked contact list) → :func:`contact` (offer
+sent through an :class:`OfferSender`; only eligible people may be contacted) → :func:`record_response`
+(accepted / declined / no answer with the response time; an acceptance fills the shift by default) →
+:func:`fill_request` / :func:`cancel_request`.
+
+Times: contact and response times are local wall-clock times in ``settings.timezone`` (naive), like the uploaded
+history; audit timestamps stay UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from src.data import db, overtime_store, store
+from src.data.overtime_store import CHANNELS, RESPONSES, parse_request_code, request_code
+from src.models.overtime import (
+    DEFAULT_WINDOWS,
+    FACTORS,
+    DashboardStats,
+    FairnessReport,
+    OvertimeRules,
+    RankingResult,
+    ShiftRequest,
+    StaffDetail,
+    acceptance_trend,
+    fairness_by_window,
+    fairness_report,
+    fairness_timeseries,
+    normalise_shift_type,
+    overtime_dashboard,
+    rank_candidates,
+    recent_requests,
+    response_time_distribution,
+    shift_interval,
+    staff_detail as _staff_detail,
+)
+from src.models.overtime.rules import TIE_BREAKS
+from src.services.context import Actor, AppContext, ServiceError, require_role
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, str], None]
+
+#: how far back/ahead a coverage request's shift date may lie
+MAX_DAYS_FROM_TODAY = 366
+#: hours of a shift type when the history has no accepted shift of that type
+FALLBACK_SHIFT_HOURS = 8.0
+RESPONSE_LABELS = {"accepted": "accepted", "declined": "declined", "no_answer": "no answer"}
+
+
+# ----------------------------------------------------------------------------------------------- offer delivery
+
+@dataclass(frozen=True)
+class Offer:
+    """An overtime offer to one person (what an SMS or e-mail would say)."""
+
+    request_code: str
+    staff_id: str
+    staff_name: str
+    channel: str
+    site: str
+    unit: str | None
+    shift_date: date
+    shift_type: str
+    start: datetime
+    hours: float
+
+    def text(self) -> str:
+        where = self.site + (f", {self.unit}" if self.unit else "")
+        return (f"Overtime offer {self.request_code}: {self.shift_type} shift on {self.shift_date:%a %d.%m.%Y} "
+                f"from {self.start:%H:%M} ({self.hours:g} h) at {where}. Please reply yes or no.")
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    channel: str
+    reference: str
+    delivered: bool = True
+
+
+class OfferSender(Protocol):
+    """Delivers offers (SMS, e-mail, …). Raise an exception when delivery fails: nothing is recorded then."""
+
+    def send(self, offer: Offer) -> DeliveryReceipt: ...
+
+
+class LoggingOfferSender:
+    """The delivery used until an SMS/e-mail gateway is connected: it logs the offer (ids only, no text)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Offer] = []
+
+    def send(self, offer: Offer) -> DeliveryReceipt:
+        ref = f"log-{uuid.uuid4().hex[:12]}"
+        self.sent.append(offer)
+        log.info("overtime offer %s sent to staff %s via %s (ref %s)", offer.request_code, offer.staff_id,
+                 offer.channel, ref)
+        return DeliveryReceipt(channel=offer.channel, reference=ref, delivered=True)
+
+
+_DEFAULT_SENDER = LoggingOfferSender()
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+def local_now(app: AppContext) -> datetime:
+    """Naive local wall-clock time in the configured time zone (the history's convention)."""
+    return datetime.now(ZoneInfo(app.settings.timezone)).replace(tzinfo=None, microsecond=0)
+
+
+def _staff(app: AppContext) -> pd.DataFrame:
+    staff = store.load_frame(app.engine, "staff")
+    if staff.empty:
+        raise ServiceError("No staff data is stored yet. An administrator must upload the staff list "
+                           "(Data page, or `python -m src.cli ingest staff FILE`) first.")
+    return staff
+
+
+def _history(app: AppContext) -> pd.DataFrame:
+    return overtime_store.combined_history(app.engine)
+
+
+def _parse_date(value: date | datetime | str, what: str = "date") -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return datetime.strptime(str(value).strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ServiceError(f"The {what} {value!r} is not a date in the form YYYY-MM-DD.") from None
+
+
+def _rules(weights: Mapping[str, float] | None = None, tie_break: str = "seniority",
+           as_of: datetime | pd.Timestamp | None = None) -> OvertimeRules:
+    try:
+        return OvertimeRules(weights=dict(weights) if weights else OvertimeRules().weights,
+                             tie_break=tie_break, as_of=as_of)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def default_as_of_date(app: AppContext, actor: Actor) -> date:
+    """The default "as of" / shift date of the pages: the day after the last stored overtime activity (shift date,
+    contact or response — uploaded or recorded in the app — or a request's creation) when that day is not in the
+    future, else today.
+
+    With the demo data (history up to 2026-10-31) this keeps the windows full of data however late the app runs.
+    """
+    require_role(actor, "planner", "admin")
+    today = local_now(app).date()
+    last = overtime_store.last_activity(app.engine)
+    created = overtime_store.last_request_created_utc(app.engine)
+    if created is not None:  # creating a request is activity too (its time is stored in UTC)
+        local = created.replace(tzinfo=UTC).astimezone(ZoneInfo(app.settings.timezone)).replace(tzinfo=None)
+        last = local if last is None else max(last, local)
+    if last is None:
+        return today
+    return min(last.date() + timedelta(days=1), today)
+
+
+def as_of_timestamp(app: AppContext, as_of_date: date | str | None, actor: Actor) -> pd.Timestamp:
+    """End of ``as_of_date`` (what was known by then), capped at now; None → :func:`default_as_of_date`."""
+    d = default_as_of_date(app, actor) if as_of_date is None else _parse_date(as_of_date, "as-of date")
+    now = local_now(app) + timedelta(seconds=1)  # include what was recorded in this very second
+    if d > now.date():
+        raise ServiceError(f"The as-of date {d:%Y-%m-%d} lies in the future; choose today or an earlier day.")
+    return pd.Timestamp(min(datetime.combine(d + timedelta(days=1), datetime.min.time()), now))
+
+
+# ----------------------------------------------------------------------------------------------- options
+
+@dataclass(frozen=True)
+class OvertimeOptions:
+    """What the forms offer: known sites and their units, shift types with typical hours, roles and skills."""
+
+    sites: list[str]
+    units: dict[str, list[str]]
+    shift_types: list[str]
+    shift_hours: dict[str, float]
+    roles: list[str]
+    skills: list[str]
+    default_date: date
+    staff_count: int
+    history_rows: int
+
+
+def _shift_hours(history: pd.DataFrame, rules: OvertimeRules) -> dict[str, float]:
+    out = {k: FALLBACK_SHIFT_HOURS for k in rules.shift_starts}
+    if not history.empty:
+        acc = history.loc[history["accepted"].astype(bool) & (history["hours_worked"] > 0)]
+        if not acc.empty:
+            med = acc.groupby(acc["shift_type"].map(normalise_shift_type))["hours_worked"].median()
+            out.update({str(k): float(v) for k, v in med.items() if k in out})
+    return out
+
+
+def options(app: AppContext, actor: Actor) -> OvertimeOptions:
+    require_role(actor, "planner", "admin")
+    rules = OvertimeRules()
+    staff = store.load_frame(app.engine, "staff")
+    hist = _history(app)
+    shifts = store.load_frame(app.engine, "unit_shifts")
+    pairs = pd.concat([hist[["site", "unit"]], shifts[["site", "unit"]]], ignore_index=True).dropna()
+    sites = sorted(set(hist["site"].astype(str)) | set(shifts["site"].astype(str)))
+    if not sites and not staff.empty:
+        sites = sorted(set(staff["site"].astype(str)))
+    units = {s: sorted(set(g["unit"].astype(str))) for s, g in pairs.groupby("site")}
+    skills: set[str] = set()
+    for cell in staff.get("skills", pd.Series(dtype=object)).dropna():
+        for tok in str(cell).replace(";", "|").split("|"):
+            if tok.strip():
+                skills.add(tok.split(":")[0].strip())
+    return OvertimeOptions(
+        sites=sites, units=units, shift_types=list(rules.shift_starts), shift_hours=_shift_hours(hist, rules),
+        roles=sorted(set(staff["role"].astype(str))) if not staff.empty else [], skills=sorted(skills),
+        default_date=default_as_of_date(app, actor), staff_count=len(staff), history_rows=len(hist),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- ranking
+
+@dataclass(frozen=True)
+class ShiftInput:
+    """A validated shift description (from a form, the CLI or a stored request)."""
+
+    site: str
+    shift_date: date
+    shift_type: str
+    hours: float
+    unit: str | None = None
+    required_role: str | None = None
+    required_skill: str | None = None
+
+
+def _validate_shift(app: AppContext, *, site: str, shift_date: date | str, shift_type: str,
+                    hours: float | str | None, unit: str | None, required_role: str | None,
+                    required_skill: str | None, check_range: bool) -> ShiftInput:
+    rules = OvertimeRules()
+    hist = _history(app)
+    site = (site or "").strip()
+    if not site:
+        raise ServiceError("Choose the site (care home) that needs cover.")
+    shifts = store.load_frame(app.engine, "unit_shifts")
+    staff = store.load_frame(app.engine, "staff")
+    known_sites = set(hist["site"].astype(str)) | set(shifts["site"].astype(str)) | set(staff["site"].astype(str))
+    match = {s.casefold(): s for s in known_sites}.get(site.casefold())
+    if known_sites and match is None:
+        raise ServiceError(f"Unknown site {site!r}. Known sites: {', '.join(sorted(known_sites))}.")
+    site = match or site
+    key = normalise_shift_type(shift_type or "")
+    if key not in rules.shift_starts:
+        raise ServiceError(f"Unknown shift type {shift_type!r}. Use one of: {', '.join(rules.shift_starts)} "
+                           "(German spellings such as Frühdienst/Spätdienst/Nachtdienst work too).")
+    day = _parse_date(shift_date, "shift date")
+    if check_range:
+        today = local_now(app).date()
+        if abs((day - today).days) > MAX_DAYS_FROM_TODAY:
+            raise ServiceError(f"The shift date {day:%Y-%m-%d} is more than a year from today.")
+    if hours is None or (isinstance(hours, str) and not hours.strip()):
+        h = _shift_hours(hist, rules)[key]
+    else:
+        try:
+            h = float(hours)
+        except (TypeError, ValueError):
+            raise ServiceError(f"Hours must be a number, got {hours!r}.") from None
+        if not math.isfinite(h) or not 0 < h <= 24:
+            raise ServiceError(f"Hours must be more than 0 and at most 24, got {hours!r}.")
+    unit = (unit or "").strip() or None
+    if unit is not None:
+        units = set(hist.loc[hist["site"] == site, "unit"].dropna().astype(str)) | set(
+            shifts.loc[shifts["site"] == site, "unit"].astype(str))
+        umatch = {u.casefold(): u for u in units}.get(unit.casefold())
+        if units and umatch is None:
+            raise ServiceError(f"Unknown unit {unit!r} at {site}. Known units: {', '.join(sorted(units))}.")
+        unit = umatch or unit
+    role = (required_role or "").strip() or None
+    skill = (required_skill or "").strip() or None
+    if skill is not None:
+        try:
+            from src.models.overtime.rules import parse_required_skill
+
+            parse_required_skill(skill)
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
+    return ShiftInput(site=site, shift_date=day, shift_type=key, hours=h, unit=unit, required_role=role,
+                      required_skill=skill)
+
+
+def _rank(app: AppContext, shift: ShiftInput, *, request_id: str | None, weights: Mapping[str, float] | None,
+          tie_break: str, on_progress: ProgressCallback | None, staff: pd.DataFrame | None = None,
+          history: pd.DataFrame | None = None) -> RankingResult:
+    req = ShiftRequest(site=shift.site, shift_date=shift.shift_date, shift_type=shift.shift_type, hours=shift.hours,
+                       unit=shift.unit, required_role=shift.required_role, required_skill=shift.required_skill,
+                       request_id=request_id)
+    start, _ = shift_interval(req, OvertimeRules())
+    as_of = min(pd.Timestamp(local_now(app)), start)  # what is known now, or what was known when a past shift began
+    rules = _rules(weights, tie_break, as_of)
+    staff = _staff(app) if staff is None else staff
+    history = _history(app) if history is None else history
+    return rank_candidates(req, staff, history, rules, on_progress=on_progress)
+
+
+def rank(app: AppContext, actor: Actor, *, site: str, shift_date: date | str, shift_type: str,
+         hours: float | str | None = None, unit: str | None = None, required_role: str | None = None,
+         required_skill: str | None = None, weights: Mapping[str, float] | None = None,
+         tie_break: str = "seniority", on_progress: ProgressCallback | None = None) -> RankingResult:
+    """Rank every person for a shift (eligible candidates with score breakdowns, excluded with reasons).
+
+    ``hours`` defaults to the typical length of that shift type in the history. ``weights`` (factor → share,
+    summing to 1) and ``tie_break`` override the defaults. Reads only; nothing is stored.
+    """
+    require_role(actor, "planner", "admin")
+    if tie_break not in TIE_BREAKS:
+        raise ServiceError(f"Tie-break must be one of {', '.join(TIE_BREAKS)}.")
+    shift = _validate_shift(app, site=site, shift_date=shift_date, shift_type=shift_type, hours=hours, unit=unit,
+                            required_role=required_role, required_skill=required_skill, check_range=False)
+    return _rank(app, shift, request_id=None, weights=weights, tie_break=tie_break, on_progress=on_progress)
+
+
+# ----------------------------------------------------------------------------------------------- workflow
+
+@dataclass(frozen=True)
+class RequestView:
+    """A stored request, its contacts (with names and response minutes) and a fresh ranking for it."""
+
+    request: dict[str, Any]
+    contacts: pd.DataFrame
+    ranking: RankingResult | None
+
+    @property
+    def code(self) -> str:
+        return str(self.request["code"])
+
+    @property
+    def is_open(self) -> bool:
+        return self.request["status"] == "open"
+
+    def contact_list(self) -> pd.DataFrame:
+        """Ranked candidates with their contact status (``not contacted`` / ``waiting`` / the response)."""
+        cols = ["rank", "staff_id", "name", "site", "role", "total", "status", "contacted_at", "responded_at",
+                "response_minutes"]
+        if self.ranking is None:
+            return pd.DataFrame(columns=cols)
+        frame = self.ranking.to_frame()[["rank", "staff_id", "name", "site", "role", "total"]]
+        c = self.contacts.set_index("staff_id") if not self.contacts.empty else None
+        status, cat, rat, mins = [], [], [], []
+        for sid in frame["staff_id"]:
+            if c is not None and sid in c.index:
+                row = c.loc[sid]
+                status.append(RESPONSE_LABELS.get(row["response"], "waiting") if pd.notna(row["response"])
+                              else "waiting")
+                cat.append(row["contacted_at"])
+                rat.append(row["responded_at"])
+                mins.append(row["response_minutes"])
+            else:
+                status.append("not contacted")
+                cat.append(pd.NaT)
+                rat.append(pd.NaT)
+                mins.append(math.nan)
+        return frame.assign(status=status, contacted_at=pd.to_datetime(cat), responded_at=pd.to_datetime(rat),
+                            response_minutes=mins)[cols]
+
+
+def _request_row(app: AppContext, request_id: int | str) -> dict[str, Any]:
+    rid = parse_request_code(request_id)
+    if rid is None:
+        raise ServiceError(f"{request_id!r} is not a request id (expected e.g. OTR-000012).")
+    frame = overtime_store.requests_frame(app.engine, request_id=rid)
+    if frame.empty:
+        raise ServiceError(f"Request {request_code(rid)} does not exist.")
+    return frame.iloc[0].to_dict()
+
+
+def _shift_of(row: Mapping[str, Any]) -> ShiftInput:
+    return ShiftInput(site=row["site"], shift_date=pd.Timestamp(row["shift_date"]).date(),
+                      shift_type=row["shift_type"], hours=float(row["hours"]), unit=row["unit"] or None,
+                      required_role=row["required_role"] or None, required_skill=row["required_skill"] or None)
+
+
+def _named_contacts(app: AppContext, rid: int, staff: pd.DataFrame | None = None) -> pd.DataFrame:
+    contacts = overtime_store.contacts_frame(app.engine, request_id=rid)
+    staff = store.load_frame(app.engine, "staff") if staff is None else staff
+    names = staff.set_index("staff_id")["name"] if not staff.empty else pd.Series(dtype=object)
+    contacts.insert(3, "name", contacts["staff_id"].map(names).fillna(""))
+    contacts["response_minutes"] = (contacts["responded_at"] - contacts["contacted_at"]).dt.total_seconds() / 60.0
+    return contacts
+
+
+def create_request(app: AppContext, actor: Actor, *, site: str, shift_date: date | str, shift_type: str,
+                   hours: float | str | None = None, unit: str | None = None, required_role: str | None = None,
+                   required_skill: str | None = None, note: str | None = None) -> RequestView:
+    """Store an open coverage request (audited) and return it with its ranked contact list."""
+    require_role(actor, "planner", "admin")
+    shift = _validate_shift(app, site=site, shift_date=shift_date, shift_type=shift_type, hours=hours, unit=unit,
+                            required_role=required_role, required_skill=required_skill, check_range=True)
+    _staff(app)  # a request nobody can be ranked for is useless: fail before storing
+    note = (note or "").strip()[:500] or None
+    with db.write_tx(app.engine) as conn:
+        rid = overtime_store.insert_request(
+            conn, site=shift.site, unit=shift.unit,
+            shift_date=datetime.combine(shift.shift_date, datetime.min.time()), shift_type=shift.shift_type,
+            hours=shift.hours, required_role=shift.required_role, required_skill=shift.required_skill, note=note,
+            created_by=actor.username)
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.request.create",
+                          object_type="ot_request", object_id=request_code(rid),
+                          detail={"site": shift.site, "unit": shift.unit, "shift_date": shift.shift_date.isoformat(),
+                                  "shift_type": shift.shift_type, "hours": shift.hours,
+                                  "required_role": shift.required_role, "required_skill": shift.required_skill})
+    log.info("overtime request %s created by %s", request_code(rid), actor.username)
+    return request_view(app, actor, rid)
+
+
+def request_view(app: AppContext, actor: Actor, request_id: int | str, *,
+                 weights: Mapping[str, float] | None = None, tie_break: str = "seniority",
+                 on_progress: ProgressCallback | None = None) -> RequestView:
+    """A request with its contacts and (while it is open) the current ranking for its shift."""
+    require_role(actor, "planner", "admin")
+    row = _request_row(app, request_id)
+    staff = store.load_frame(app.engine, "staff")
+    contacts = _named_contacts(app, int(row["id"]), staff)
+    ranking = None
+    if row["status"] == "open" and not staff.empty:
+        ranking = _rank(app, _shift_of(row), request_id=row["code"], weights=weights, tie_break=tie_break,
+                        on_progress=on_progress, staff=staff)
+    return RequestView(request=row, contacts=contacts, ranking=ranking)
+
+
+def list_requests(app: AppContext, actor: Actor, *, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """Coverage requests made in the app, newest first (code, shift, status, contacts, responses, filled by)."""
+    require_role(actor, "planner", "admin")
+    if status is not None and status not in overtime_store.REQUEST_STATUSES:
+        raise ServiceError(f"Status must be one of {', '.join(overtime_store.REQUEST_STATUSES)}.")
+    return overtime_store.requests_frame(app.engine, status=status, limit=limit)
+
+
+def _check_open(row: Mapping[str, Any] | None, code: str) -> Mapping[str, Any]:
+    if row is None:
+        raise ServiceError(f"Request {code} does not exist.")
+    if row["status"] == "filled":
+        raise ServiceError(f"Request {code} is already filled (by {row['filled_staff_id']}).")
+    if row["status"] == "cancelled":
+        raise ServiceError(f"Request {code} was cancelled.")
+    return row
+
+
+def contact(app: AppContext, actor: Actor, request_id: int | str, staff_ids: Sequence[str], *,
+            channel: str = "phone", sender: OfferSender | None = None,
+            contacted_at: datetime | None = None) -> list[str]:
+    """Record that ``staff_ids`` were offered the shift (and send the offer for sms/e-mail). Returns the ids.
+
+    Only people who are eligible right now may be contacted (their exclusion reasons are shown otherwise);
+    a person is contacted once per request. All contacts and their audit events are stored together, after every
+    offer was delivered — if a delivery fails, nothing is recorded.
+    """
+    require_role(actor, "planner", "admin")
+    if channel not in CHANNELS:
+        raise ServiceError(f"Channel must be one of {', '.join(CHANNELS)}.")
+    ids = [str(s).strip() for s in staff_ids if str(s).strip()]
+    if not ids:
+        raise ServiceError("Choose at least one person to contact.")
+    if len(set(ids)) != len(ids):
+        raise ServiceError("A person is listed twice.")
+    view = request_view(app, actor, request_id)
+    code = view.code
+    _check_open(view.request, code)
+    now = local_now(app)
+    when = contacted_at or now
+    if when > now + timedelta(minutes=5):
+        raise ServiceError("The contact time lies in the future.")
+    assert view.ranking is not None
+    candidates = {c.staff_id: c for c in view.ranking.candidates}
+    excluded = {e.staff_id: e for e in view.ranking.excluded}
+    done = set(view.contacts["staff_id"])
+    problems = []
+    for sid in ids:
+        if sid in done:
+            problems.append(f"{sid} was already contacted for {code}")
+        elif sid in excluded:
+            problems.append(f"{sid} ({excluded[sid].name}) cannot take this shift: {'; '.join(excluded[sid].reasons)}")
+        elif sid not in candidates:
+            problems.append(f"{sid} is not in the staff list")
+    if problems:
+        raise ServiceError("Nobody was contacted. " + " · ".join(problems))
+    sender = sender or _DEFAULT_SENDER
+    r = view.request
+    start, _ = view.ranking.shift_start, view.ranking.shift_end
+    with db.write_tx(app.engine) as conn:
+        _check_open(overtime_store.lock_request(conn, int(r["id"])), code)
+        for sid in ids:
+            cand = candidates[sid]
+            cid = overtime_store.insert_contact(conn, request_id=int(r["id"]), staff_id=sid, channel=channel,
+                                                contacted_at=when, contacted_by=actor.username, rank=cand.rank,
+                                                score=round(cand.total, 4))
+            ref = None
+            if channel != "phone":
+                receipt = sender.send(Offer(
+                    request_code=code, staff_id=sid, staff_name=cand.name, channel=channel, site=r["site"],
+                    unit=r["unit"], shift_date=pd.Timestamp(r["shift_date"]).date(), shift_type=r["shift_type"],
+                    start=start.to_pydatetime(), hours=float(r["hours"])))
+                if not receipt.delivered:
+                    raise ServiceError(f"The offer to {sid} could not be delivered by {channel}; nobody was "
+                                       "contacted.")
+                ref = receipt.reference
+                overtime_store.set_delivery_ref(conn, cid, ref)
+            store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.contact",
+                              object_type="ot_request", object_id=code,
+                              detail={"staff_id": sid, "channel": channel, "rank": cand.rank,
+                                      "score": round(cand.total, 2), "contacted_at": when, "delivery_ref": ref})
+    log.info("request %s: %d contact(s) recorded by %s", code, len(ids), actor.username)
+    return ids
+
+
+@dataclass(frozen=True)
+class ResponseOutcome:
+    request_code: str
+    staff_id: str
+    response: str
+    response_minutes: float
+    filled: bool
+    message: str
+
+
+def record_response(app: AppContext, actor: Actor, request_id: int | str, staff_id: str, response: str, *,
+                    responded_at: datetime | None = None, fill: bool = True) -> ResponseOutcome:
+    """Record a contacted person's answer (accepted / declined / no_answer) and its time (default now).
+
+    With ``fill`` (default) an acceptance fills the shift in the same transaction; the others' pending offers are
+    then withdrawn. A response is recorded once; the request must still be open.
+    """
+    require_role(actor, "planner", "admin")
+    if response not in RESPONSES:
+        raise ServiceError(f"Response must be one of {', '.join(RESPONSES)}.")
+    row = _request_row(app, request_id)
+    code = str(row["code"])
+    now = local_now(app)
+    when = responded_at or now
+    if when > now + timedelta(minutes=5):
+        raise ServiceError("The response time lies in the future.")
+    sid = str(staff_id).strip()
+    filled = False
+    with db.write_tx(app.engine) as conn:
+        _check_open(overtime_store.lock_request(conn, int(row["id"])), code)
+        c = overtime_store.get_contact(conn, int(row["id"]), sid)
+        if c is None:
+            raise ServiceError(f"{sid} was not contacted for {code}; record the contact first.")
+        if c["response"] is not None:
+            raise ServiceError(f"{sid} already answered {code} ({RESPONSE_LABELS[c['response']]}).")
+        if when < c["contacted_at"]:
+            raise ServiceError(f"The response time {when:%Y-%m-%d %H:%M} is before the contact "
+                               f"({c['contacted_at']:%Y-%m-%d %H:%M}).")
+        overtime_store.set_response(conn, int(c["id"]), response=response, responded_at=when,
+                                    recorded_by=actor.username)
+        minutes = (when - c["contacted_at"]).total_seconds() / 60.0
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.response",
+                          object_type="ot_request", object_id=code,
+                          detail={"staff_id": sid, "response": response, "responded_at": when,
+                                  "response_minutes": round(minutes, 1)})
+        if response == "accepted" and fill:
+            _fill(conn, actor, int(row["id"]), code, sid)
+            filled = True
+    msg = f"{sid}: {RESPONSE_LABELS[response]} after {minutes:.0f} min."
+    if filled:
+        msg += f" {code} is filled."
+    return ResponseOutcome(code, sid, response, minutes, filled, msg)
+
+
+def _fill(conn: Any, actor: Actor, rid: int, code: str, sid: str) -> None:
+    if overtime_store.close_request(conn, rid, status="filled", by=actor.username, staff_id=sid) != 1:
+        raise ServiceError(f"Request {code} is not open any more.")
+    store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.fill", object_type="ot_request",
+                      object_id=code, detail={"staff_id": sid})
+
+
+def fill_request(app: AppContext, actor: Actor, request_id: int | str, staff_id: str) -> None:
+    """Give the shift to a person who accepted it (when the acceptance was recorded without filling)."""
+    require_role(actor, "planner", "admin")
+    row = _request_row(app, request_id)
+    code = str(row["code"])
+    sid = str(staff_id).strip()
+    with db.write_tx(app.engine) as conn:
+        _check_open(overtime_store.lock_request(conn, int(row["id"])), code)
+        c = overtime_store.get_contact(conn, int(row["id"]), sid)
+        if c is None or c["response"] != "accepted":
+            raise ServiceError(f"{sid} has not accepted {code}; only someone who accepted can fill it.")
+        _fill(conn, actor, int(row["id"]), code, sid)
+
+
+def cancel_request(app: AppContext, actor: Actor, request_id: int | str, reason: str = "") -> None:
+    """Cancel an open request (the gap was closed otherwise); pending offers are withdrawn."""
+    require_role(actor, "planner", "admin")
+    row = _request_row(app, request_id)
+    code = str(row["code"])
+    with db.write_tx(app.engine) as conn:
+        _check_open(overtime_store.lock_request(conn, int(row["id"])), code)
+        overtime_store.close_request(conn, int(row["id"]), status="cancelled", by=actor.username)
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.cancel",
+                          object_type="ot_request", object_id=code, detail={"reason": (reason or "")[:500]})
+
+
+# ----------------------------------------------------------------------------------------------- reports
+
+def _check_days(days: int) -> int:
+    try:
+        d = int(days)
+    except (TypeError, ValueError):
+        raise ServiceError(f"Days must be a whole number, got {days!r}.") from None
+    if d != days or not 1 <= d <= 3660:
+        raise ServiceError(f"Days must be a whole number between 1 and 3660, got {days!r}.")
+    return d
+
+
+@dataclass(frozen=True, eq=False)
+class FairnessView:
+    report: FairnessReport
+    windows: pd.DataFrame
+    timeseries: pd.DataFrame
+    as_of: pd.Timestamp
+    sites: tuple[str, ...] = field(default_factory=tuple)
+
+
+def fairness(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date | str | None = None,
+             basis: str = "charged", sites: Sequence[str] | None = None, periods: int = 26,
+             windows: Sequence[int] = DEFAULT_WINDOWS, on_progress: ProgressCallback | None = None) -> FairnessView:
+    """Per-person overtime hours (pro rata) with flags, Gini/Jain/max-mean, the 0–100 score, every window's
+    metrics and the rolling metrics over time (``periods`` weekly points; 0 skips them)."""
+    require_role(actor, "planner", "admin")
+    days = _check_days(days)
+    if basis not in ("charged", "worked"):
+        raise ServiceError("Basis must be 'charged' or 'worked'.")
+    as_of = as_of_timestamp(app, as_of_date, actor)
+    staff, hist = _staff(app), _history(app)
+    site_list = list(sites) if sites else None
+    report = fairness_report(staff, hist, as_of, days, basis=basis, sites=site_list)  # type: ignore[arg-type]
+    if on_progress:
+        on_progress(0.1, "fairness per window")
+    by_window = fairness_by_window(staff, hist, as_of, windows, basis=basis, sites=site_list)  # type: ignore[arg-type]
+    series = pd.DataFrame(columns=["date", "score", "gini", "jain", "max_mean", "total"])
+    if periods > 0:
+        series = fairness_timeseries(
+            staff, hist, as_of, days, periods=periods, basis=basis, sites=site_list,  # type: ignore[arg-type]
+            on_progress=(lambda f, t: on_progress(0.2 + 0.8 * f, t)) if on_progress else None)
+    return FairnessView(report=report, windows=by_window, timeseries=series, as_of=as_of,
+                        sites=tuple(site_list or ()))
+
+
+@dataclass(frozen=True, eq=False)
+class DashboardView:
+    stats: DashboardStats
+    trend: pd.DataFrame
+    responses: pd.DataFrame
+    recent: pd.DataFrame
+    open_requests: pd.DataFrame
+    as_of: pd.Timestamp
+
+
+def dashboard(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date | str | None = None,
+              sites: Sequence[str] | None = None) -> DashboardView:
+    """Headline numbers, acceptance trend (weekly over a year), response-time buckets, recent requests and the
+    app's open coverage requests."""
+    require_role(actor, "planner", "admin")
+    days = _check_days(days)
+    as_of = as_of_timestamp(app, as_of_date, actor)
+    staff, hist = _staff(app), _history(app)
+    site_list = list(sites) if sites else None
+    if site_list:
+        keys = {s.casefold() for s in site_list}
+        hist = hist.loc[hist["site"].astype(str).str.casefold().isin(keys)]
+    stats = overtime_dashboard(staff, hist, as_of, days, sites=site_list)
+    trend = acceptance_trend(hist, as_of, freq="W", days=max(days, 365))
+    responses = response_time_distribution(hist, as_of, days=days)
+    recent = recent_requests(hist, as_of, limit=15)
+    open_req = overtime_store.requests_frame(app.engine, status="open", limit=50)
+    return DashboardView(stats=stats, trend=trend, responses=responses, recent=recent, open_requests=open_req,
+                         as_of=as_of)
+
+
+def staff_list(app: AppContext, actor: Actor) -> pd.DataFrame:
+    """staff_id, name, site, role, contract_hours, ot_willing of everyone (for pickers)."""
+    require_role(actor, "planner", "admin")
+    staff = store.load_frame(app.engine, "staff")
+    cols = ["staff_id", "name", "site", "role", "contract_hours", "ot_willing"]
+    return staff[cols].sort_values(["site", "name"]).reset_index(drop=True) if not staff.empty else \
+        pd.DataFrame(columns=cols)
+
+
+@dataclass(frozen=True, eq=False)
+class StaffView:
+    detail: StaffDetail
+    contacts: pd.DataFrame
+    as_of: pd.Timestamp
+
+
+def staff_detail(app: AppContext, actor: Actor, staff_id: str, *, days: int = 90,
+                 as_of_date: date | str | None = None) -> StaffView:
+    """One person's overtime: hours worked and charged, acceptance rate, response time, preferences, recent
+    shifts and offers, plus the contacts recorded for them in the app."""
+    require_role(actor, "planner", "admin")
+    days = _check_days(days)
+    as_of = as_of_timestamp(app, as_of_date, actor)
+    try:
+        detail = _staff_detail(_staff(app), _history(app), str(staff_id).strip(), as_of, days)
+    except KeyError:
+        raise ServiceError(f"Unknown staff id {staff_id!r}.") from None
+    contacts = overtime_store.contacts_frame(app.engine, staff_id=detail.staff_id)
+    return StaffView(detail=detail, contacts=contacts, as_of=as_of)
+
+
+def factor_names() -> tuple[str, ...]:
+    return FACTORS

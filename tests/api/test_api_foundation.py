@@ -1,0 +1,114 @@
+"""Foundation endpoints: health, status, data summary/validate/ingest; auth, roles, limits, errors."""
+
+from __future__ import annotations
+
+from src.api import security
+from src.data import store
+from src.services import tokens
+from src.services.context import PermissionDenied, ServiceError
+from tests.api.conftest import bearer
+from tests.conftest import ADMIN, PLANNER
+
+GOOD = b"timestamp,queue,volume\n2025-03-03 08:00,calls,12\n2025-03-03 09:00,calls,15\n"
+BAD = b"timestamp,queue,volume\n2025-03-03 08:00,calls,12\n2025-03-03 09:00,calls,-1\n"
+
+
+def test_health_needs_no_auth(client):
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_status_requires_token(client, planner_token):
+    r = client.get("/status")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert client.get("/status", headers=bearer("wfp_not-a-real-token")).status_code == 401
+    ok = client.get("/status", headers=bearer(planner_token))
+    assert ok.status_code == 200 and ok.json()["database"] == "sqlite" and ok.json()["data_loaded"] is False
+
+
+def test_validate_returns_the_same_report_as_the_ui(client, planner_token):
+    r = client.post("/api/v1/data/validate", headers=bearer(planner_token), data={"kind": "workload"},
+                    files={"file": ("bad.csv", BAD, "text/csv")})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ok"] is False
+    issue = next(i for i in body["issues"] if i["severity"] == "error")
+    assert issue["row"] == 3 and issue["column"] == "volume"
+
+
+def test_ingest_is_admin_only_and_audited_with_token_owner(client, api_app, planner_token, admin_token):
+    files = {"file": ("good.csv", GOOD, "text/csv")}
+    r = client.post("/api/v1/data/ingest", headers=bearer(planner_token), data={"kind": "workload"}, files=files)
+    assert r.status_code == 403
+    assert store.table_row_count(api_app.engine, "workload") == 0
+    r = client.post("/api/v1/data/ingest", headers=bearer(admin_token), data={"kind": "workload"}, files=files)
+    assert r.status_code == 200 and r.json()["stored"] is True and r.json()["rows"] == 2
+    audit = store.audit_events(api_app.engine, action="data.ingest")
+    assert audit.iloc[0]["actor"] == "admin"
+
+
+def test_ingest_broken_file_stores_nothing(client, api_app, admin_token):
+    r = client.post("/api/v1/data/ingest", headers=bearer(admin_token), data={"kind": "workload"},
+                    files={"file": ("bad.csv", BAD, "text/csv")})
+    assert r.status_code == 200 and r.json()["stored"] is False
+    assert store.table_row_count(api_app.engine, "workload") == 0
+
+
+def test_validation_errors_are_422_with_field_paths(client, planner_token):
+    r = client.post("/api/v1/data/validate", headers=bearer(planner_token), data={"kind": "nonsense"},
+                    files={"file": ("x.csv", GOOD, "text/csv")})
+    assert r.status_code == 422
+    assert any(e["loc"][-1] == "kind" for e in r.json()["detail"])
+
+
+def test_request_size_limit(client, planner_token, monkeypatch):
+    r = client.post("/api/v1/data/validate", headers={**bearer(planner_token), "content-length": str(10**10)},
+                    content=b"x")
+    assert r.status_code == 413
+
+
+def test_failed_auth_rate_limited(client, planner_token):
+    for _ in range(security.limiter.max_failures):
+        assert client.get("/status", headers=bearer("wfp_wrong")).status_code == 401
+    r = client.get("/status", headers=bearer(planner_token))
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+
+
+def test_revoked_and_disabled_tokens_stop_working(client, api_app, planner_token):
+    from src.services import auth
+
+    assert client.get("/status", headers=bearer(planner_token)).status_code == 200
+    auth.set_disabled(api_app, ADMIN, "pat", True)
+    assert client.get("/status", headers=bearer(planner_token)).status_code == 401
+    auth.set_disabled(api_app, ADMIN, "pat", False)
+    token_id = tokens.list_tokens(api_app, ADMIN)[0]["id"]
+    tokens.revoke_token(api_app, ADMIN, token_id)
+    assert client.get("/status", headers=bearer(planner_token)).status_code == 401
+
+
+def test_token_rules(api_app):
+    import pytest
+
+    with pytest.raises(PermissionDenied):
+        tokens.create_token(api_app, PLANNER, owner="pat", role="planner", name="x")
+    with pytest.raises(ServiceError, match="more rights"):
+        tokens.create_token(api_app, ADMIN, owner="pat", role="admin", name="x")
+    token = tokens.create_token(api_app, ADMIN, owner="pat", role="planner", name="x")
+    listed = tokens.list_tokens(api_app, ADMIN)
+    assert all("token_hash" not in t for t in listed) and token not in str(listed)
+    assert "token.create" in set(store.audit_events(api_app.engine)["action"])
+
+
+def test_no_stack_traces_in_responses(client, admin_token, monkeypatch):
+    from src.services import data as data_service
+
+    def boom(*_a, **_k):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(data_service, "data_summary", boom)
+    r = client.get("/status", headers=bearer(admin_token))
+    assert r.status_code == 500 and "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_openapi_document_served(client):
+    doc = client.get("/openapi.json").json()
+    assert "/api/v1/data/ingest" in doc["paths"]
