@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-dev chromium lint bench clean-db
+.PHONY: run test install install-dev chromium lint bench api clean-db
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -44,6 +44,9 @@ lint: install-dev
 bench: install-dev
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+api: install
+	$(PY) -m src.api --port 8000
 
 clean-db:
 	rm -f data/workforce.db data/workforce.db-wal data/workforce.db-shm

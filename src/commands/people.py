@@ -1,4 +1,8 @@
-"""People commands: ``assign`` (file based, no database).
+"""People commands: ``assign`` (file based, no database) and ``train-ranker`` (stored history).
+
+``python -m src.cli train-ranker [--json] [--no-activate]`` trains the success model on the stored
+assignment history, saves it as a new ranker version (active unless ``--no-activate``) and prints the
+test metrics side by side with the rule-based scorer. Exit codes: 0 trained, 2 not enough data.
 
 ``python -m src.cli assign --tasks TASKS.csv --staff STAFF.csv [--scores SCORES.csv]
 --method greedy|balanced|optimal --output OUT.csv [--json]``
@@ -28,7 +32,13 @@ logger = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``assign`` command (``train-ranker`` is DB-backed and registered by the service layer)."""
+    """Add the ``assign`` and ``train-ranker`` commands."""
+    t = subparsers.add_parser("train-ranker", help="train the ranking model on the stored assignment history",
+                              description="Train the success model on the stored history and print its metrics "
+                                          "next to the rule-based scorer (same held-out, newest tasks).")
+    t.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    t.add_argument("--no-activate", action="store_true", help="save the new version without making it active")
+    t.set_defaults(func=run_train_ranker)
     p = subparsers.add_parser("assign", help="assign open tasks to staff from CSV files",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tasks", required=True, type=Path, help="open tasks CSV")
@@ -101,3 +111,33 @@ def _score(tasks: pd.DataFrame, staff: pd.DataFrame, args: argparse.Namespace,
                            use_hours=config.use_hours)
     used = sorted(s for s in res.decisions["scorer"].unique() if s != "none") or ["rules"]
     return res.score_table(), "+".join(str(u) for u in used)
+
+
+def run_train_ranker(args: argparse.Namespace) -> int:
+    """Train on the stored history (as the system user); returns the exit code."""
+    from src.services import people as people_service
+    from src.services.context import SYSTEM, ServiceError, get_app
+
+    def progress(fraction: float, text: str) -> None:
+        if not args.json:
+            print(f"[{fraction:4.0%}] {text}", file=sys.stderr)
+
+    try:
+        out = people_service.train_ranker(get_app(), SYSTEM, activate=not args.no_activate, on_progress=progress)
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    comp = out.comparison.copy()
+    if args.json:
+        doc = {"version": out.version.version, "active": out.version.active, "kind": out.version.kind,
+               "seconds": round(out.seconds, 2), "split": out.split,
+               "metrics": json.loads(comp.to_json(orient="records"))}
+        print(json.dumps(doc, indent=2, default=str))
+        return 0
+    cols = ["scorer", "chosen", "n", "auc", "log_loss", "brier", "precision_at_3", "ndcg_at_3",
+            "random_precision_at_3"]
+    print(f"ranker {out.version.version} ({out.version.kind}){' active' if out.version.active else ''}, "
+          f"trained in {out.seconds:.1f}s on {out.split['train_rows']} rows; "
+          f"test: {out.split['test_rows']} newest rows from {out.split['test_start']}")
+    print(comp[[c for c in cols if c in comp.columns]].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0

@@ -82,3 +82,17 @@ def auth_admin():
     from tests.conftest import ADMIN
 
     return ADMIN
+
+
+def test_users_page_creates_an_api_token_shown_once(ui_app):
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/users.py").run()
+    name_input = next(t for t in at.text_input if t.label == "Token name")
+    name_input.input("telephony")
+    next(b for b in at.button if b.label == "Create token").click()
+    at.run()
+    assert not at.exception
+    token = next(c.value for c in at.code if c.value.startswith("wfp_"))
+    from src.services.tokens import authenticate_token
+
+    assert authenticate_token(ui_app, token).role == "planner"
