@@ -38,6 +38,19 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("data.py", "Data", ":material/upload_file:", "data", "Administration", ("admin",)),
     PageSpec("users.py", "Users", ":material/group:", "users", "Administration", ("admin",)),
     PageSpec("audit.py", "Audit log", ":material/history:", "audit", "Administration", ("admin",)),
+    PageSpec("staffing.py", "Staffing", ":material/groups:", "staffing", "Planning", ("admin", "planner")),
+    PageSpec("forecast.py", "Forecast", ":material/trending_up:", "forecast", "Planning", ("admin", "planner")),
+    PageSpec("forecast_accuracy.py", "Forecast accuracy", ":material/fact_check:", "forecast-accuracy", "Planning",
+             ("admin", "planner")),
+    PageSpec("overtime.py", "Overtime", ":material/more_time:", "overtime", "Overtime", ("admin", "planner")),
+    PageSpec("overtime_rankings.py", "Live rankings", ":material/format_list_numbered:", "overtime-rankings",
+             "Overtime", ("admin", "planner")),
+    PageSpec("overtime_fairness.py", "Fairness report", ":material/balance:", "overtime-fairness", "Overtime",
+             ("admin", "planner")),
+    PageSpec("overtime_staff.py", "Staff detail", ":material/badge:", "overtime-staff", "Overtime",
+             ("admin", "planner")),
+    PageSpec("assignment.py", "Assignment", ":material/assignment_ind:", "assignment", "People", ("admin", "planner")),
+    PageSpec("ranking_model.py", "Ranking model", ":material/model_training:", "ranking-model", "People", ("admin",)),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -56,8 +57,8 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_actor(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer),
-                  ctx: AppContext = Depends(app_ctx)) -> Actor:
+def current_actor(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                  ctx: Annotated[AppContext, Depends(app_ctx)]) -> Actor:
     key = client_key(request)
     if limiter.blocked(key):
         raise HTTPException(429, "Too many failed authentications; wait a minute.", headers={"Retry-After": "60"})

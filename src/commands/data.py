@@ -78,7 +78,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from src.data.demo import DemoConfig, write_demo, write_samples
 
     cfg = DemoConfig(seed=args.seed)
-    paths = write_samples(args.out, cfg) if args.samples else write_demo(args.out, cfg, formats=tuple(args.format or ["csv"]))
+    if args.samples:
+        paths = write_samples(args.out, cfg)
+    else:
+        paths = write_demo(args.out, cfg, formats=tuple(args.format or ["csv"]))
     for p in paths:
         print(p)
     return 0
@@ -87,11 +90,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     from src.data.loader import check_xml_safety
     from src.services.bootstrap import bootstrap
-    from src.services.context import get_app
-    from src.settings import ensure_local_secret
-
-    from src.services.context import ServiceError
-    from src.settings import ConfigError
+    from src.services.context import ServiceError, get_app
+    from src.settings import ConfigError, ensure_local_secret
 
     check_xml_safety()
     ensure_local_secret()

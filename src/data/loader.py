@@ -16,16 +16,20 @@ address-space cap and a wall-clock timeout, the only defence against a bomb nobo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
 import multiprocessing
 import os
 import re
+import sys
+import threading
+import types
 import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -741,6 +745,26 @@ def _worker_main(conn: Any, kind: str, filename: str, content: bytes, options: P
         conn.close()
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _neutral_main() -> Iterator[None]:
+    """Hide ``__main__`` while a spawned worker starts.
+
+    A "spawn" child re-imports the parent's ``__main__`` module. Inside Streamlit (and AppTest) that is the app
+    script itself, so the worker would run the whole app in bare mode and die before reading the file.
+    """
+    with _MAIN_LOCK:
+        original = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if original is not None:
+                sys.modules["__main__"] = original
+
+
 def load_upload(kind: str, filename: str, content: bytes, options: ParseOptions | None = None,
                 limits: UploadLimits | None = None, *, isolated: bool = True, timeout_s: float = 60.0,
                 memory_mb: int = 1024) -> ValidationReport:
@@ -760,7 +784,8 @@ def load_upload(kind: str, filename: str, content: bytes, options: ParseOptions 
     proc = ctx.Process(target=_worker_main, args=(sender, kind, filename, content, options, limits, memory_mb),
                        daemon=True)
     status, payload = "timeout", None
-    proc.start()
+    with _neutral_main():
+        proc.start()
     sender.close()
     try:
         if receiver.poll(timeout_s):

@@ -198,7 +198,7 @@ def requests_frame(engine: Engine, *, status: str | None = None, request_id: int
         counts: dict[int, tuple[int, int]] = {}
         if ids:
             c = ot_contacts
-            for rid, staff, resp in conn.execute(select(c.c.request_id, c.c.staff_id, c.c.response)
+            for rid, resp in conn.execute(select(c.c.request_id, c.c.response)
                                                  .where(c.c.request_id.in_(ids))):
                 n, k = counts.get(rid, (0, 0))
                 counts[rid] = (n + 1, k + (resp is not None))

@@ -29,8 +29,9 @@ if total_rows == 0:
             "(sample files are offered there to show each format).")
 else:
     st.subheader("Loaded data")
-    view = summary.astype({"series": "Int64"}).rename(columns={"dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
-                                   "last": "To", "batches": "Uploads"}).drop(columns=["kind"])
+    view = summary.astype({"series": "Int64"}).rename(columns={
+        "dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
+        "last": "To", "batches": "Uploads"}).drop(columns=["kind"])
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"From": st.column_config.DateColumn(format="YYYY-MM-DD"),
                                 "To": st.column_config.DateColumn(format="YYYY-MM-DD"),

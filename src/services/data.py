@@ -20,7 +20,8 @@ from src.data import db, store
 from src.data.kinds import KINDS, get_kind
 from src.data.loader import ParseOptions, UploadLimits, load_upload
 from src.data.store import IngestConflict, IngestResult, OverlapPolicy
-from src.data.validation import ValidationReport, validate_frame, validate_upload as _validate
+from src.data.validation import ValidationReport, validate_frame
+from src.data.validation import validate_upload as _validate
 from src.services.context import SYSTEM, Actor, AppContext, ServiceError, require_role
 
 log = logging.getLogger(__name__)

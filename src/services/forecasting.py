@@ -248,7 +248,8 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
                 "history_start": frame["ds"].min().to_pydatetime(), "history_end": frame["ds"].max().to_pydatetime(),
                 "forecast_start": fc["ds"].min().to_pydatetime(), "forecast_end": fc["ds"].max().to_pydatetime(),
                 "params_json": {"model": model, "horizon_days": horizon_days, "horizon_steps": int(config.horizon),
-                                "folds": folds, "levels": list(LEVELS), "seed": seed, "holidays": config.country_holidays,
+                                "folds": folds, "levels": list(LEVELS), "seed": seed,
+                                "holidays": config.country_holidays,
                                 "history_end": end.isoformat() if end else None},
                 "metrics_json": metrics,
                 "backtest_json": bt.drop(columns=["series_id"]).to_dict("records"),
@@ -330,7 +331,7 @@ def load_run(app: AppContext, actor: Actor, run_id: int, history_days: int | Non
     info = resolve_series(app, run["series_id"])
     history = pd.DataFrame(columns=["ds", "y"])
     if info is not None:
-        days = history_days or (28 if run["freq"] != "1D" else 180)
+        days = history_days or (21 if run["freq"] != "1D" else 180)
         start = pd.Timestamp(run["history_end"]) - pd.Timedelta(days=days)
         history = fstore.load_series_history(app.engine, info, start=start.to_pydatetime(),
                                              end=pd.Timestamp(run["forecast_end"]).to_pydatetime())
@@ -406,7 +407,8 @@ def export_forecast(app: AppContext, actor: Actor, view: RunView, fmt: str) -> b
     info = pd.DataFrame([
         ("Series", run["label"]), ("Model", run["model"]), ("Model version", run["model_version_id"]),
         ("Why this model", run["reason"]), ("Interval", run["freq"]),
-        ("History", f"{pd.Timestamp(run['history_start']):%Y-%m-%d} → {pd.Timestamp(run['history_end']):%Y-%m-%d %H:%M}"),
+        ("History", f"{pd.Timestamp(run['history_start']):%Y-%m-%d} → "
+                    f"{pd.Timestamp(run['history_end']):%Y-%m-%d %H:%M}"),
         ("Trained by", run["created_by"]), ("Trained at (UTC)", f"{pd.Timestamp(run['created_at']):%Y-%m-%d %H:%M}"),
         *[(f"Measured coverage {lv}% interval", _pct(run["coverage"].get(str(lv)))) for lv in LEVELS],
     ], columns=["item", "value"])
@@ -566,8 +568,8 @@ def accuracy_report(app: AppContext, actor: Actor, kind: str = "workload") -> Ac
     for sid, sruns in sorted(by_series.items()):
         info = catalogue[sid]
         last_actual = pd.Timestamp(info.last) if info.last is not None else None
-        scored = next((r for r in sruns if last_actual is not None and pd.Timestamp(r["forecast_start"]) <= last_actual),
-                      None)
+        scored = next((r for r in sruns
+                       if last_actual is not None and pd.Timestamp(r["forecast_start"]) <= last_actual), None)
         current = current_run(app, sid) or sruns[0]
         hist_start = pd.Timestamp(min(pd.Timestamp(r["forecast_start"]) for r in sruns)) - pd.Timedelta(days=120)
         history = fstore.load_series_history(app.engine, info, start=hist_start.to_pydatetime())
@@ -587,7 +589,8 @@ def accuracy_report(app: AppContext, actor: Actor, kind: str = "workload") -> Ac
                 row.update({"scored_run": int(scored["id"]), "scored_model": scored["model"], "live_n": live["n"],
                             "live_mae": live["mae"], "live_mape": live["mape"], "live_wape": live["wape"],
                             "live_coverage_80": live["coverage_80"], "live_coverage_95": live["coverage_95"],
-                            "backtest_mae": scored["metrics"].get("mae"), "backtest_mape": scored["metrics"].get("mape"),
+                            "backtest_mae": scored["metrics"].get("mae"),
+                            "backtest_mape": scored["metrics"].get("mape"),
                             "drift": drift, "status": msg})
                 merged = merged.assign(series_id=sid, series=info.label,
                                        outside_95=(merged["y"] < merged["yhat_lower_95"])

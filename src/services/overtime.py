@@ -49,6 +49,8 @@ from src.models.overtime import (
     recent_requests,
     response_time_distribution,
     shift_interval,
+)
+from src.models.overtime import (
     staff_detail as _staff_detail,
 )
 from src.models.overtime.rules import TIE_BREAKS
@@ -576,7 +578,9 @@ def record_response(app: AppContext, actor: Actor, request_id: int | str, staff_
         if response == "accepted" and fill:
             _fill(conn, actor, int(row["id"]), code, sid)
             filled = True
-    msg = f"{sid}: {RESPONSE_LABELS[response]} after {minutes:.0f} min."
+    person = store.load_frame(app.engine, "staff", where={"staff_id": sid})
+    who = f"{person['name'].iloc[0]} ({sid})" if len(person) else sid
+    msg = f"{who} {RESPONSE_LABELS[response]} after {minutes:.0f} min."
     if filled:
         msg += f" {code} is filled."
     return ResponseOutcome(code, sid, response, minutes, filled, msg)
@@ -720,6 +724,7 @@ def staff_detail(app: AppContext, actor: Actor, staff_id: str, *, days: int = 90
     except KeyError:
         raise ServiceError(f"Unknown staff id {staff_id!r}.") from None
     contacts = overtime_store.contacts_frame(app.engine, staff_id=detail.staff_id)
+    contacts["request_id"] = [request_code(i) for i in contacts["request_id"]]
     return StaffView(detail=detail, contacts=contacts, as_of=as_of)
 
 

@@ -284,13 +284,15 @@ def train_ranker(app: AppContext, actor: Actor, *, config: TrainConfig | None = 
         "chosen": chosen, "rows": len(history), **{f"{k}_{m}": _num(comp.loc[k, m]) for k in comp.index
                                                     for m in ("auc", "log_loss", "precision_at_3", "ndcg_at_3")},
         "split": result.split,
+        "calibration_curves": {k: v.to_dict("records") for k, v in result.calibration_curves.items()},
     }
     version = _save_version(app, result.model, actor.username, headline)
     try:
         with db.write_tx(app.engine) as conn:
             store.write_audit(conn, actor=actor.username, role=actor.role, action="people.ranker_train",
                               object_type="ranker", object_id=version.version,
-                              detail={"activate": activate, **headline})
+                              detail={"activate": activate, **{k: v for k, v in headline.items()
+                                                                if k != "calibration_curves"}})
             if activate:
                 _write_active(app, version.version)
     except BaseException:
@@ -319,7 +321,7 @@ class RankerReport:
     version: RankerVersion | None
     status: str
     comparison: pd.DataFrame
-    calibration: pd.DataFrame
+    calibration: dict[str, pd.DataFrame]
     importance: pd.DataFrame
 
 
@@ -334,11 +336,12 @@ def ranker_report(app: AppContext, actor: Actor) -> RankerReport:
         except ServiceError:
             version = None
     if model is None:
-        empty = pd.DataFrame()
-        return RankerReport(version, status, empty, empty, empty)
+        return RankerReport(version, status, pd.DataFrame(), {}, pd.DataFrame())
     comp = pd.DataFrame(model.metrics.get("comparison") or [])
-    curve = pd.DataFrame(model.metrics.get("calibration_curve") or [])
-    return RankerReport(version, status, comp, curve, model.feature_importance())
+    stored = (version.metrics.get("calibration_curves") if version else None) or {
+        str(model.metrics.get("chosen", "model")): model.metrics.get("calibration_curve") or []}
+    curves = {k: pd.DataFrame(v) for k, v in stored.items()}
+    return RankerReport(version, status, comp, curves, model.feature_importance())
 
 
 # ============================================================================================ settings
@@ -803,16 +806,40 @@ def explain_task(app: AppContext, actor: Actor, preview_id: int, task_id: str) -
     prev = ps.get_preview(app.engine, preview_id)
     if prev is None:
         raise ServiceError(f"Preview {preview_id} does not exist.")
-    res, model, staff, _o, _t = _rescore_task(app, prev, str(task_id))
+    res, model, staff, options, task = _rescore_task(app, prev, str(task_id))
     out = explain(res, str(task_id), model)
     names = staff.set_index("staff_id")["name"]
     cands = res.scores[res.scores["task_id"] == str(task_id)].sort_values("rank").copy()
     cands.insert(2, "name", cands["staff_id"].map(names))
+    rows = ps.load_preview_rows(app.engine, int(preview_id))
+    count, free = _room(app, rows, staff, str(task_id), options)
+    cands["tasks_in_preview"] = cands["staff_id"].map(count).fillna(0).astype(int)
+    cands["free_hours"] = cands["staff_id"].map(free).astype(float)
+    ok = pd.Series(True, index=cands.index)
+    if options.max_tasks_per_person:
+        ok &= cands["tasks_in_preview"] < options.max_tasks_per_person
+    if options.use_hours:
+        ok &= cands["free_hours"] + 1e-9 >= float(task["hours"])
+    cands["can_take"] = ok
     out["candidates"] = cands.drop(columns=["task_id"]).reset_index(drop=True)
     exc = out["excluded"].copy()
     exc.insert(1, "name", exc["staff_id"].map(names))
     out["excluded"] = exc
     return out
+
+
+def _room(app: AppContext, rows: pd.DataFrame, staff: pd.DataFrame, task_id: str,
+          options: PreviewOptions) -> tuple[pd.Series, pd.Series]:
+    """Per person: tasks in the preview other than ``task_id``, and hours still free in the window after
+    them (capacity − finalized load − this preview's other tasks)."""
+    others = rows[(rows["staff_id"] != "") & (rows["task_id"] != task_id)]
+    count = others["staff_id"].value_counts()
+    tasks = ps.load_tasks(app.engine, status=None, task_ids=others["task_id"].tolist()) if len(others) else \
+        pd.DataFrame(columns=["task_id", "hours"])
+    hours = others.merge(tasks[["task_id", "hours"]], on="task_id", how="left").groupby("staff_id")["hours"].sum()
+    st = staff.set_index("staff_id")
+    free = st["capacity_hours"] - st["current_load_hours"] - hours.reindex(st.index).fillna(0.0)
+    return count, free
 
 
 def override_assignment(app: AppContext, actor: Actor, preview_id: int, task_id: str, staff_id: str,
@@ -847,17 +874,14 @@ def override_assignment(app: AppContext, actor: Actor, preview_id: int, task_id:
                 raise ServiceError(f"{staff_id} is not in the staff list.")
             why = exc["reason"].iloc[0] if len(exc) else "not eligible"
             raise ServiceError(f"{staff_id} cannot take task {task_id}: {why.replace('_', ' ')}.")
-        others = rows[(rows["staff_id"] == staff_id) & (rows["task_id"] != str(task_id))]
-        if options.max_tasks_per_person and len(others) + 1 > options.max_tasks_per_person:
-            raise ServiceError(f"{staff_id} already has {len(others)} task(s) in this preview; the limit is "
+        count, free = _room(app, rows, staff, str(task_id), options)
+        n_other = int(count.get(staff_id, 0))
+        if options.max_tasks_per_person and n_other + 1 > options.max_tasks_per_person:
+            raise ServiceError(f"{staff_id} already has {n_other} task(s) in this preview; the limit is "
                                f"{options.max_tasks_per_person}.")
-        if options.use_hours:
-            tasks = ps.load_tasks(app.engine, status=None, task_ids=others["task_id"].tolist())
-            person = staff.set_index("staff_id").loc[staff_id]
-            free = float(person["capacity_hours"]) - float(person["current_load_hours"]) - float(tasks["hours"].sum())
-            if float(task["hours"]) > free + 1e-9:
-                raise ServiceError(f"{staff_id} has only {max(free, 0):.1f} free hours in this period; task "
-                                   f"{task_id} needs {float(task['hours']):g}.")
+        if options.use_hours and float(task["hours"]) > float(free.get(staff_id, 0.0)) + 1e-9:
+            raise ServiceError(f"{staff_id} has only {max(float(free.get(staff_id, 0.0)), 0):.1f} free hours in this "
+                               f"period; task {task_id} needs {float(task['hours']):g}.")
         c = cand.iloc[0]
         new_vals.update(score=float(c["score"]), scorer=str(c["scorer"]), rule_score=float(c["rule_score"]),
                         model_score=None if pd.isna(c["model_score"]) else float(c["model_score"]),

@@ -79,6 +79,7 @@ class VolumeInput:
     detail: str
     interval_seconds: int
     notes: tuple[str, ...] = ()
+    channel: str | None = None  # forces one channel for every queue (care homes)
 
     @property
     def queues(self) -> list[str]:
@@ -220,10 +221,32 @@ def _mean_aht(frame: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def interval_label(seconds: int) -> str:
+    """``3600`` → ``60-minute intervals``; ``86400`` → ``one value per day``."""
+    return "one value per day" if seconds == 86400 else f"{seconds // 60}-minute intervals"
+
+
+def param_columns(channels: Sequence[str]) -> list[str]:
+    """The columns of the parameter table that matter for these channels (voice, email, outbound, care)."""
+    ch = {str(c) for c in channels}
+    cols = ["queue", "channel"]
+    if ch - {"care"}:
+        cols.append("aht_seconds")
+    if "voice" in ch:
+        cols += ["sl_target_pct", "answer_within_s", "asa_target_s", "patience_s"]
+    if ch - {"care"}:
+        cols += ["shrinkage_pct", "max_occupancy_pct"]
+    if "email" in ch:
+        cols.append("response_hours")
+    if "care" in ch:
+        cols.append("care_ratio")
+    return cols
+
+
 def default_params_for(volume: VolumeInput) -> dict[str, QueueParams]:
     """Defaults for every queue of ``volume``; AHT from the data where the data has it."""
     aht = _mean_aht(volume.frame)
-    channel = "care" if volume.source == "care" else None
+    channel = volume.channel or ("care" if volume.source == "care" else None)
     return {q: default_params(q, interval_seconds=volume.interval_seconds, aht_seconds=aht.get(q), channel=channel)
             for q in volume.queues}
 
@@ -450,7 +473,7 @@ def care_volume(app: AppContext, actor: Actor, *, sites: Sequence[str] | None = 
     frame, detail = _profile_volume(hist, ["yhat"], t0=t0, t1=t1, method=method, first_stored=hist["ds"].min(),
                                     what="unit-shift")
     return VolumeInput(frame=frame[["queue", "ds", "yhat"]], source="care", detail=f"Care-home unit shifts: {detail}",
-                       interval_seconds=86400)
+                       interval_seconds=86400, channel="care")
 
 
 def validate_volume_upload(app: AppContext, actor: Actor, *, filename: str, content: bytes,
@@ -554,20 +577,31 @@ def _forecasting_service() -> Any | None:
 
 
 def forecast_series(app: AppContext, actor: Actor) -> list[str]:
-    """Series (queues) that have a stored forecast; empty while no forecast store exists."""
+    """Series ids that have a stored forecast (``workload:calls@CC-Berlin``, ``care:Haus …/Unit``); empty while
+    no forecast store exists."""
     require_role(actor, "planner", "admin")
     svc = _forecasting_service()
-    if svc is None:
+    fn = getattr(svc, "runs_for_series", None) if svc is not None else None
+    if not callable(fn):
         return []
-    for name in ("forecast_series", "list_forecast_series", "stored_series"):
-        fn = getattr(svc, name, None)
-        if callable(fn):
-            try:
-                return [str(s) for s in fn(app, actor)]
-            except Exception:  # noqa: BLE001 - a half-built forecast module must not break staffing
-                log.exception("forecast series lookup failed")
-                return []
-    return []
+    try:
+        runs = fn(app, actor, None, limit=2000)
+    except Exception:  # noqa: BLE001 - a half-built forecast module must not break staffing
+        log.exception("forecast series lookup failed")
+        return []
+    return sorted({str(r["series_id"]) for r in runs})
+
+
+def series_label(series_id: str) -> str:
+    """``workload:calls@CC-Berlin`` → ``calls · CC-Berlin``; ``care:Haus A/Linde`` → ``Haus A / Linde``."""
+    kind, _, rest = series_id.partition(":")
+    if kind == "workload":
+        q, _, site = rest.partition("@")
+        return f"{q} · {site}" if site else q
+    if kind == "care":
+        site, _, unit = rest.partition("/")
+        return f"{site} / {unit}" if unit else f"{site} (all units)"
+    return series_id
 
 
 def latest_forecast(app: AppContext, actor: Actor, series: str) -> pd.DataFrame | None:
@@ -610,7 +644,13 @@ def forecast_volume(app: AppContext, actor: Actor, *, series: Sequence[str], sta
     if not parts:
         raise ServiceError("No stored forecast for " + ", ".join(map(str, series)) +
                            ". Run a forecast first or plan from history.")
+    care = {str(x).startswith("care:") for x in series if x not in missing}
+    if len(care) > 1:
+        raise ServiceError("Plan contact-centre queues and care homes separately (choose one kind of series).")
+    is_care = care == {True}
     frame = pd.concat(parts, ignore_index=True)
+    value_cols = [c for c in ("yhat", "yhat_upper_80", "yhat_upper_95") if c in frame]
+    frame = frame.groupby(["queue", "ds"], as_index=False)[value_cols].sum()  # one queue at several sites
     if start is not None and days is not None:
         t0, t1 = _check_horizon(start, days)
         frame = frame[(frame["ds"] >= t0) & (frame["ds"] < t1)]
@@ -620,8 +660,9 @@ def forecast_volume(app: AppContext, actor: Actor, *, series: Sequence[str], sta
     frame["yhat"] = pd.to_numeric(frame["yhat"], errors="coerce").clip(lower=0)
     notes = (f"No stored forecast for {', '.join(missing)}.",) if missing else ()
     return VolumeInput(frame=frame.reset_index(drop=True), source="forecast",
-                       detail="Latest stored forecast: " + ", ".join(map(str, series)),
-                       interval_seconds=infer_interval_seconds(frame["ds"]), notes=notes)
+                       detail="Latest stored forecast: " + ", ".join(series_label(str(x)) for x in series),
+                       interval_seconds=86400 if is_care else infer_interval_seconds(frame["ds"]), notes=notes,
+                       channel="care" if is_care else None)
 
 
 # --------------------------------------------------------------------------------------- planning
@@ -667,7 +708,7 @@ def plan_totals(plan: StaffingPlan) -> dict[str, float]:
     care = plan.intervals[plan.intervals["queue"].isin(s.loc[s["channel"] == "care", "queue"])]
     return {"agent_hours": hours if math.isfinite(hours) else 0.0, "peak_agents": float(s["peak_agents"].max()),
             "service_level": sl, "volume": float(s["volume"].sum()),
-            "below_target": float(s["intervals_below_target"].sum(min_count=1) or 0),
+            "below_target": float(s["intervals_below_target"].sum(min_count=1)),
             "care_staff_days": float(care["agents"].sum())}
 
 
@@ -914,7 +955,8 @@ __all__ = [
     "CalculatorResult", "ExportFile", "HISTORY_METHODS", "PlanningOptions", "Scenario", "VolumeInput",
     "VolumeUpload", "build_plan", "build_shift_plan", "care_volume", "default_params", "default_params_for",
     "default_patterns_table", "erlang_calculator", "export_plan", "forecast_series", "forecast_volume",
-    "history_volume", "infer_interval_seconds", "latest_forecast", "list_saved_plans", "load_saved_plan",
+    "history_volume", "infer_interval_seconds", "interval_label", "latest_forecast", "list_saved_plans",
+    "load_saved_plan", "param_columns",
     "params_from_table", "params_table", "patterns_from_table", "plan_info", "plan_totals", "planning_options",
-    "save_plan", "validate_volume_upload",
+    "save_plan", "series_label", "validate_volume_upload",
 ]

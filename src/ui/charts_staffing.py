@@ -47,8 +47,7 @@ def requirement_chart(
         fig.add_trace(go.Scatter(x=b["ds"], y=b["agents"], name="Required as planned (before what-if)",
                                  mode="lines", line=dict(color=BASE, dash="dot", shape="hv")), secondary_y=False)
     fig.add_trace(go.Scatter(x=iv["ds"], y=iv["agents"], name="Required agents (after shrinkage)", mode="lines",
-                             line=dict(color=REQUIRED, width=2, shape="hv"), fill="tozeroy",
-                             fillcolor="rgba(31,78,121,0.12)"), secondary_y=False)
+                             line=dict(color=REQUIRED, width=2, shape="hv")), secondary_y=False)
     sl_frame, sl_name = iv, "Achieved SL (required agents)"
     if planned is not None and len(planned):
         p = _on_grid(planned[["ds", "planned", "service_level"]], interval_seconds)
@@ -63,14 +62,15 @@ def requirement_chart(
                                      name=f"SL target {sl_target:.0%}", mode="lines",
                                      line=dict(color=TARGET, dash="dash")), secondary_y=True)
         fig.update_yaxes(title_text="service level", tickformat=".0%", range=[0, 1.02], secondary_y=True,
-                         showgrid=False)
+                         showgrid=False, tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], zeroline=False)
     fig.update_yaxes(title_text="agents", rangemode="tozero", secondary_y=False)
     fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
                       legend=dict(orientation="h", y=-0.18))
     return fig
 
 
-def daily_chart(daily: pd.DataFrame, *, value: str = "agent_hours", title: str = "Scheduled hours per day") -> go.Figure:
+def daily_chart(daily: pd.DataFrame, *, value: str = "agent_hours",
+                title: str = "Scheduled hours per day") -> go.Figure:
     """Stacked bars of ``value`` per day, one colour per queue (``daily``: queue, date, value)."""
     fig = go.Figure()
     for queue, grp in daily.groupby("queue", sort=True):
@@ -83,7 +83,8 @@ def daily_chart(daily: pd.DataFrame, *, value: str = "agent_hours", title: str =
     return fig
 
 
-def over_under_chart(shift_intervals: pd.DataFrame, *, title: str = "Over- and under-staffing per interval") -> go.Figure:
+def over_under_chart(shift_intervals: pd.DataFrame, *,
+                     title: str = "Over- and under-staffing per interval") -> go.Figure:
     """Bars of people above (positive) and below (negative) the requirement per interval."""
     fig = go.Figure()
     fig.add_trace(go.Bar(x=shift_intervals["ds"], y=shift_intervals["over"], name="over", marker_color=BASE))
@@ -105,7 +106,7 @@ def erlang_curve(table: pd.DataFrame, *, sl_target: float | None, required: int)
         fig.add_hline(y=sl_target, line_dash="dash", line_color=TARGET, annotation_text=f"target {sl_target:.0%}",
                       secondary_y=False)
     fig.update_yaxes(title_text="service level", tickformat=".0%", range=[0, 1.02], secondary_y=False)
-    fig.update_yaxes(title_text="ASA seconds", rangemode="tozero", secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="ASA seconds", rangemode="tozero", secondary_y=True, showgrid=False, tickmode="auto")
     fig.update_xaxes(title_text="productive agents", dtick=1)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
     return fig

@@ -96,3 +96,18 @@ def test_users_page_creates_an_api_token_shown_once(ui_app):
     from src.services.tokens import authenticate_token
 
     assert authenticate_token(ui_app, token).role == "planner"
+
+
+def test_xlsx_upload_is_parsed_in_the_isolated_worker_from_the_app(ui_app):
+    """Regression: the spawned worker must not re-run the app script (Streamlit's __main__) and die."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "unit_shifts_sample_de.xlsx"
+    at = _data_page(ui_app)
+    at.selectbox[0].select("unit_shifts")
+    at.run()
+    at.file_uploader[0].upload(sample.name, sample.read_bytes(),
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at.run(timeout=60)
+    assert not at.exception
+    assert at.success and "ready to import" in at.success[0].value

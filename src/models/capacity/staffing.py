@@ -155,6 +155,7 @@ def _plan_queue(vol: np.ndarray, aht: np.ndarray, p: QueueParams) -> dict[str, n
         out["backlog_hours"] = nan
         return out
     traffic = vol * aht / p.interval_seconds
+    traffic_done = traffic
     if p.channel == "care":
         raw = care_staff_required(np.round(vol, 9), p.care_ratio)
         productive = raw.astype(float)
@@ -165,12 +166,16 @@ def _plan_queue(vol: np.ndarray, aht: np.ndarray, p: QueueParams) -> dict[str, n
         productive = bp.agents_fractional
         raw = safe_ceil(productive)
         backlog = bp.backlog_seconds / 3600.0
+        # e-mails are worked from a backlog: the busy time of an interval is the work *done* in it, not the
+        # work that arrived (arrivals are spread over the response window)
+        traffic_done = bp.work_done_seconds / p.interval_seconds
     else:  # outbound
         productive = workload_agents(vol, aht, p.interval_seconds, p.max_occupancy)
         raw = safe_ceil(productive)
         backlog = nan
+    busy = traffic_done if p.channel == "email" else traffic
     with np.errstate(divide="ignore", invalid="ignore"):
-        occ = np.where(raw > 0, np.minimum(traffic / raw, 1.0), 0.0)
+        occ = np.where(raw > 0, np.minimum(busy / raw, 1.0), 0.0)
     return {"traffic": traffic, "agents_raw": raw, "agents": apply_shrinkage(raw, p.shrinkage),
             "agents_fractional": productive / (1.0 - p.shrinkage), "service_level": nan, "asa_seconds": nan,
             "occupancy": occ if p.channel != "care" else nan, "p_wait": nan, "p_abandon": nan,
@@ -267,7 +272,7 @@ def plan_staffing(
     is_care = iv["queue"].map({q: p.channel == "care" for q, p in per_queue.items()}).astype(bool)
     tmp = iv.assign(agent_hours=np.where(is_care, np.nan, iv["agents"] * hours),
                     productive_hours=np.where(is_care, np.nan, iv["agents_raw"] * hours),
-                    traffic_hours=iv["traffic"] * hours)
+                    busy_hours=np.where(is_care, np.nan, iv["occupancy"].fillna(0) * iv["agents_raw"] * hours))
     g = tmp.groupby(["queue", "date"], sort=True)
     daily = pd.DataFrame({
         "volume": g["volume"].sum(),
@@ -279,7 +284,10 @@ def plan_staffing(
         "asa_seconds": _weighted(tmp, "asa_seconds", "volume"),
         "p_abandon": _weighted(tmp, "p_abandon", "volume"),
     })
-    daily["occupancy"] = (g["traffic_hours"].sum() / daily["productive_hours"].where(daily["productive_hours"] > 0))
+    # busy hours (occupancy × productive agents) over productive hours: equals traffic ÷ capacity for calls and
+    # outbound, and work done ÷ capacity for e-mails (never above 100 %)
+    daily["occupancy"] = (g["busy_hours"].sum(min_count=1)
+                          / daily["productive_hours"].where(daily["productive_hours"] > 0))
     daily = daily.reset_index()
     summary_rows = []
     for q in queues:

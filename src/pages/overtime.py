@@ -1,0 +1,93 @@
+"""Overtime dashboard: willing staff, fairness, response times, shifts covered, top responders, recent requests."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from src.services import overtime as ot
+from src.services.context import ServiceError
+from src.ui import charts_overtime as charts
+from src.ui import state
+from src.ui.common import app_context, require_page_role
+
+actor = require_page_role("planner", "admin")
+app = app_context()
+
+st.title("Overtime")
+st.caption("How overtime is requested, answered and shared out. Uploaded overtime history and the coverage "
+           "requests recorded in this app are counted together.")
+
+try:
+    opts = ot.options(app, actor)
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+if opts.staff_count == 0:
+    st.info("No staff list is stored yet. An administrator can upload staff and overtime history on the "
+            "**Data** page.")
+    st.stop()
+
+c1, c2, c3 = st.columns([1, 2.8, 2.2])
+as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),
+                      key=state.key("ot_dash_asof"), format="YYYY-MM-DD",
+                      help="Defaults to the day after the last overtime activity, so old history still shows.")
+days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} days",
+                            key=state.key("ot_dash_days")) or 90
+sites = c3.multiselect("Sites", opts.sites, key=state.key("ot_dash_sites"), placeholder="all sites")
+
+try:
+    view = ot.dashboard(app, actor, days=int(days), as_of_date=as_of, sites=sites or None)
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+s = view.stats
+
+m = st.columns(6)
+m[0].metric("OT-willing staff", s.ot_willing_staff)
+m[1].metric("Fairness score", f"{s.fairness_score:.0f} / 100", help="100 × (1 − Gini) of charged overtime hours "
+            "per 40 contract hours — see the Fairness report")
+m[2].metric("Avg response time", f"{s.avg_response_minutes:.0f} min" if s.avg_response_minutes is not None else "–",
+            help="mean minutes from contact to answer (unanswered offers excluded)"
+                 + (f"; median {s.median_response_minutes:.0f} min" if s.median_response_minutes is not None else ""))
+m[3].metric("OT shifts covered", s.total_ot_shifts, help="accepted offers in the window")
+m[4].metric("Requests filled", f"{s.filled_requests} / {s.total_requests}")
+m[5].metric("Acceptance rate", f"{s.acceptance_rate:.0%}" if s.acceptance_rate is not None else "–",
+            help="accepted offers / all offers in the window")
+st.caption(f"Last {s.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")
+
+left, right = st.columns(2)
+if len(view.trend):
+    left.plotly_chart(charts.acceptance_trend_chart(view.trend), width="stretch")
+else:
+    left.info("No offers in the last year before this date.")
+right.plotly_chart(charts.response_time_chart(view.responses, f"Response times (last {s.days} days)"),
+                   width="stretch")
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("Top responders")
+    if len(s.top_responders):
+        st.dataframe(s.top_responders, hide_index=True, width="stretch",
+                     column_config={"acceptance_rate": st.column_config.NumberColumn("Acceptance", format="percent"),
+                                    "median_response_minutes": st.column_config.NumberColumn("Median min",
+                                                                                             format="%.0f")})
+    else:
+        st.caption("Nobody was offered overtime in this window.")
+with right:
+    st.subheader("Recent requests")
+    if len(view.recent):
+        st.dataframe(view.recent, hide_index=True, width="stretch",
+                     column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+                                    "first_contacted_at": st.column_config.DatetimeColumn("First contact",
+                                                                                          format="DD.MM. HH:mm")})
+    else:
+        st.caption("No requests before this date.")
+
+st.subheader("Open coverage requests in the app")
+if len(view.open_requests):
+    st.dataframe(view.open_requests[["code", "site", "unit", "shift_date", "shift_type", "hours", "contacts",
+                                     "responses", "created_by"]], hide_index=True, width="stretch",
+                 column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD")})
+    st.page_link("pages/overtime_rankings.py", label="Work on them in Live rankings", icon=":material/call:")
+else:
+    st.caption("None — start one from **Live rankings**.")

@@ -1,0 +1,84 @@
+"""Staff detail: one person's overtime — hours, acceptance, response time, preferences, recent shifts and offers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from src.services import overtime as ot
+from src.services.context import ServiceError
+from src.ui import state
+from src.ui.common import app_context, require_page_role
+
+actor = require_page_role("planner", "admin")
+app = app_context()
+
+st.title("Staff detail")
+
+try:
+    people = ot.staff_list(app, actor)
+    default_date = ot.default_as_of_date(app, actor)
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+if people.empty:
+    st.info("No staff list is stored yet. An administrator can upload it on the **Data** page.")
+    st.stop()
+
+labels = {sid: f"{name} ({sid} · {site}{'' if willing else ' · not OT-willing'})" for sid, name, site, willing in
+          zip(people["staff_id"], people["name"], people["site"], people["ot_willing"], strict=True)}
+ids = list(labels)
+wanted = st.query_params.get("staff")
+c1, c2, c3 = st.columns([2.2, 1, 2.8])
+sid = c1.selectbox("Person", ids, format_func=labels.get, key=state.key("ot_staff_pick"),
+                   index=ids.index(wanted) if wanted in ids else 0)
+as_of = c2.date_input("As of (end of day)", value=default_date, max_value=ot.local_now(app).date(),
+                      key=state.key("ot_staff_asof"), format="YYYY-MM-DD")
+days = c3.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} days",
+                            key=state.key("ot_staff_days")) or 90
+
+try:
+    view = ot.staff_detail(app, actor, sid, days=int(days), as_of_date=as_of)
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+d = view.detail
+
+m = st.columns(5)
+m[0].metric(f"OT hours worked ({d.days} d)", f"{d.hours_worked:.1f} h")
+m[1].metric("Hours charged", f"{d.hours_charged:.1f} h", help="worked + declined (+ unanswered) offers")
+m[2].metric("Acceptance rate", f"{d.acceptance_rate:.0%}" if d.acceptance_rate is not None else "–",
+            help=f"{d.accepted} of {d.offers} offers; smoothed (used in the ranking): {d.acceptance_smoothed:.0%}")
+m[3].metric("Avg response time", f"{d.avg_response_minutes:.0f} min" if d.avg_response_minutes is not None else "–")
+m[4].metric("Offers", d.offers)
+
+st.subheader("Preferences and contract")
+skills = ", ".join(f"{k} {v}" for k, v in sorted(d.skills.items())) or "–"
+st.markdown(f"- **Home site:** {d.site} · **Role:** {d.role}\n"
+            f"- **Contract:** {d.contract_hours:g} h/week · **Willing to work overtime:** "
+            f"{'yes' if d.ot_willing else 'no'}\n"
+            f"- **Preferred sites:** {', '.join(d.preferred_sites) or '–'}\n"
+            f"- **Skills (level 1–5):** {skills}")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Recent overtime shifts")
+    if len(d.recent_shifts):
+        st.dataframe(d.recent_shifts, hide_index=True, width="stretch",
+                     column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+                                    "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
+    else:
+        st.caption("No overtime shifts worked before this date.")
+with right:
+    st.subheader("Recent offers")
+    if len(d.recent_offers):
+        st.dataframe(d.recent_offers, hide_index=True, width="stretch",
+                     column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+                                    "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
+    else:
+        st.caption("No offers before this date.")
+
+if len(view.contacts):
+    st.subheader("Contacts recorded in the app")
+    st.dataframe(view.contacts[["request_id", "channel", "contacted_at", "contacted_by", "response",
+                                "responded_at"]], hide_index=True, width="stretch")
+st.caption(f"{d.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")

@@ -1,0 +1,138 @@
+"""Forecast chart builders: pure functions returning plotly figures (tested on ``fig.data``; pages only draw them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+BAND_95 = "rgba(31, 119, 180, 0.15)"
+BAND_80 = "rgba(31, 119, 180, 0.30)"
+FORECAST = "#1f77b4"
+HISTORY = "#444444"
+ALERT = "#d62728"
+_MARGIN = dict(l=10, r=10, t=50, b=10)
+
+
+def with_gaps(frame: pd.DataFrame, x: str = "ds") -> pd.DataFrame:
+    """Insert an empty row after every jump longer than the usual spacing, so lines break over closed hours
+    (exports hold only open intervals) instead of drawing a ramp across the night."""
+    if len(frame) < 3:
+        return frame
+    d = frame.sort_values(x)
+    diffs = d[x].diff()
+    step = diffs[diffs > pd.Timedelta(0)].min()
+    if pd.isna(step):
+        return d
+    gaps = diffs > step
+    if not gaps.any():
+        return d
+    blanks = pd.DataFrame({x: (d[x].shift(1)[gaps] + step).to_numpy()})
+    return pd.concat([d, blanks], ignore_index=True).sort_values(x, kind="stable").reset_index(drop=True)
+
+
+def _band(fig: go.Figure, ds: pd.Series, lower: pd.Series, upper: pd.Series, name: str, color: str,
+          row: int | None = None) -> None:
+    kw = {"row": row, "col": 1} if row else {}
+    fig.add_trace(go.Scatter(x=ds, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
+                             legendgroup=name), **kw)
+    fig.add_trace(go.Scatter(x=ds, y=lower, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=color,
+                             name=name, legendgroup=name, hovertemplate="%{y:.1f}"), **kw)
+
+
+def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_title: str = "volume",
+                   daily: bool = False) -> go.Figure:
+    """History, the forecast with its 95% and 80% bands, and high-uncertainty points highlighted.
+
+    ``history``: ``ds, y`` (may include actuals inside the forecast window, drawn as dots);
+    ``forecast``: ``ds, yhat, yhat_lower_80/95, yhat_upper_80/95, high_uncertainty``.
+    Daily series also get the high-uncertainty days shaded.
+    """
+    fig = go.Figure()
+    start = forecast["ds"].min() if len(forecast) else None
+    if len(history):
+        past = with_gaps(history[history["ds"] < start] if start is not None else history)
+        fig.add_trace(go.Scatter(x=past["ds"], y=past["y"], mode="lines", name="history",
+                                 line=dict(color=HISTORY, width=1.2)))
+        later = history[history["ds"] >= start] if start is not None else history.iloc[0:0]
+        if len(later):
+            fig.add_trace(go.Scatter(x=later["ds"], y=later["y"], mode="markers", name="actual",
+                                     marker=dict(color=HISTORY, size=5)))
+    if len(forecast):
+        _band(fig, forecast["ds"], forecast["yhat_lower_95"], forecast["yhat_upper_95"], "95% interval", BAND_95)
+        _band(fig, forecast["ds"], forecast["yhat_lower_80"], forecast["yhat_upper_80"], "80% interval", BAND_80)
+        fig.add_trace(go.Scatter(x=forecast["ds"], y=forecast["yhat"], mode="lines", name="forecast",
+                                 line=dict(color=FORECAST, width=2)))
+        hi = forecast[forecast["high_uncertainty"].astype(bool)] if "high_uncertainty" in forecast else forecast[:0]
+        if len(hi):
+            fig.add_trace(go.Scatter(x=hi["ds"], y=hi["yhat"], mode="markers", name="high uncertainty (>50%)",
+                                     marker=dict(color=ALERT, size=7, symbol="diamond-open", line=dict(width=2)),
+                                     hovertemplate="%{x}<br>forecast %{y:.1f}<br>95% band wider than half of it"))
+            if daily:
+                for d in hi["ds"]:
+                    fig.add_vrect(x0=d - pd.Timedelta(hours=12), x1=d + pd.Timedelta(hours=12),
+                                  fillcolor=ALERT, opacity=0.08, line_width=0, layer="below")
+        fig.add_vline(x=start, line=dict(color="#888", dash="dot", width=1))
+    fig.update_layout(title=title, height=420, margin=_MARGIN, hovermode="x unified", yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def components_chart(components: pd.DataFrame, title: str = "Prophet components") -> go.Figure:
+    """One small panel per Prophet component that is not constantly zero (trend, daily, weekly, yearly, holidays)."""
+    names = [c for c in ("trend", "daily", "weekly", "yearly", "holidays")
+             if c in components and components[c].fillna(0).abs().max() > 1e-9]
+    names = names or ["trend"]
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names, vertical_spacing=0.06)
+    for i, name in enumerate(names, start=1):
+        fig.add_trace(go.Scatter(x=components["ds"], y=components[name], mode="lines", name=name,
+                                 line=dict(color=FORECAST if name != "holidays" else ALERT)), row=i, col=1)
+    fig.update_layout(title=title, height=max(260, 150 * len(names)), margin=_MARGIN, showlegend=False)
+    return fig
+
+
+def backtest_chart(backtest: pd.DataFrame, chosen: str) -> go.Figure:
+    """MASE per compared model (lower is better; below 1 beats last week's values), the chosen model highlighted."""
+    ok = backtest[pd.to_numeric(backtest["mase"], errors="coerce").notna()].sort_values("mase")
+    colors = [FORECAST if m == chosen else "#9bb7d4" for m in ok["model"]]
+    fig = go.Figure(go.Bar(x=ok["mase"], y=ok["model"], orientation="h", marker_color=colors,
+                           text=[f"{v:.2f}" for v in ok["mase"]], textposition="auto"))
+    fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
+    fig.update_layout(title="Backtest MASE (lower is better)", height=90 + 36 * len(ok),
+                      margin=_MARGIN, xaxis_title="MASE", yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def accuracy_chart(pairs: pd.DataFrame, title: str) -> go.Figure:
+    """Predicted (with 95% band) vs actual for past periods; actuals outside the band in red."""
+    fig = go.Figure()
+    if len(pairs):
+        pairs = with_gaps(pairs)
+        pairs["outside_95"] = pairs["outside_95"].map(lambda v: v is True or v == 1)
+        _band(fig, pairs["ds"], pairs["yhat_lower_95"], pairs["yhat_upper_95"], "95% interval", BAND_95)
+        fig.add_trace(go.Scatter(x=pairs["ds"], y=pairs["yhat"], mode="lines", name="forecast",
+                                 line=dict(color=FORECAST, width=2)))
+        inside = pairs[~pairs["outside_95"].astype(bool)]
+        outside = pairs[pairs["outside_95"].astype(bool)]
+        fig.add_trace(go.Scatter(x=inside["ds"], y=inside["y"], mode="markers", name="actual",
+                                 marker=dict(color=HISTORY, size=5)))
+        if len(outside):
+            fig.add_trace(go.Scatter(x=outside["ds"], y=outside["y"], mode="markers", name="actual outside 95%",
+                                     marker=dict(color=ALERT, size=8, symbol="x")))
+    fig.update_layout(title=title, height=380, margin=_MARGIN, hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def mape_heatmap(heat: pd.DataFrame, title: str, x_title: str, y_title: str) -> go.Figure:
+    """MAPE (%) heatmap: rows × columns (site × unit, or queue × weekday); greener is better."""
+    if heat.empty:
+        return go.Figure().update_layout(title=title, height=200, margin=_MARGIN)
+    grid = heat.pivot_table(index="row", columns="column", values="mape", aggfunc="mean", observed=False)
+    text = [[("" if pd.isna(v) else f"{v:.0f}%") for v in r] for r in grid.to_numpy()]
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns], y=[str(i) for i in grid.index],
+                               colorscale="RdYlGn_r", colorbar=dict(title="MAPE %"), text=text,
+                               texttemplate="%{text}", hovertemplate="%{y} · %{x}: MAPE %{z:.1f}%<extra></extra>"))
+    fig.update_layout(title=title, height=max(260, 60 + 34 * len(grid.index)), margin=_MARGIN, xaxis_title=x_title,
+                      yaxis_title=y_title)
+    return fig

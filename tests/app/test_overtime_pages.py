@@ -1,0 +1,177 @@
+"""Overtime pages (dashboard, live rankings with the coverage workflow, fairness report, staff detail) via AppTest.
+
+One demo-loaded SQLite store is shared by the module (loading the demo takes a few seconds); tests that change
+data create their own coverage request.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from src.data import overtime_store, store
+from src.services import auth
+from src.services.context import set_app
+from src.services.data import load_demo_data
+from tests.app.conftest import PASSWORDS, logged_in
+from tests.conftest import ADMIN, fresh_app
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setattr(auth, "BCRYPT_ROUNDS", 4)
+    ctx = fresh_app("sqlite", tmp_path_factory.mktemp("ot_pages"))
+    auth.ensure_admin(ctx, PASSWORDS["admin"])
+    auth.create_user(ctx, ADMIN, username="pat", display_name="Pat Planner", role="planner", password=PASSWORDS["pat"])
+    load_demo_data(ctx)
+    yield ctx
+    mp.undo()
+    ctx.engine.dispose()
+
+
+@pytest.fixture
+def ot_app(demo_app):
+    set_app(demo_app)
+    yield demo_app
+    set_app(None)
+
+
+def _page(name: str, user: str = "pat", role: str = "planner"):
+    at = logged_in(user, role).run()
+    at.switch_page(f"pages/{name}").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_dashboard_shows_headline_numbers_and_charts(ot_app):
+    at = _page("overtime.py")
+    labels = {m.label: m.value for m in at.metric}
+    assert int(labels["OT-willing staff"]) > 0
+    assert labels["Fairness score"].endswith("/ 100")
+    assert labels["Avg response time"].endswith("min")
+    assert int(labels["OT shifts covered"]) > 0
+    assert len(at.get("plotly_chart")) == 2
+    assert len(at.dataframe) >= 2  # top responders, recent requests
+
+
+def test_rankings_then_coverage_workflow_until_filled(ot_app):
+    at = _page("overtime_rankings.py")
+    assert any("Rank staff" in i.value for i in at.info)
+    at.selectbox(key="wfp_otr_site").set_value("Haus Abendrot")
+    at.selectbox(key="wfp_otr_type").set_value("early")
+    _button(at, "Rank staff").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert int(at.metric[0].value) > 0  # eligible
+    table = at.dataframe[0].value
+    assert list(table["rank"])[:3] == [1, 2, 3]
+    assert {"Availability", "Acceptance", "Fairness", "Site preference", "Reliability", "Why"} <= set(table.columns)
+    excluded = at.dataframe[1].value
+    assert len(excluded) and excluded["reasons"].str.len().min() > 0
+    assert at.get("plotly_chart"), "score-breakdown chart"
+
+    _button(at, "Request coverage").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Coverage request OTR-" in s.value for s in at.success)
+    code = at.session_state["wfp_ot_active_request"]
+    contact_list = at.dataframe[0].value
+    assert set(contact_list["status"]) == {"not contacted"}
+    top = contact_list.iloc[0]
+
+    _button(at, "Record contact").click()  # default selection = the best-ranked person
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Recorded 1 contact" in s.value for s in at.success)
+    assert at.dataframe[0].value.iloc[0]["status"] == "waiting"
+
+    at.radio(key="wfp_otr_resp_kind").set_value("accepted")
+    at.number_input(key="wfp_otr_resp_minutes").set_value(600)  # 10 h after a contact made just now: future
+    _button(at, "Record answer").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("in the future" in e.value for e in at.error), [e.value for e in at.error]
+    at.radio(key="wfp_otr_resp_kind").set_value("accepted")
+    at.number_input(key="wfp_otr_resp_minutes").set_value(None)  # answered now
+    _button(at, "Record answer").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"{code} is filled" in s.value for s in at.success)
+    assert any("filled by" in m.value for m in at.markdown)
+    rid = overtime_store.parse_request_code(code)
+    req = overtime_store.requests_frame(ot_app.engine, request_id=rid).iloc[0]
+    assert req["status"] == "filled" and req["filled_staff_id"] == top["staff_id"]
+    contacts = overtime_store.contacts_frame(ot_app.engine, request_id=rid)
+    assert contacts["response"].tolist() == ["accepted"]
+    actions = set(store.audit_events(ot_app.engine, actor="pat")["action"])
+    assert {"overtime.request.create", "overtime.contact", "overtime.response", "overtime.fill"} <= actions
+
+
+def test_rankings_reject_weights_not_summing_to_100(ot_app):
+    at = _page("overtime_rankings.py")
+    at.number_input(key="wfp_otr_w_fairness").set_value(50)
+    _button(at, "Rank staff").click()
+    at.run()
+    assert not at.exception
+    assert any("must add up to 100" in e.value for e in at.error)
+
+
+def test_rankings_bad_skill_shows_error(ot_app):
+    at = _page("overtime_rankings.py")
+    at.text_input(key="wfp_otr_skill").input("medication:9")
+    _button(at, "Rank staff").click()
+    at.run()
+    assert not at.exception
+    assert any("1..5" in e.value for e in at.error)
+
+
+def test_fairness_report_metrics_chart_and_windows(ot_app):
+    at = _page("overtime_fairness.py")
+    labels = {m.label: m.value for m in at.metric}
+    score = float(labels["Fairness score (0–100)"])
+    assert 0 <= score <= 100
+    assert any("score = 100 × (1 − Gini)" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 3  # bars + average, over time, per window
+    windows = at.dataframe[0].value
+    assert list(windows["days"]) == [30, 60, 90, 180, 365]
+    people = at.dataframe[1].value
+    assert {"worked_per_40", "charged_per_40", "flag"} <= set(people.columns)
+    assert (people["flag"] == "over-utilised").any() and (people["flag"] == "under-utilised").any()
+    at.radio(key="wfp_ot_fair_basis").set_value("worked")
+    at.run()
+    assert not at.exception
+    assert any("Gini of worked" in m.value for m in at.markdown)
+
+
+def test_staff_detail_shows_person(ot_app):
+    hist = store.load_frame(ot_app.engine, "overtime")
+    busiest = hist.loc[hist["accepted"]].groupby("staff_id").size().idxmax()
+    at = logged_in("pat", "planner")
+    at.query_params["staff"] = busiest
+    at.run()
+    at.switch_page("pages/overtime_staff.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="wfp_ot_staff_pick").set_value(busiest)
+    at.run()
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["OT hours worked (90 d)"].endswith(" h")
+    assert any("Preferred sites" in m.value for m in at.markdown)
+    assert len(at.dataframe) >= 2
+
+
+def test_pages_on_empty_store_explain_what_to_do(ui_app):
+    for page in ("overtime.py", "overtime_rankings.py", "overtime_fairness.py", "overtime_staff.py"):
+        at = _page(page)
+        assert any("staff" in i.value.lower() for i in at.info), page
+
+
+def test_pages_registered_for_planner_and_admin(ot_app):
+    for user, role in (("pat", "planner"), ("admin", "admin")):
+        at = logged_in(user, role).run()
+        for page in ("overtime.py", "overtime_rankings.py", "overtime_fairness.py", "overtime_staff.py"):
+            at.switch_page(f"pages/{page}").run()
+            assert not at.exception, (page, at.exception)

@@ -1,0 +1,146 @@
+"""Assignment and Ranking model pages through AppTest, on a copy of a populated store (built once per module)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from src.data import people_store as ps
+from src.data import store
+from src.data.demo import DemoConfig, generate_demo
+from src.models.ranking import TrainConfig
+from src.services import auth, people
+from src.services import data as data_service
+from src.services.context import set_app
+from tests.app.conftest import PASSWORDS, logged_in
+from tests.conftest import ADMIN, PLANNER, fresh_app
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("people_tpl")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "BCRYPT_ROUNDS", 4)
+        ctx = fresh_app("sqlite", tmp)
+        auth.ensure_admin(ctx, PASSWORDS["admin"])
+        auth.create_user(ctx, ADMIN, username="pat", display_name="Pat Planner", role="planner",
+                         password=PASSWORDS["pat"])
+    frames = generate_demo(DemoConfig(n_staff=40, n_assignments=2500, n_overtime_requests=0, years=1.0))
+    for kind in ("staff", "assignments"):
+        data_service.ingest_frame(ctx, ADMIN, kind=kind, frame=frames[kind], name=f"test:{kind}")
+    people.train_ranker(ctx, ADMIN, config=TrainConfig(num_boost_round=40, try_lambdarank=False))
+    people.generate_demo_tasks(ctx, PLANNER, n_tasks=25, seed=5)
+    ctx.engine.dispose()
+    return tmp
+
+
+@pytest.fixture
+def people_app(template, tmp_path):
+    for f in template.glob("test.db*"):
+        shutil.copy(f, tmp_path / f.name)
+    shutil.copytree(template / "models", tmp_path / "models")
+    ctx = fresh_app("sqlite", tmp_path)
+    set_app(ctx)
+    yield ctx
+    set_app(None)
+    ctx.engine.dispose()
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label.startswith(label))
+
+
+def _assignment(role: str = "planner", user: str = "pat"):
+    at = logged_in(user, role).run()
+    at.switch_page("pages/assignment.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_preview_override_finalize(people_app):
+    at = _assignment()
+    assert at.metric[0].value == "25"
+    _button(at, "Preview assignments").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(s.label.startswith("Preview") for s in at.status)
+    assert any(h.value.startswith("Preview 1") for h in at.subheader)
+    table = at.dataframe[1].value  # [0] = method comparison, [1] = assignments
+    assert len(table) == 25 and {"staff_id", "score", "decision"} <= set(table.columns)
+    assert at.get("plotly_chart"), "comparison / explanation charts are drawn"
+    # override the first task with a reason
+    sb = at.selectbox(key="wfp_asg_new_staff")
+    sb.set_value(sb.options[1].split()[0])  # options are the formatted labels "S0002 Name"
+    at.text_input(key="wfp_asg_reason").input("covers for a colleague")
+    _button(at, "Override").click()
+    at.run()
+    assert not at.exception, at.exception
+    rows = ps.load_preview_rows(people_app.engine, 1)
+    assert rows["overridden"].sum() == 1
+    assert len(store.audit_events(people_app.engine, action="people.override")) == 1
+    _button(at, "Finalize").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Finalized preview 1" in s.value for s in at.success)
+    assert len(ps.load_finalized(people_app.engine)) == int((rows["staff_id"] != "").sum())
+    assert not [b for b in at.button if b.label.startswith("Finalize")]
+
+
+def test_override_without_reason_shows_error(people_app):
+    at = _assignment()
+    _button(at, "Preview assignments").click()
+    at.run()
+    _button(at, "Override").click()
+    at.run()
+    assert not at.exception
+    assert any("reason" in e.value for e in at.error)
+    assert ps.load_preview_rows(people_app.engine, 1)["overridden"].sum() == 0
+
+
+def test_empty_store_shows_guidance(ui_app):
+    at = _assignment()
+    assert any("no open tasks" in i.value for i in at.info)
+    _button(at, "Create tasks").click()
+    at.run()
+    assert not at.exception
+    assert any("no assignment history" in e.value for e in at.error)
+
+
+def test_admin_task_upload_reports_row_errors(people_app):
+    at = _assignment("admin", "admin")
+    bad = (b"task_id,task_type,site,priority,due,required_skill,hours\n"
+           b"N1,callback,CC-Berlin,2,2030-01-02 10:00,calls,1\nN2,callback,CC-Berlin,2,not a date,calls,1\n")
+    at.file_uploader[0].upload("tasks.csv", bad, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.error and not [b for b in at.button if b.label.startswith("Store")]
+    report = at.dataframe[0].value
+    assert 3 in set(report["row"].dropna().astype(int))
+
+
+def test_planner_has_no_ranking_page(people_app):
+    at = logged_in("pat", "planner").run()
+    with pytest.raises(ValueError):
+        at.switch_page("pages/ranking_model.py").run()
+
+
+def test_ranking_page_metrics_settings_and_train(people_app):
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/ranking_model.py").run()
+    assert not at.exception, at.exception
+    comp = at.dataframe[0].value
+    assert set(comp["scorer"]) == {"binary", "rules"}
+    assert len(at.get("plotly_chart")) >= 2  # calibration + feature importance
+    at.toggle(key="wfp_rk_shadow").set_value(True)
+    _button(at, "Save settings").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert people.scorer_settings(people_app, ADMIN).shadow_mode
+    assert len(store.audit_events(people_app.engine, action="people.settings")) == 1
+    _button(at, "Train now").click()
+    at.run(timeout=60)
+    assert not at.exception, at.exception
+    assert any("Saved ranker" in s.value for s in at.success)
+    assert len(people.list_ranker_versions(people_app, ADMIN)) == 2

@@ -1,0 +1,169 @@
+"""Staffing page driven through AppTest: load volume from history, what-if, shift plan, calculator, save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from src.data import plan_store, store
+from src.services import data as data_service
+from tests.app.conftest import logged_in
+from tests.conftest import ADMIN
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "sample"
+PAGE = "pages/staffing.py"
+
+
+def _key(name: str) -> str:
+    return "wfp_" + name
+
+
+@pytest.fixture
+def staffed_app(ui_app):
+    for kind, name in (("workload", "workload_sample.csv"), ("unit_shifts", "unit_shifts_sample_de.csv")):
+        out = data_service.ingest_upload(ui_app, ADMIN, kind=kind, filename=name,
+                                         content=(SAMPLES / name).read_bytes())
+        assert out.stored, out.message
+    return ui_app
+
+
+def _open(role: str = "planner"):
+    at = logged_in("pat" if role == "planner" else "admin", role).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _submit(at, label: str):
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_empty_store_explains_what_to_do(ui_app):
+    at = _open()
+    assert at.title[0].value == "Staffing"
+    assert any("No workload history" in i.value for i in at.info)
+    assert all(m.label != "Agent hours (after shrinkage)" for m in at.metric)
+    # the single-interval calculator works without any stored data (typed-in volume)
+    assert next(m for m in at.metric if m.label.startswith("Agents (Erlang")).value == "20"
+
+
+def test_history_plan_whatif_shift_plan_and_save(staffed_app):
+    at = _open()
+    _submit(at, "Load volume")
+    assert any("Workload history" in s.value for s in at.success)
+    charts = at.get("plotly_chart")
+    assert charts, "the requirement chart is drawn"
+    hours = _metric(at, "Agent hours (after shrinkage)")
+    base_hours = float(hours.value.replace(",", ""))
+    assert base_hours > 0 and not hours.delta
+    sl = _metric(at, "Service level (voice, volume-weighted)")
+    assert sl.value.endswith("%") and float(sl.value.rstrip("%")) >= 80.0
+    intervals = next(d.value for d in at.dataframe if "agents_raw" in d.value.columns)
+    assert {"agents", "service_level"} <= set(intervals.columns) and len(intervals) > 20
+    assert (intervals["agents"] >= intervals["agents_raw"]).all()
+
+    # what-if: +20 % volume → more hours, with a delta against the base plan
+    at.slider(key=_key("wi_volume")).set_value(20).run()
+    assert not at.exception, at.exception
+    more = _metric(at, "Agent hours (after shrinkage)")
+    assert float(more.value.replace(",", "")) > base_hours
+    assert more.delta and more.delta.startswith("+")
+    at.button(key=_key("wi_reset")).click().run()
+    assert not _metric(at, "Agent hours (after shrinkage)").delta
+
+    # a bad parameter edit is a clear error, not a crash
+    # shift plan for calls
+    _submit(at, "Build shift plan")
+    paid = _metric(at, "Paid hours")
+    assert float(paid.value.replace(",", "")) > 0
+    assert _metric(at, "SL with planned people").value.endswith("%")
+
+    # calculator: textbook case 100 calls / 30 min, AHT 180 s, 80/20, 30 % shrinkage → 14 productive, 20 scheduled
+    assert _metric(at, "Agents (Erlang C)").value == "20"
+    assert _metric(at, "Productive agents").value == "14"
+
+    at.text_input(key=_key("save_name")).input("Week plan")
+    _submit(at, "Save plan")
+    assert any("Saved as plan" in s.value for s in at.success)
+    assert plan_store.count_plans(staffed_app.engine) == 1
+    events = store.audit_events(staffed_app.engine, action="staffing.plan_save")
+    assert len(events) == 1 and events.iloc[0]["actor"] == "pat"
+    assert len(at.download_button) == 2
+
+
+def test_care_source_plans_staff_per_unit_and_day(staffed_app):
+    at = _open()
+    at.radio(key=_key("source")).set_value("care").run()
+    _submit(at, "Load volume")
+    assert any("Care-home unit shifts" in s.value for s in at.success)
+    assert float(_metric(at, "Care staff shifts").value.replace(",", "")) > 0
+    assert any("no interval shift plan" in i.value for i in at.info)
+
+
+def test_upload_with_errors_shows_row_level_report(staffed_app):
+    at = _open()
+    at.radio(key=_key("source")).set_value("upload").run()
+    bad = b"ds,queue,yhat\n2026-11-02 08:00,calls,12.5\n2026-11-02 09:00,calls,-3\n2026-11-02 10:00,calls,abc\n"
+    at.file_uploader(key=_key("vol_upload")).upload("fc.csv", bad, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.error
+    report = at.dataframe[0].value
+    assert set(report["row"].dropna().astype(int)) >= {3, 4}
+    assert all(b.label != "Use this volume" for b in at.button)
+
+
+def test_upload_clean_forecast_file_is_planned(staffed_app):
+    at = _open()
+    at.radio(key=_key("source")).set_value("upload").run()
+    good = "ds,queue,yhat,yhat_upper_80\n" + "".join(
+        f"2026-11-02 {h:02d}:00,calls,{80 + h * 3.5},{100 + h * 4}\n" for h in range(8, 18))
+    at.file_uploader(key=_key("vol_upload")).upload("fc.csv", good.encode(), "text/csv")
+    at.run()
+    _submit(at, "Use this volume")
+    assert any("Uploaded file fc.csv" in s.value for s in at.success)
+    at.radio(key=_key("basis")).set_value("upper_80").run()
+    assert not at.exception, at.exception
+    assert float(_metric(at, "Peak agents in one interval").value) > 0
+
+
+def test_calculator_erlang_a_and_large_traffic(ui_app):
+    at = _open()
+    at.radio(key=_key("k_model")).set_value("Erlang A")
+    _submit(at, "Calculate")
+    assert _metric(at, "Agents (Erlang A)").value.isdigit()
+    at.radio(key=_key("k_model")).set_value("Erlang C")
+    at.number_input(key=_key("k_calls")).set_value(100000.0)
+    _submit(at, "Calculate")
+    assert int(_metric(at, "Productive agents").value) > 10_000  # 10,000 Erlangs, no overflow
+
+
+def test_bad_parameter_edit_is_a_clear_error(staffed_app, monkeypatch):
+    from src.services import staffing as svc
+
+    real = svc.params_table
+
+    def broken(params):
+        t = real(params)
+        t.loc[t["queue"] == "calls", "sl_target_pct"] = None
+        t.loc[t["queue"] == "calls", "asa_target_s"] = None
+        return t
+
+    monkeypatch.setattr(svc, "params_table", broken)
+    at = _open()
+    _submit(at, "Load volume")
+    assert any("calls" in e.value and "target" in e.value for e in at.error)
+
+
+def test_page_is_registered_for_planner_and_admin(staffed_app):
+    for role in ("planner", "admin"):
+        at = _open(role)
+        assert at.title[0].value == "Staffing"

@@ -1,0 +1,85 @@
+"""Planner trains a forecast on the demo history, leaves the page while it trains, comes back to the chart and
+downloads the CSV. Runs its own server whose store holds the demo data (the shared e2e server starts empty)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORDS, _env, _free_port, login
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e_forecast")
+    env = _env(tmp)
+    subprocess.run([sys.executable, "-m", "src.cli", "bootstrap"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "src.cli", "users", "add", "pat", "--role", "planner", "--name",
+                    "Pat Planner"], cwd=ROOT, env={**env, "WFP_NEW_PASSWORD": PASSWORDS["pat"]}, check=True,
+                   capture_output=True)
+    port = _free_port()
+    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "src/app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_planner_trains_forecast_sees_chart_and_downloads_csv(page, demo_url, tmp_path):
+    SHOTS.mkdir(exist_ok=True)
+    login(page, demo_url, "pat")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name="Forecast", exact=True).click()
+    expect(page.get_by_role("heading", name="Forecast", exact=True)).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("No forecast stored")).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="Train forecast").click()
+    expect(page.get_by_test_id("stStatusWidget").or_(page.get_by_text("Training 1 series"))).to_be_visible(
+        timeout=20_000)
+    # leave while it trains: the training keeps running and its result is there when we come back
+    nav.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="Workforce Planner")).to_be_visible(timeout=20_000)
+    nav.get_by_role("link", name="Forecast", exact=True).click()
+    expect(page.get_by_text("Trained and stored 1 forecast")).to_be_visible(timeout=120_000)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Measured coverage 95%")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "e2e_forecast.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Forecast (CSV)").click()
+    target = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+    assert rows[0][:7] == ["series", "ds", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95",
+                           "yhat_upper_95"]
+    assert len(rows) == 1 + 7 * 24 and rows[1][0] == "calls · CC-Berlin"
