@@ -31,7 +31,7 @@ c1, c2, c3 = st.columns([1, 2.8, 2.2])
 as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),
                       key=state.key("ot_dash_asof"), format="YYYY-MM-DD",
                       help="Defaults to the day after the last overtime activity, so old history still shows.")
-days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} days",
+days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} d",
                             key=state.key("ot_dash_days")) or 90
 sites = c3.multiselect("Sites", opts.sites, key=state.key("ot_dash_sites"), placeholder="all sites")
 

@@ -32,7 +32,7 @@ if opts.staff_count == 0:
 c1, c2, c3, c4 = st.columns([1, 2.8, 1.3, 1.9])
 as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),
                       key=state.key("ot_fair_asof"), format="YYYY-MM-DD")
-days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} days",
+days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} d",
                             key=state.key("ot_fair_days")) or 90
 basis = c3.radio("Hours counted", ["charged", "worked"], horizontal=True, key=state.key("ot_fair_basis"),
                  format_func={"charged": "charged", "worked": "worked"}.get,

@@ -33,7 +33,7 @@ sid = c1.selectbox("Person", ids, format_func=labels.get, key=state.key("ot_staf
                    index=ids.index(wanted) if wanted in ids else 0)
 as_of = c2.date_input("As of (end of day)", value=default_date, max_value=ot.local_now(app).date(),
                       key=state.key("ot_staff_asof"), format="YYYY-MM-DD")
-days = c3.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} days",
+days = c3.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} d",
                             key=state.key("ot_staff_days")) or 90
 
 try:

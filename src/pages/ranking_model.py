@@ -23,13 +23,27 @@ st.caption("A LightGBM model of assignment success learned from history, calibra
 report = people.ranker_report(app, actor)
 settings = people.scorer_settings(app, actor)
 v = report.version
+comp_now = report.comparison.set_index("scorer") if len(report.comparison) else None
+chosen = v.kind if v else None
+
+
+def _delta(metric: str) -> tuple[str, str | None]:
+    if comp_now is None or chosen not in comp_now.index or "rules" not in comp_now.index:
+        return "—", None
+    m, r = float(comp_now.loc[chosen, metric]), float(comp_now.loc["rules", metric])
+    return f"{m:.3f}", f"{m - r:+.3f} vs rules"
+
+
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Active model", v.version if v else "none")
-c2.metric("Kind", v.kind if v else "—")
-c3.metric("Trained", (v.created_at[:16].replace("T", " ") + " UTC") if v else "—")
+c1.metric("Model AUC", *_delta("auc"))
+c2.metric("Model Precision@3", *_delta("precision_at_3"))
+c3.metric("Kind", chosen or "none")
 mode = ("shadow (rules decide)" if settings.shadow_mode else "model decides") if settings.ml_enabled and \
     settings.ranking_enabled else "rules only"
 c4.metric("Mode", mode, help=f"Confidence threshold {settings.confidence_threshold:.2f}")
+if v is not None:
+    st.caption(f"Active version `{v.version}`, trained {v.created_at[:16].replace('T', ' ')} UTC by {v.created_by}. "
+               f"{report.status}.")
 if v is None or report.comparison.empty:
     st.info(f"Status: {report.status}. Train a model in the **Train** tab.")
 
@@ -47,8 +61,13 @@ COMPARISON_CONFIG = {
 }
 
 
+ORDER = ["scorer", "chosen", "n", "auc", "log_loss", "brier", "precision_at_3", "ndcg_at_3",
+         "random_precision_at_3", "n_groups"]
+
+
 def _draw_metrics(comparison: pd.DataFrame, curves: dict[str, pd.DataFrame], importance: pd.DataFrame,
                   split: dict | None) -> None:
+    comparison = comparison[[c for c in ORDER if c in comparison.columns]]
     st.dataframe(comparison, hide_index=True, width="stretch", column_config=COMPARISON_CONFIG)
     if split:
         st.caption(f"Time-based split: trained on {split.get('train_rows')} rows up to {split.get('train_end')}, "

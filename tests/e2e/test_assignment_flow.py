@@ -77,6 +77,9 @@ def test_preview_override_finalize(page, people_url):
     page.get_by_role("button", name="Preview assignments").click()
     expect(page.get_by_role("heading", name="Preview 1")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Methods compared on the same tasks and scores")).to_be_visible()
+    _idle(page)
+    page.get_by_role("heading", name="Preview 1").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "e2e_assignment_compare.png"))
 
     assign_to = page.get_by_test_id("stSelectbox").filter(has_text="Assign to")
     expect(assign_to).to_be_visible(timeout=30_000)
