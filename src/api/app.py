@@ -25,7 +25,7 @@ from src.services.context import Actor, AppContext, PermissionDenied, ServiceErr
 log = logging.getLogger(__name__)
 
 #: capability routers, each a module with ``router: APIRouter``; missing ones are skipped
-ROUTER_MODULES = ("src.api.routes_forecast", "src.api.routes_staffing", "src.api.routes_models",
+ROUTER_MODULES = ("src.api.routes_forecast", "src.api.routes_staffing",
                   "src.api.routes_assignments", "src.api.routes_overtime")
 
 MAX_BODY_BYTES = 60 * 1024 * 1024

@@ -32,7 +32,9 @@ st.caption("Tasks are scored by the ranking model where it is confident and by t
 summary = people.task_summary(app, actor)
 m1, m2, m3 = st.columns(3)
 m1.metric("Open tasks", f"{summary['open']:,}")
-m2.metric("Due", f"{summary['first_due']:%d %b} – {summary['last_due']:%d %b %Y}" if summary["open"] else "—")
+m2.metric("Due", f"{summary['first_due']:%d %b} – {summary['last_due']:%d %b}" if summary["open"] else "—",
+          help=f"{summary['first_due']:%Y-%m-%d %H:%M} – {summary['last_due']:%Y-%m-%d %H:%M}" if summary["open"]
+          else None)
 m3.metric("Awaiting outcome", f"{summary['awaiting_outcome']:,}",
           help="Finalized assignments whose success or failure has not been recorded yet.")
 

@@ -43,7 +43,7 @@ mode = ("shadow (rules decide)" if settings.shadow_mode else "model decides") if
 c4.metric("Mode", mode, help=f"Confidence threshold {settings.confidence_threshold:.2f}")
 if v is not None:
     st.caption(f"Active version `{v.version}`, trained {v.created_at[:16].replace('T', ' ')} UTC by {v.created_by}. "
-               f"{report.status}.")
+               + ("" if report.status.startswith("ranker ") else f"{report.status}."))
 if v is None or report.comparison.empty:
     st.info(f"Status: {report.status}. Train a model in the **Train** tab.")
 

@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 _METHOD_COLOURS = {"greedy": "#1f77b4", "balanced": "#2ca02c", "optimal": "#9467bd"}
 _FACTOR_COLOURS = {"skill": "#1f77b4", "experience": "#ff7f0e", "track_record": "#2ca02c", "workload": "#9467bd"}
+_SCORER_COLOURS = {"binary": "#1f77b4", "lambdarank": "#ff7f0e", "rules": "#2ca02c", "model": "#1f77b4"}
 _LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10))
 
 
@@ -82,6 +83,7 @@ def calibration_curve(curves: dict[str, pd.DataFrame]) -> go.Figure:
         if c is None or not len(c):
             continue
         fig.add_trace(go.Scatter(x=c["mean_predicted"], y=c["observed_rate"], mode="lines+markers", name=name,
+                                 line=dict(color=_SCORER_COLOURS.get(name)),
                                  marker=dict(size=[max(6, min(22, n ** 0.5)) for n in c["count"]]),
                                  customdata=c["count"],
                                  hovertemplate="predicted %{x:.2f}<br>observed %{y:.2f}<br>%{customdata} pairs"
