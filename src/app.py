@@ -54,16 +54,20 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+#: the order sections appear in the sidebar: the planning pipeline first, administration last
+SECTION_ORDER = ("Overview", "Planning", "People", "Overtime", "Administration")
+
+
 def pages_for(role: str) -> dict[str, list[st.Page]]:
     """The navigation sections for ``role``; pages the role may not open are left out entirely."""
-    sections: dict[str, list[st.Page]] = {}
+    sections: dict[str, list[st.Page]] = {name: [] for name in SECTION_ORDER}
     for spec in PAGES:
         if role not in spec.roles:
             continue
         page = st.Page(PAGES_DIR / spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
                        default=spec.url_path == "home")
         sections.setdefault(spec.section, []).append(page)
-    return sections
+    return {name: pages for name, pages in sections.items() if pages}
 
 
 def main() -> None:
@@ -77,7 +81,7 @@ def main() -> None:
     with st.sidebar:
         st.markdown(f"**{actor.display_name or actor.username}**  \n`{actor.username}` · {actor.role}")
         ui_auth.logout_button(app, authenticator, actor)
-    st.navigation(pages_for(actor.role)).run()
+    st.navigation(pages_for(actor.role), expanded=True).run()
 
 
 main()

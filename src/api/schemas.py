@@ -67,3 +67,57 @@ class IngestOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# --------------------------------------------------------------------------------------- JSON helpers
+# Frames from the services carry numpy scalars, NaN/NaT and pandas timestamps; JSON needs plain values and
+# ``null`` for "not known" (the JSON encoder refuses NaN). Every capability router converts through these.
+
+def clean(value: object) -> object:
+    """numpy/pandas scalar → plain Python; NaN, ±inf, NaT, pd.NA → None; Timestamp → datetime."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, pd.Timedelta):
+        return value.total_seconds()
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.datetime64):
+        ts = pd.Timestamp(value)
+        return None if pd.isna(ts) else ts.to_pydatetime()
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def records(frame: object, columns: list[str] | None = None) -> list[dict[str, object]]:
+    """A DataFrame as a list of JSON-ready dicts (optionally only ``columns`` that exist)."""
+    import pandas as pd
+
+    if frame is None or not isinstance(frame, pd.DataFrame) or frame.empty:
+        return []
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    return [{str(k): clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def local_naive(value: datetime | None, timezone: str) -> datetime | None:
+    """A request time as naive local wall-clock time (the store's convention); aware times are converted."""
+    if value is None or value.tzinfo is None:
+        return value
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)

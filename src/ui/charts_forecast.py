@@ -136,3 +136,45 @@ def mape_heatmap(heat: pd.DataFrame, title: str, x_title: str, y_title: str) -> 
     fig.update_layout(title=title, height=max(260, 60 + 34 * len(grid.index)), margin=_MARGIN, xaxis_title=x_title,
                       yaxis_title=y_title)
     return fig
+
+
+REFORECAST = "#ff7f0e"
+BAND_RE = "rgba(255, 127, 14, 0.18)"
+
+
+def intraday_chart(frame: pd.DataFrame, now: pd.Timestamp, title: str, y_title: str = "volume") -> go.Figure:
+    """One day: actuals so far, the stored forecast (dashed, with its 80% band) and the re-forecast from ``now`` on.
+
+    ``frame``: ``ds, is_open, elapsed, actual, yhat, yhat_lower/upper_80, reforecast, reforecast_lower/upper_80``
+    (see ``IntradayView.frame``). Actuals after ``now`` (a past day whose rest is stored) are drawn as open
+    circles, so the planner can see whether the re-forecast was closer.
+    """
+    fig = go.Figure()
+    f = frame[frame["is_open"].astype(bool)].sort_values("ds")
+    rest = f[~f["elapsed"].astype(bool)]
+    if len(f):
+        _band(fig, f["ds"], f["yhat_lower_80"], f["yhat_upper_80"], "forecast 80% interval", BAND_80)
+    if len(rest):
+        _band(fig, rest["ds"], rest["reforecast_lower_80"], rest["reforecast_upper_80"], "re-forecast 80% interval",
+              BAND_RE)
+    fig.add_trace(go.Scatter(x=f["ds"], y=f["yhat"], mode="lines+markers", name="original forecast",
+                             line=dict(color=FORECAST, width=2, dash="dash"), marker=dict(size=4),
+                             hovertemplate="%{y:.1f}"))
+    if len(rest):
+        fig.add_trace(go.Scatter(x=rest["ds"], y=rest["reforecast"], mode="lines+markers", name="re-forecast",
+                                 line=dict(color=REFORECAST, width=3), marker=dict(size=6),
+                                 hovertemplate="%{y:.1f}"))
+    sofar = f[f["elapsed"].astype(bool) & f["actual"].notna()]
+    fig.add_trace(go.Scatter(x=sofar["ds"], y=sofar["actual"], mode="lines+markers", name="actual so far",
+                             line=dict(color=HISTORY, width=2), marker=dict(size=7), hovertemplate="%{y:.0f}"))
+    later = rest[rest["actual"].notna()] if "actual" in rest else rest.iloc[0:0]
+    if len(later):
+        fig.add_trace(go.Scatter(x=later["ds"], y=later["actual"], mode="markers", name="actual later (stored)",
+                                 marker=dict(color=HISTORY, size=7, symbol="circle-open", line=dict(width=1.5)),
+                                 hovertemplate="%{y:.0f}"))
+    fig.add_vline(x=now, line=dict(color="#888", dash="dot", width=1))
+    fig.add_annotation(x=now, y=1, yref="paper", text=f"now {now:%H:%M}", showarrow=False, xanchor="left",
+                       yanchor="bottom", font=dict(size=11, color="#555"))
+    fig.update_layout(title=title, height=400, margin=_MARGIN, hovermode="x unified", yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.15))
+    return fig

@@ -245,4 +245,58 @@ def test_discard(world):
     assert ps.get_preview(world.engine, int(view.preview["id"]))["status"] == "discarded"
     assert people.latest_draft(world, PLANNER) is None
     assert len(people.open_tasks(world, PLANNER)) == 30
-    _ = pd
+
+
+
+# ------------------------------------------------------------------------------------------- CLI, charts
+
+def test_cli_train_ranker_json(world, capsys, monkeypatch):
+    from src.cli import main
+    from src.services import context
+
+    monkeypatch.setattr(people, "train_ranker", lambda app, actor, **kw: _orig_train(app, actor, config=FAST, **kw))
+    context.set_app(world)
+    try:
+        assert main(["train-ranker", "--json"]) == 0
+    finally:
+        context.set_app(None)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["active"] and {m["scorer"] for m in doc["metrics"]} == {"binary", "rules"}
+    assert len(_audit(world, "people.ranker_train")) == 1
+
+
+def test_cli_train_ranker_without_history_exits_2(sqlite_app, capsys):
+    from src.cli import main
+    from src.services import context
+
+    context.set_app(sqlite_app)
+    try:
+        assert main(["train-ranker"]) == 2
+    finally:
+        context.set_app(None)
+    assert "assignment history" in capsys.readouterr().err
+
+
+_orig_train = people.train_ranker
+
+
+def test_chart_builders():
+    from src.ui import charts_people as ch
+
+    comp = pd.DataFrame({"method": ["greedy", "optimal"], "total_score": [9.0, 10.0], "unassigned": [2, 1],
+                         "util_std": [0.2, 0.1], "util_max_mean": [3.0, 2.0]})
+    assert len(ch.method_comparison(comp).data) == 4
+    model_long = pd.DataFrame({"staff_id": ["A"] * 3, "feature": ["skill_level", "hour", "bias"],
+                               "value": [5.0, 9.0, None], "contribution": [0.8, -0.2, 1.0]})
+    fig = ch.model_contributions(model_long, "A")
+    assert list(fig.data[0].x) == [-0.2, 0.8]  # bias left out, largest at the top
+    rules = pd.DataFrame({"staff_id": ["A", "A", "B", "B"], "factor": ["skill", "workload"] * 2,
+                          "value": [1, 0.5, 0.2, 1], "weight": [0.4, 0.2] * 2, "contribution": [0.4, 0.1, 0.08, 0.2]})
+    assert len(ch.rule_breakdown(rules, ["A", "B"], {"A": "Ann"}).data) == 2
+    curve = pd.DataFrame({"mean_predicted": [0.2, 0.8], "observed_rate": [0.25, 0.7], "count": [10, 30]})
+    assert len(ch.calibration_curve({"binary": curve, "rules": curve}).data) == 3
+    imp = pd.DataFrame({"feature": ["a", "b"], "gain": [2.0, 1.0]})
+    assert list(ch.feature_importance(imp).data[0].y) == ["b", "a"]
+    util = pd.DataFrame({"staff_id": ["A"], "name": ["Ann"], "site": ["X"], "tasks": [2], "assigned_hours": [3.0],
+                         "capacity_hours": [10.0], "utilisation": [0.3]})
+    assert len(ch.utilisation_bars(util).data) == 1
