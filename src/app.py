@@ -70,6 +70,10 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
     return {name: pages for name, pages in sections.items() if pages}
 
 
+def _signed_out() -> None:
+    """The only page of an anonymous session: the login form is already drawn by the router."""
+
+
 def main() -> None:
     st.set_page_config(page_title="Workforce Planner", page_icon=":material/insights:", layout="wide")
     app = app_context()
@@ -77,6 +81,10 @@ def main() -> None:
     if actor is None:
         st.caption("Workforce Planner — forecasting, staffing and fair assignment for contact centres "
                    "and care homes.")
+        # Calling st.navigation on every run — with only a hidden sign-in page here — keeps Streamlit from
+        # falling back to listing every file in src/pages/ (its legacy multipage mode) before login.
+        st.navigation([st.Page(_signed_out, title="Sign in", url_path="sign-in", default=True)],
+                      position="hidden").run()
         st.stop()
     with st.sidebar:
         st.markdown(f"**{actor.display_name or actor.username}**  \n`{actor.username}` · {actor.role}")

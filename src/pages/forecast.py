@@ -10,6 +10,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import time as dtime
 from typing import Any
 
 import pandas as pd
@@ -248,3 +249,63 @@ d2.download_button("Excel (forecast + backtest)", svc.export_forecast(app, actor
                    key=state.key("fc_dl_xlsx"))
 with st.expander("Forecast table"):
     st.dataframe(svc.forecast_export_frame(view), hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------------------------- intraday re-forecast
+defaults = svc.intraday_defaults(view)
+if defaults is not None:
+    st.divider()
+    st.subheader("Intraday re-forecast")
+    st.caption("Midday check: how is the day running against this forecast? The rest of the day is scaled by "
+               "actual ÷ forecast so far, shrunk toward 1 by the share of the day's forecast volume already seen "
+               "(early in the day the forecast barely moves), limited to 0.5–2×. Nothing is stored.")
+    sources = {"stored": "Stored volumes of that day", "entered": "Type or upload today's volumes"}
+    source = st.radio("Actuals so far", list(sources), format_func=sources.get, horizontal=True,
+                      key=state.key("fc_intra_source"))
+    with st.form(state.key("fc_intra_form")):
+        i1, i2 = st.columns(2)
+        day = i1.date_input("Day", value=defaults.suggested, min_value=defaults.first, max_value=defaults.last,
+                            format="YYYY-MM-DD", key=state.key(f"fc_intra_day_{run_id}"),
+                            help="A day inside this forecast. Pick a past day to see how the re-forecast would "
+                                 "have done against the rest of that day.")
+        now = i2.time_input("Now (actuals before this time count)", value=dtime(12, 0),
+                            step=defaults.step_seconds, key=state.key("fc_intra_now"))
+        typed, upload = None, None
+        if source == "entered":
+            typed = st.text_area("Today's volumes so far — one interval per line: time,volume",
+                                 placeholder="08:00,35\n09:00,52\n10:00,61", height=150,
+                                 key=state.key("fc_intra_text"))
+            upload = st.file_uploader("…or upload them as CSV (time,volume)", type=["csv", "txt"],
+                                      key=state.key("fc_intra_file"))
+        reforecast_now = st.form_submit_button("Re-forecast the rest of the day", icon=":material/update:")
+    if reforecast_now:
+        entered = None
+        if source == "entered":
+            entered = upload.getvalue() if upload is not None else (typed or "")
+        try:
+            state.put("fc_intraday", svc.intraday_reforecast(app, actor, view_series, day=day, now=now,
+                                                             actuals=entered, run_id=int(run_id)))
+            state.pop("fc_intraday_error")
+        except (ServiceError, PermissionDenied) as exc:
+            state.pop("fc_intraday")
+            state.put("fc_intraday_error", str(exc))
+    intra = state.get("fc_intraday")
+    if state.get("fc_intraday_error"):
+        st.error(state.get("fc_intraday_error"))
+    elif intra is not None and intra.run_id == int(run_id):
+        k1, k2, k3, k4 = st.columns(4)
+        k1.metric("Factor for the rest of the day", f"{intra.factor:.3f}")
+        k2.metric("Actual so far", f"{intra.actual_so_far:,.0f}",
+                  delta=f"{(intra.actual_so_far / intra.forecast_so_far - 1) * 100:+.1f}% vs forecast"
+                  if intra.forecast_so_far > 0 else None, delta_color="off")
+        k3.metric("Rest of day: forecast", f"{intra.rest_original:,.1f}")
+        k4.metric("Rest of day: re-forecast", f"{intra.rest_reforecast:,.1f}",
+                  delta=f"{intra.rest_reforecast - intra.rest_original:+,.1f}", delta_color="off")
+        st.info(intra.message)
+        for note in intra.notes:
+            st.caption(f"Note: {note}")
+        st.plotly_chart(charts_forecast.intraday_chart(intra.frame, intra.now,
+                                                       f"{intra.label} — {intra.day:%a %Y-%m-%d}, re-forecast "
+                                                       f"from {intra.now:%H:%M}", y_title=y_title), width="stretch")
+        st.download_button("Re-forecast (CSV)", svc.export_intraday(app, actor, intra),
+                           file_name=f"reforecast_{stem}_{intra.day:%Y%m%d}_{intra.now:%H%M}.csv", mime="text/csv",
+                           on_click="ignore", icon=":material/download:", key=state.key("fc_dl_intraday"))

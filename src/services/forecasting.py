@@ -696,8 +696,8 @@ class IntradayView:
     def message(self) -> str:
         diff = (self.actual_so_far / self.forecast_so_far - 1) * 100 if self.forecast_so_far > 0 else float("nan")
         text = (f"Before {self.now:%H:%M}: {self.actual_so_far:,.0f} actual vs {self.forecast_so_far:,.1f} forecast "
-                f"({diff:+.0f}%). {self.share_seen:.0%} of the day's forecast volume has passed, so the rest of the day "
-                f"is scaled by {self.factor:.3f}: {self.rest_original:,.1f} → {self.rest_reforecast:,.1f}.")
+                f"({diff:+.0f}%). {self.share_seen:.0%} of the day's forecast volume has passed, so the rest of "
+                f"the day is scaled by {self.factor:.3f}: {self.rest_original:,.1f} → {self.rest_reforecast:,.1f}.")
         if self.rest_actual is not None:
             better = "closer" if (self.rest_mae_reforecast or 0) < (self.rest_mae_original or 0) else "not closer"
             text += (f" The store already holds the rest of this day ({self.rest_actual:,.0f} actual): the "
@@ -742,7 +742,7 @@ def parse_partial_day(data: str | bytes, day: date) -> pd.DataFrame:
         try:
             num = float(value)
         except ValueError:
-            if not rows and not errors and not any(ch.isdigit() for ch in value):
+            if not rows and not errors and not any(ch.isdigit() for ch in value + when):
                 continue  # a header line such as "time,volume"
             errors.append(f"line {no}: volume {value!r} is not a number")
             continue
@@ -776,18 +776,34 @@ def _covers(run: dict[str, Any], day: date) -> bool:
     return pd.Timestamp(run["forecast_start"]).normalize() <= pd.Timestamp(day) <= pd.Timestamp(run["forecast_end"])
 
 
-def intraday_days(view: RunView) -> tuple[date, date, date]:
-    """(first, last, suggested) day for an intraday re-forecast of a stored run.
+@dataclass(frozen=True)
+class IntradayDefaults:
+    """What the re-forecast form offers for a stored run: its day range, a suggested day and the interval length."""
+
+    first: date
+    last: date
+    suggested: date
+    step_seconds: int
+
+
+def intraday_defaults(view: RunView) -> IntradayDefaults | None:
+    """Day range and suggestion for an intraday re-forecast of a stored run (None for daily runs).
 
     Suggested: the latest day of the forecast period whose actuals are already stored (a back-dated forecast
     lets a planner try the re-forecast on a past day), else the first forecast day.
     """
+    if view.run["freq"] == "1D":
+        return None
     first = pd.Timestamp(view.run["forecast_start"]).date()
     last = pd.Timestamp(view.run["forecast_end"]).date()
     hist = view.history
     later = hist[hist["ds"] >= pd.Timestamp(view.run["forecast_start"])] if len(hist) else hist
     suggested = pd.Timestamp(later["ds"].max()).date() if len(later) else first
-    return first, last, min(max(suggested, first), last)
+    try:
+        step = int(pd.Timedelta(view.run["freq"]).total_seconds())
+    except ValueError:
+        step = 3600
+    return IntradayDefaults(first, last, min(max(suggested, first), last), max(60, step))
 
 
 def intraday_reforecast(app: AppContext, actor: Actor, series_id: str, *, day: date,
@@ -898,7 +914,7 @@ def intraday_reforecast(app: AppContext, actor: Actor, series_id: str, *, day: d
     value_cols = ["yhat", *[f"yhat_{s}_{lv}" for lv in LEVELS for s in ("lower", "upper")]]
     base = today[["ds", "is_open", *value_cols]]
     updated = reforecast_intraday(base, given[["ds", "y"]], now_ts)
-    factor = float(updated["factor"].max()) if updated["reforecast"].any() else 1.0
+    factor = float(updated.loc[updated["reforecast"], "factor"].iloc[0]) if updated["reforecast"].any() else 1.0
     frame = base.copy()
     frame["elapsed"] = frame["ds"] < now_ts
     actual = given.set_index("ds")["y"]

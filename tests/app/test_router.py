@@ -79,3 +79,11 @@ def test_disabled_user_session_is_refused(ui_app):
     at = logged_in("pat", "planner").run()
     assert not at.exception
     assert any("disabled" in e.value for e in at.error)
+
+
+def test_anonymous_session_registers_only_the_sign_in_page(ui_app):
+    """No fallback to Streamlit's legacy src/pages/ listing: every page file is unreachable before login."""
+    at = AppTest.from_file(APP_FILE, default_timeout=30).run()
+    for page in ["pages/home.py", *ADMIN_PAGES]:
+        with pytest.raises(ValueError, match="Could not find"):
+            at.switch_page(page).run()
