@@ -103,3 +103,42 @@ def test_admin_activates_a_version_on_the_accuracy_page(ui_app):
     assert any("now the active model" in s.value for s in at.success)
     assert svc.current_run(ui_app, CALLS)["id"] == second.run_id != first.run_id
     assert svc.list_versions(ui_app, ADMIN).set_index("version").loc[second.version_id, "active"]
+
+
+def test_intraday_reforecast_section_with_stored_and_typed_actuals(ui_app):
+    load_history(ui_app)
+    svc.train_forecasts(ui_app, PLANNER, [CALLS], history_end=date(2025, 3, 2), **FAST)
+    at = _page("planner", "pat", "forecast.py")
+    assert any(h.value == "Intraday re-forecast" for h in at.subheader)
+    assert at.date_input[-1].value == date(2025, 3, 7)  # the last forecast day whose actuals are stored
+    next(b for b in at.button if b.label == "Re-forecast the rest of the day").click()
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Factor for the rest of the day" in metrics and "Rest of day: re-forecast" in metrics
+    assert any("re-forecast was" in i.value for i in at.info)  # a past day: honest check against the rest
+    fig = _charts(at)[-1]
+    names = {tr.get("name") for tr in fig["data"]}
+    assert {"original forecast", "re-forecast", "actual so far", "actual later (stored)"} <= names
+    assert any(d.label == "Re-forecast (CSV)" for d in at.get("download_button"))
+
+    at.radio(key=state.key("fc_intra_source")).set_value("entered").run()
+    at.text_area(key=state.key("fc_intra_text")).input("08:00,60\n09:00,70\n10:00,80\n11:00,9O")
+    next(b for b in at.button if b.label == "Re-forecast the rest of the day").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("line 4: volume '9O' is not a number" in e.value for e in at.error)
+    at.text_area(key=state.key("fc_intra_text")).input("08:00,60\n09:00,70\n10:00,80\n11:00,90")
+    next(b for b in at.button if b.label == "Re-forecast the rest of the day").click()
+    at.run()
+    assert not at.exception and not at.error
+    factor = float(next(m.value for m in at.metric if m.label == "Factor for the rest of the day"))
+    assert factor > 1.1
+
+
+def test_intraday_section_is_absent_for_daily_series(ui_app):
+    load_history(ui_app)
+    svc.train_forecasts(ui_app, PLANNER, [UNIT], horizon_days=14, model="profile", folds=2)
+    at = _page("planner", "pat", "forecast.py")
+    at.radio[0].set_value("unit_shifts").run()
+    assert not at.exception and not any(h.value == "Intraday re-forecast" for h in at.subheader)

@@ -62,3 +62,11 @@ def test_planner_has_no_admin_pages(page, app_url):
     expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
     page.goto(app_url + "/users")  # deep link to a page the role does not have
     expect(page.get_by_role("heading", name="Users")).to_have_count(0, timeout=10_000)
+
+
+def test_anonymous_visitor_sees_only_the_login_form(page, app_url):
+    page.goto(app_url + "/data")
+    expect(page.get_by_label("Username")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(page.get_by_role("link", name="Data")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Data")).to_have_count(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 
 import numpy as np
@@ -62,7 +63,7 @@ def test_typed_actuals_well_above_forecast_raise_the_rest_and_can_be_exported(tr
     assert view.factor > 1.1 and view.factor == pytest.approx(_expected_factor(view.frame, 210.5))
     assert view.rest_actual is None  # typed actuals: no evaluation against stored data
     assert view.frame.loc[view.frame["ds"] == pd.Timestamp("2025-03-04 12:00"), "actual"].isna().all()
-    csv = pd.read_csv(pd.io.common.BytesIO(svc.export_intraday(app, PLANNER, view)), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(svc.export_intraday(app, PLANNER, view)), encoding="utf-8-sig")
     assert len(csv) == 24 and {"actual", "forecast", "reforecast", "reforecast_upper_95", "factor"} <= set(csv.columns)
     assert csv["actual"].notna().sum() == 3
 
