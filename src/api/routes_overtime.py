@@ -25,7 +25,8 @@ def _text(max_length: int, min_length: int = 0) -> Any:
 
 
 Name128 = _text(128, 1)
-StaffId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+StaffId = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                          pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
 #: ``OTR-000012`` or ``12``
 RequestId = Annotated[str, Path(pattern=r"^(?:[Oo][Tt][Rr]-)?0{0,6}[1-9][0-9]{0,8}$",
                                 description="request code (e.g. `OTR-000012`) or its number",
@@ -222,7 +223,8 @@ def _request_out(row: dict[str, Any]) -> OvertimeRequestOut:
         shift_type=r["shift_type"], hours=float(r["hours"]), required_role=r.get("required_role"),
         required_skill=r.get("required_skill"), note=r.get("note"), status=r["status"],
         filled_staff_id=r.get("filled_staff_id"), filled_at=_utc(r.get("filled_at")), created_by=r["created_by"],
-        created_at=_utc(r.get("created_at")), contacts=int(r.get("contacts") or 0), responses=int(r.get("responses") or 0))
+        created_at=_utc(r.get("created_at")), contacts=int(r.get("contacts") or 0),
+        responses=int(r.get("responses") or 0))
 
 
 def _view_out(view: ot.RequestView) -> CandidatesOut:

@@ -117,6 +117,8 @@ class StaffingIn(BaseModel):
     history: HistoryIn | None = None
     forecast: ForecastIn | None = None
     care: CareIn | None = None
+    interval_seconds: int | None = Field(default=None, ge=60, le=86_400,
+                                         description="interval length of a `volume` table (default: inferred)")
     params: list[ParamsIn] = Field(default_factory=list, max_length=200)
     basis: Literal["point", "upper_80", "upper_95"] = "point"
     scenario: ScenarioIn = Field(default_factory=ScenarioIn)
@@ -252,8 +254,9 @@ def _volume(app: AppContext, actor: Actor, body: StaffingIn) -> st.VolumeInput:
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
         if frame[col].isna().all():
             frame = frame.drop(columns=col)
-    return st.VolumeInput(frame=frame, source="upload", detail=f"REST API table ({len(frame):,} rows)",
-                          interval_seconds=st.infer_interval_seconds(frame["ds"]))
+    n = len(frame)
+    return st.VolumeInput(frame=frame, source="upload", detail=f"REST API table ({n:,} row{'s' if n != 1 else ''})",
+                          interval_seconds=body.interval_seconds or st.infer_interval_seconds(frame["ds"]))
 
 
 def _params(volume: st.VolumeInput, overrides: list[ParamsIn]) -> dict[str, Any]:

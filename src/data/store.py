@@ -261,6 +261,15 @@ def ingest_frame(engine: Engine, *, kind: str, frame: pd.DataFrame, file_name: s
     ``policy="replace"`` deletes the overlapping stored rows first (see :func:`_overlap_conditions`).
     Any failure rolls everything back, including the batch row and the audit event.
     """
+    with db.write_tx(engine) as conn:
+        return ingest_frame_in(conn, kind=kind, frame=frame, file_name=file_name, sha256=sha256, actor=actor,
+                               role=role, policy=policy, audit_detail=audit_detail)
+
+
+def ingest_frame_in(conn: Connection, *, kind: str, frame: pd.DataFrame, file_name: str, sha256: str, actor: str,
+                    role: str, policy: OverlapPolicy = "reject", audit_detail: dict[str, Any] | None = None
+                    ) -> IngestResult:
+    """:func:`ingest_frame` inside the caller's write transaction (for use cases that change more than data)."""
     if policy not in OVERLAP_POLICIES:
         raise ValueError(f"Unknown overlap policy {policy!r}; choose one of {OVERLAP_POLICIES}")
     spec = get_kind(kind)
@@ -269,30 +278,29 @@ def ingest_frame(engine: Engine, *, kind: str, frame: pd.DataFrame, file_name: s
     tcol = spec.time_column
     range_start = frame[tcol].min().to_pydatetime() if tcol and len(frame) else None
     range_end = frame[tcol].max().to_pydatetime() if tcol and len(frame) else None
-    with db.write_tx(engine) as conn:
-        conds = _overlap_conditions(kind, frame) if len(frame) else []
-        overlapping, examples = _count_overlap(conn, kind, conds) if conds else (0, [])
-        if overlapping and policy == "reject":
-            raise IngestConflict(
-                f"{overlapping} stored {spec.title.lower()} rows overlap this upload (e.g. {examples[0]}). "
-                "Nothing was stored. Choose 'replace' to overwrite the overlapping range, or remove those rows "
-                "from the file.", overlapping, examples)
-        replaced = 0
-        if overlapping:
-            for chunk in _chunks(conds, 200):
-                replaced += conn.execute(delete(table).where(or_(*chunk))).rowcount or 0
-        batch_id = conn.execute(insert(db.upload_batches).values(
-            kind=kind, file_name=neutralise_log_text(file_name, 255), sha256=sha256, rows=len(records),
-            replaced_rows=replaced, policy=policy, uploaded_by=actor, uploaded_at=db.utcnow(),
-            range_start=range_start, range_end=range_end,
-        ).returning(db.upload_batches.c.id)).scalar_one()
-        for rec in records:
-            rec["batch_id"] = batch_id
-        for chunk in _chunks(records, 5000):
-            conn.execute(insert(table), list(chunk))
-        write_audit(conn, actor=actor, role=role, action="data.ingest", object_type=kind, object_id=batch_id,
-                    detail={"file": file_name, "sha256": sha256, "rows": len(records), "replaced_rows": replaced,
-                            "policy": policy, **(audit_detail or {})})
+    conds = _overlap_conditions(kind, frame) if len(frame) else []
+    overlapping, examples = _count_overlap(conn, kind, conds) if conds else (0, [])
+    if overlapping and policy == "reject":
+        raise IngestConflict(
+            f"{overlapping} stored {spec.title.lower()} rows overlap this upload (e.g. {examples[0]}). "
+            "Nothing was stored. Choose 'replace' to overwrite the overlapping range, or remove those rows "
+            "from the file.", overlapping, examples)
+    replaced = 0
+    if overlapping:
+        for chunk in _chunks(conds, 200):
+            replaced += conn.execute(delete(table).where(or_(*chunk))).rowcount or 0
+    batch_id = conn.execute(insert(db.upload_batches).values(
+        kind=kind, file_name=neutralise_log_text(file_name, 255), sha256=sha256, rows=len(records),
+        replaced_rows=replaced, policy=policy, uploaded_by=actor, uploaded_at=db.utcnow(),
+        range_start=range_start, range_end=range_end,
+    ).returning(db.upload_batches.c.id)).scalar_one()
+    for rec in records:
+        rec["batch_id"] = batch_id
+    for chunk in _chunks(records, 5000):
+        conn.execute(insert(table), list(chunk))
+    write_audit(conn, actor=actor, role=role, action="data.ingest", object_type=kind, object_id=batch_id,
+                detail={"file": file_name, "sha256": sha256, "rows": len(records), "replaced_rows": replaced,
+                        "policy": policy, **(audit_detail or {})})
     log.info("ingested batch %s kind=%s rows=%s replaced=%s", batch_id, kind, len(records), replaced)
     return IngestResult(batch_id=batch_id, kind=kind, rows=len(records), replaced_rows=replaced,
                         range_start=range_start, range_end=range_end)

@@ -989,11 +989,11 @@ def record_outcomes(app: AppContext, actor: Actor, outcomes: dict[str, str]) -> 
     if not report.ok:
         raise ServiceError(f"The outcomes could not be added to the history: {report.errors[0].message}")
     sha = _sha(pd.util.hash_pandas_object(report.frame, index=False).values.tobytes())
-    # the history rows and the outcome marks: ingest is its own transaction (idempotent: policy replace)
-    store.ingest_frame(app.engine, kind="assignments", frame=report.frame, file_name="recorded outcomes",
-                       sha256=sha, actor=actor.username, role=actor.role, policy="replace",
-                       audit_detail={"source": "people.record_outcomes"})
+    # the history rows and the outcome marks in one transaction (re-recording replaces: policy replace)
     with db.write_tx(app.engine) as conn:
+        store.ingest_frame_in(conn, kind="assignments", frame=report.frame, file_name="recorded outcomes",
+                              sha256=sha, actor=actor.username, role=actor.role, policy="replace",
+                              audit_detail={"source": "people.record_outcomes"})
         for task_id, outcome in outcomes.items():
             ps.set_outcome(conn, task_id, outcome, actor.username)
         store.write_audit(conn, actor=actor.username, role=actor.role, action="people.outcome",

@@ -239,6 +239,22 @@ def test_shadow_mode_logs_and_reports_after_outcomes(world):
         people.record_outcomes(world, PLANNER, {done["task_id"].iloc[0]: "maybe"})
 
 
+def test_recording_outcomes_is_atomic(world, monkeypatch):
+    view = people.create_preview(world, PLANNER, start=START, end=date(2026, 11, 8))
+    people.finalize_preview(world, PLANNER, int(view.preview["id"]))
+    done = ps.load_finalized(world.engine)
+    history_before = store.table_row_count(world.engine, "assignments")
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ps, "set_outcome", boom)
+    with pytest.raises(RuntimeError):
+        people.record_outcomes(world, PLANNER, {done["task_id"].iloc[0]: "success"})
+    assert store.table_row_count(world.engine, "assignments") == history_before
+    assert len(_audit(world, "people.outcome")) == 0
+
+
 def test_discard(world):
     view = people.create_preview(world, PLANNER, start=START, end=date(2026, 11, 8))
     people.discard_preview(world, PLANNER, int(view.preview["id"]))
