@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, Upload
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from src.api.schemas import DatasetOut, Health, IngestOut, Kind, ReportOut, StatusOut
+from src.api.schemas import ERROR_RESPONSES, DatasetOut, Health, IngestOut, Kind, ReportOut, StatusOut
 from src.api.security import BodySizeLimit, app_ctx, current_actor
 from src.data import db
 from src.data.loader import ParseOptions
@@ -49,7 +49,8 @@ def _options(encoding: str, separator: str, decimal: str, date_order: str, sheet
 def create_app() -> FastAPI:
     api = FastAPI(title="Workforce Planner API", version="1.0.0",
                   description="Push history, pull forecasts and staffing plans, manage assignments and overtime. "
-                              "Authenticate with `Authorization: Bearer <token>` (tokens: Users page, admin).")
+                              "Authenticate with `Authorization: Bearer <token>` (tokens: Users page, admin).",
+                  responses=ERROR_RESPONSES)
     api.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
 
     @api.exception_handler(PermissionDenied)

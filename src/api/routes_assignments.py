@@ -3,13 +3,13 @@ chosen one stored as a draft), read a preview, finalize it. Every step is a :mod
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from src.api.schemas import ReportOut, clean, records
+from src.api.schemas import LocalDateTime, ReportOut, UtcDateTime, clean, records
 from src.api.security import app_ctx, current_actor
 from src.services import people
 from src.services.context import Actor, AppContext
@@ -49,7 +49,7 @@ class AssignmentRowOut(BaseModel):
     task_type: str | None = None
     site: str | None = None
     priority: int | None = None
-    due: datetime | None = None
+    due: LocalDateTime | None = None
     required_skill: str | None = None
     hours: float | None = None
     status: str | None = None
@@ -80,10 +80,10 @@ class PreviewOut(BaseModel):
     status: Literal["draft", "finalized", "discarded"]
     method: str
     created_by: str
-    created_at: datetime | None = Field(default=None, description="UTC")
-    scored_as_of: datetime | None = None
+    created_at: UtcDateTime | None = None
+    scored_as_of: LocalDateTime | None = None
     closed_by: str | None = None
-    closed_at: datetime | None = None
+    closed_at: UtcDateTime | None = None
     n_tasks: int = 0
     assigned: int = 0
     unassigned: int = 0
@@ -110,11 +110,6 @@ class TasksImportOut(BaseModel):
 
 # ------------------------------------------------------------------------------------------------ helpers
 
-def _utc(value: Any) -> datetime | None:
-    value = clean(value)
-    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
-
-
 def _preview_out(view: people.PreviewView) -> PreviewOut:
     p = view.preview
     summary = p.get("summary") or {}
@@ -126,8 +121,8 @@ def _preview_out(view: people.PreviewView) -> PreviewOut:
     assigned = sum(1 for r in rows if r["staff_id"])
     return PreviewOut(
         preview_id=int(p["id"]), status=p["status"], method=p["method"], created_by=p["created_by"],
-        created_at=_utc(p.get("created_at")), scored_as_of=clean(p.get("scored_as_of")), closed_by=p.get("closed_by"),
-        closed_at=_utc(p.get("closed_at")), n_tasks=len(rows), assigned=assigned, unassigned=len(rows) - assigned,
+        created_at=clean(p.get("created_at")), scored_as_of=clean(p.get("scored_as_of")), closed_by=p.get("closed_by"),
+        closed_at=clean(p.get("closed_at")), n_tasks=len(rows), assigned=assigned, unassigned=len(rows) - assigned,
         model_status=summary.get("model_status"), result=clean(summary.get("result") or {}),  # type: ignore[arg-type]
         comparison=records(view.comparison),
         assignments=[AssignmentRowOut(**r) for r in rows],

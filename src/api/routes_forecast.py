@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
+from src.api.schemas import LocalDateTime, UtcDateTime
 from src.api.security import app_ctx, current_actor
 from src.services import forecasting as fc_service
 from src.services.context import Actor, AppContext
@@ -30,7 +30,7 @@ class ForecastRequest(BaseModel):
 
 
 class ForecastPoint(BaseModel):
-    ds: datetime
+    ds: LocalDateTime
     yhat: float
     yhat_lower_80: float | None = None
     yhat_upper_80: float | None = None
@@ -45,7 +45,7 @@ class ForecastRun(BaseModel):
     model_version_id: str | None = None
     reason: str | None = None
     created_by: str | None = None
-    created_at: datetime | None = None
+    created_at: UtcDateTime | None = None
     coverage: dict[str, float | None] = Field(default_factory=dict)
     forecast: list[ForecastPoint] = Field(default_factory=list)
 
@@ -61,7 +61,7 @@ class ModelVersionOut(BaseModel):
     series_id: str
     model: str
     active: bool
-    created_at: datetime | None = None
+    created_at: UtcDateTime | None = None
     created_by: str | None = None
     mase: float | None = None
     wape: float | None = None

@@ -3,13 +3,13 @@ report fairness. Every endpoint calls :mod:`src.services.overtime` (role check +
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, StringConstraints
 
-from src.api.schemas import clean, local_naive, records
+from src.api.schemas import LocalDateTime, UtcDateTime, clean, local_naive, records
 from src.api.security import app_ctx, current_actor
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext
@@ -59,9 +59,9 @@ class OvertimeRequestOut(BaseModel):
     note: str | None = None
     status: Literal["open", "filled", "cancelled"]
     filled_staff_id: str | None = None
-    filled_at: datetime | None = Field(default=None, description="UTC")
+    filled_at: UtcDateTime | None = None
     created_by: str
-    created_at: datetime | None = Field(default=None, description="UTC")
+    created_at: UtcDateTime | None = None
     contacts: int = 0
     responses: int = 0
 
@@ -84,8 +84,8 @@ class CandidateOut(BaseModel):
     factors: dict[str, FactorOut]
     prior_factors: list[str] = Field(default_factory=list)
     status: str = Field(description="not contacted, waiting, accepted, declined or no answer")
-    contacted_at: datetime | None = None
-    responded_at: datetime | None = None
+    contacted_at: LocalDateTime | None = None
+    responded_at: LocalDateTime | None = None
     response_minutes: float | None = None
 
 
@@ -102,19 +102,19 @@ class ContactOut(BaseModel):
     channel: str
     rank: int | None = None
     score: float | None = None
-    contacted_at: datetime
+    contacted_at: LocalDateTime
     contacted_by: str
     response: Literal["accepted", "declined", "no_answer"] | None = None
-    responded_at: datetime | None = None
+    responded_at: LocalDateTime | None = None
     response_minutes: float | None = None
 
 
 class CandidatesOut(BaseModel):
     request: OvertimeRequestOut
     ranked: bool = Field(description="false once the request is filled or cancelled (no fresh ranking)")
-    shift_start: datetime | None = None
-    shift_end: datetime | None = None
-    as_of: datetime | None = None
+    shift_start: LocalDateTime | None = None
+    shift_end: LocalDateTime | None = None
+    as_of: LocalDateTime | None = None
     acceptance_source: str | None = None
     weights: dict[str, float] = Field(default_factory=dict)
     candidates: list[CandidateOut] = Field(default_factory=list)
@@ -186,7 +186,7 @@ class WindowOut(BaseModel):
 
 
 class TrendPointOut(BaseModel):
-    date: datetime
+    date: LocalDateTime
     score: float | None = None
     gini: float | None = None
     jain: float | None = None
@@ -195,7 +195,7 @@ class TrendPointOut(BaseModel):
 
 
 class FairnessOut(BaseModel):
-    as_of: datetime
+    as_of: LocalDateTime
     days: int
     basis: Literal["charged", "worked"]
     unit: str = "hours per 40 contract hours"
@@ -210,11 +210,6 @@ class FairnessOut(BaseModel):
 
 # ------------------------------------------------------------------------------------------------ helpers
 
-def _utc(value: Any) -> datetime | None:
-    """The store keeps creation/fill times as naive UTC; say so in the JSON (``+00:00``)."""
-    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
-
-
 def _request_out(row: dict[str, Any]) -> OvertimeRequestOut:
     r = {k: clean(v) for k, v in row.items()}
     shift_date = r["shift_date"].date() if isinstance(r["shift_date"], datetime) else r["shift_date"]
@@ -222,16 +217,17 @@ def _request_out(row: dict[str, Any]) -> OvertimeRequestOut:
         request_id=str(r["code"]), site=r["site"], unit=r.get("unit"), shift_date=shift_date,
         shift_type=r["shift_type"], hours=float(r["hours"]), required_role=r.get("required_role"),
         required_skill=r.get("required_skill"), note=r.get("note"), status=r["status"],
-        filled_staff_id=r.get("filled_staff_id"), filled_at=_utc(r.get("filled_at")), created_by=r["created_by"],
-        created_at=_utc(r.get("created_at")), contacts=int(r.get("contacts") or 0),
+        filled_staff_id=r.get("filled_staff_id"), filled_at=r.get("filled_at"), created_by=r["created_by"],
+        created_at=r.get("created_at"), contacts=int(r.get("contacts") or 0),
         responses=int(r.get("responses") or 0))
 
 
 def _view_out(view: ot.RequestView) -> CandidatesOut:
-    out = CandidatesOut(request=_request_out(view.request), ranked=view.ranking is not None,
-                        contacts=[ContactOut(**c) for c in records(view.contacts, list(ContactOut.model_fields))])
+    base: dict[str, Any] = dict(
+        request=_request_out(view.request), ranked=view.ranking is not None,
+        contacts=[ContactOut(**c) for c in records(view.contacts, list(ContactOut.model_fields))])
     if view.ranking is None:
-        return out
+        return CandidatesOut(**base)
     ranking = view.ranking
     status = {r["staff_id"]: r for r in records(view.contact_list())}
     candidates = []
@@ -243,14 +239,10 @@ def _view_out(view: ot.RequestView) -> CandidatesOut:
             factors={k: FactorOut(**v) for k, v in d["factors"].items()}, prior_factors=d["prior_factors"],
             status=s.get("status") or "not contacted", contacted_at=s.get("contacted_at"),
             responded_at=s.get("responded_at"), response_minutes=s.get("response_minutes")))
-    out.shift_start = clean(ranking.shift_start)
-    out.shift_end = clean(ranking.shift_end)
-    out.as_of = clean(ranking.as_of)
-    out.acceptance_source = ranking.acceptance_source
-    out.weights = {str(k): float(v) for k, v in ranking.rules.weights.items()}
-    out.candidates = candidates
-    out.excluded = [ExcludedOut(**e.to_dict()) for e in ranking.excluded]
-    return out
+    return CandidatesOut(**base, shift_start=clean(ranking.shift_start), shift_end=clean(ranking.shift_end),
+                         as_of=clean(ranking.as_of), acceptance_source=ranking.acceptance_source,
+                         weights={str(k): float(v) for k, v in ranking.rules.weights.items()},
+                         candidates=candidates, excluded=[ExcludedOut(**e.to_dict()) for e in ranking.excluded])
 
 
 # ------------------------------------------------------------------------------------------------ endpoints

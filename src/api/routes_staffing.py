@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from src.api.schemas import clean, local_naive, records
+from src.api.schemas import LocalDateTime, clean, local_naive, records
 from src.api.security import app_ctx, current_actor
 from src.services import staffing as st
 from src.services.context import Actor, AppContext, ServiceError
@@ -32,7 +32,7 @@ class IntervalIn(BaseModel):
     """One interval for the Erlang calculator (Erlang C; Erlang A when `patience_s` is given)."""
 
     calls: float = Field(ge=0, le=1_000_000, description="contacts offered in the interval")
-    aht_seconds: float = Field(gt=0, le=86_400)
+    aht_seconds: float = Field(ge=1, le=86_400)
     interval_seconds: float = Field(default=1800, ge=60, le=86_400)
     sl_target: float | None = Field(default=0.8, gt=0, lt=1, description="share answered within answer_within_s")
     answer_within_s: float = Field(default=20.0, gt=0, le=3600)
@@ -53,7 +53,7 @@ class VolumeRow(BaseModel):
     queue: QueueName
     ds: datetime = Field(description="interval start (naive = local time), or the day for care homes")
     yhat: float = Field(ge=0, le=10_000_000, description="contacts (or shifts for care) in the interval")
-    aht_seconds: float | None = Field(default=None, gt=0, le=86_400)
+    aht_seconds: float | None = Field(default=None, ge=1, le=86_400)
     yhat_upper_80: float | None = Field(default=None, ge=0, le=10_000_000)
     yhat_upper_95: float | None = Field(default=None, ge=0, le=10_000_000)
 
@@ -90,7 +90,7 @@ class ParamsIn(BaseModel):
 
     queue: QueueName
     channel: Literal["voice", "email", "outbound", "care"] | None = None
-    aht_seconds: float | None = Field(default=None, gt=0, le=86_400)
+    aht_seconds: float | None = Field(default=None, ge=1, le=86_400)
     sl_target: float | None = Field(default=None, gt=0, lt=1)
     answer_within_s: float | None = Field(default=None, gt=0, le=3600)
     asa_target_s: float | None = Field(default=None, gt=0, le=3600)
@@ -182,7 +182,7 @@ class SummaryRowOut(BaseModel):
 
 class DailyRowOut(BaseModel):
     queue: str
-    date: datetime
+    date: LocalDateTime
     volume: float | None = None
     agents_total: int | None = None
     agent_hours: float | None = None
@@ -196,7 +196,7 @@ class DailyRowOut(BaseModel):
 
 class IntervalRowOut(BaseModel):
     queue: str
-    ds: datetime
+    ds: LocalDateTime
     volume: float | None = None
     aht_seconds: float | None = None
     traffic: float | None = None

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def _timezone() -> ZoneInfo:
+    try:
+        from src.services.context import get_app
+
+        return ZoneInfo(get_app().settings.timezone)
+    except Exception:  # noqa: BLE001 - no configured app (e.g. building the OpenAPI document): UTC
+        return ZoneInfo("UTC")
+
+
+def _as_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=_timezone()) if value.tzinfo is None else value
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+#: a wall-clock time of the business (interval starts, due times, shift times): the store keeps them naive in
+#: ``settings.timezone``; the JSON carries that zone's offset (RFC 3339, e.g. ``2026-11-02T08:00:00+01:00``)
+LocalDateTime = Annotated[datetime, AfterValidator(_as_local)]
+#: a record-keeping time (created/closed at): stored naive in UTC, sent with ``+00:00``
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 Kind = Literal["workload", "unit_shifts", "staff", "assignments", "overtime"]
 
@@ -19,8 +44,8 @@ class DatasetOut(BaseModel):
     dataset: str
     rows: int
     series: int | None = None
-    first: datetime | None = None
-    last: datetime | None = None
+    first: LocalDateTime | None = None
+    last: LocalDateTime | None = None
     batches: int
 
 
@@ -66,7 +91,33 @@ class IngestOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """A refusal with a message for people: bad token, wrong role, a service's "cannot do that" (422)."""
+
     detail: str
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int] = Field(description="where: body/query/path, then the field path")
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """Request validation failed: one entry per field."""
+
+    detail: list[FieldErrorOut]
+
+
+#: documented on every operation (FastAPI's own 422 schema would not cover the service messages)
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "missing or invalid API token"},
+    403: {"model": ErrorOut, "description": "the token's role may not do this"},
+    413: {"model": ErrorOut, "description": "request body too large"},
+    422: {"model": ValidationErrorOut | ErrorOut,
+          "description": "invalid request (field paths) or refused by the service (message)"},
+    429: {"model": ErrorOut, "description": "too many failed authentications"},
+    500: {"model": ErrorOut, "description": "internal error (details only in the server log)"},
+}
 
 
 # --------------------------------------------------------------------------------------- JSON helpers

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    delete,
     insert,
     select,
     update,
@@ -102,7 +103,27 @@ ot_contacts = Table(
     Index("ix_ot_contacts_staff", "staff_id"),
 )
 
+#: why someone is away (kept to categories: no free-text health details)
+ABSENCE_REASONS: tuple[str, ...] = ("sick", "leave", "training", "other")
+
+ot_absences = Table(
+    "ot_absences", db.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("staff_id", String(64), nullable=False),
+    Column("date_from", DateTime, nullable=False),
+    Column("date_to", DateTime, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("note", String(200), nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("date_to >= date_from", name="ck_ot_absences_order"),
+    CheckConstraint("reason IN ('sick', 'leave', 'training', 'other')", name="ck_ot_absences_reason"),
+    Index("ix_ot_absences_staff_from", "staff_id", "date_from"),
+    Index("ix_ot_absences_to", "date_to"),
+)
+
 REQUEST_COLUMNS = [c.name for c in ot_requests.columns]
+ABSENCE_COLUMNS = [c.name for c in ot_absences.columns]
 CONTACT_COLUMNS = [c.name for c in ot_contacts.columns]
 
 
@@ -180,7 +201,77 @@ def close_request(conn: Connection, request_id: int, *, status: str, by: str, st
                                                   ot_requests.c.status == "open").values(**values)).rowcount
 
 
+def insert_absence(conn: Connection, *, staff_id: str, date_from: datetime, date_to: datetime, reason: str,
+                   note: str | None, created_by: str) -> int:
+    return int(conn.execute(insert(ot_absences).values(
+        staff_id=str(staff_id), date_from=date_from, date_to=date_to, reason=reason, note=note,
+        created_by=created_by, created_at=db.utcnow(),
+    ).returning(ot_absences.c.id)).scalar_one())
+
+
+def overlapping_absences(conn: Connection, staff_id: str, date_from: datetime, date_to: datetime
+                         ) -> list[dict[str, Any]]:
+    """Absences of ``staff_id`` that share at least one day with [date_from, date_to] (both inclusive)."""
+    a = ot_absences
+    rows = conn.execute(select(a).where(a.c.staff_id == str(staff_id), a.c.date_from <= date_to,
+                                        a.c.date_to >= date_from).order_by(a.c.date_from)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def get_absence(conn: Connection, absence_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(ot_absences).where(ot_absences.c.id == int(absence_id))).mappings().first()
+    return dict(row) if row else None
+
+
+def delete_absence(conn: Connection, absence_id: int) -> int:
+    return conn.execute(delete(ot_absences).where(ot_absences.c.id == int(absence_id))).rowcount
+
+
 # ----------------------------------------------------------------------------------------------- reads
+
+def absences_frame(engine: Engine, *, staff_id: str | None = None, start: datetime | None = None,
+                   end: datetime | None = None) -> pd.DataFrame:
+    """Recorded absences (by start date), optionally of one person and/or overlapping [start, end] (inclusive)."""
+    a = ot_absences
+    q = select(a).order_by(a.c.date_from, a.c.staff_id, a.c.id)
+    if staff_id is not None:
+        q = q.where(a.c.staff_id == str(staff_id))
+    if start is not None:
+        q = q.where(a.c.date_to >= start)
+    if end is not None:
+        q = q.where(a.c.date_from <= end)
+    with db.read_conn(engine) as conn:
+        rows = conn.execute(q).mappings().all()
+    df = pd.DataFrame(rows, columns=ABSENCE_COLUMNS)
+    for col in ("date_from", "date_to", "created_at"):
+        df[col] = pd.to_datetime(df[col])
+    return df
+
+
+def committed_overtime(engine: Engine) -> pd.DataFrame:
+    """Overtime shifts people in the app have taken on: accepted contacts on filled (by them) or open requests.
+
+    Columns: staff_id, request_id (code), shift_date, shift_type, hours, status, responded_at (local time of the
+    acceptance). Used to build the ranking's ``schedule`` so that someone who already took an overlapping shift is
+    excluded as "already working".
+    """
+    r, c = ot_requests, ot_contacts
+    q = (select(c.c.staff_id, r.c.id, r.c.shift_date, r.c.shift_type, r.c.hours, r.c.status, r.c.filled_staff_id,
+                c.c.responded_at)
+         .join(r, c.c.request_id == r.c.id)
+         .where(c.c.response == "accepted", r.c.status != "cancelled").order_by(r.c.id))
+    with db.read_conn(engine) as conn:
+        rows = conn.execute(q).mappings().all()
+    out = [{"staff_id": row["staff_id"], "request_id": request_code(row["id"]), "shift_date": row["shift_date"],
+            "shift_type": row["shift_type"], "hours": float(row["hours"]), "status": row["status"],
+            "responded_at": row["responded_at"]}
+           for row in rows if row["status"] == "open" or row["filled_staff_id"] == row["staff_id"]]
+    df = pd.DataFrame(out, columns=["staff_id", "request_id", "shift_date", "shift_type", "hours", "status",
+                                    "responded_at"])
+    for col in ("shift_date", "responded_at"):
+        df[col] = pd.to_datetime(df[col])
+    return df
+
 
 def requests_frame(engine: Engine, *, status: str | None = None, request_id: int | None = None,
                    limit: int | None = None) -> pd.DataFrame:

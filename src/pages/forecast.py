@@ -10,7 +10,6 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import time as dtime
 from typing import Any
 
 import pandas as pd
@@ -267,7 +266,7 @@ if defaults is not None:
                             format="YYYY-MM-DD", key=state.key(f"fc_intra_day_{run_id}"),
                             help="A day inside this forecast. Pick a past day to see how the re-forecast would "
                                  "have done against the rest of that day.")
-        now = i2.time_input("Now (actuals before this time count)", value=dtime(12, 0),
+        now = i2.time_input("Now (actuals before this time count)", value=defaults.suggested_now,
                             step=defaults.step_seconds, key=state.key("fc_intra_now"))
         typed, upload = None, None
         if source == "entered":

@@ -91,3 +91,57 @@ if len(view.open_requests):
     st.page_link("pages/overtime_rankings.py", label="Work on them in Live rankings", icon=":material/call:")
 else:
     st.caption("None — start one from **Live rankings**.")
+
+
+# ------------------------------------------------------------------------------------------ acceptance model
+st.divider()
+st.subheader("Acceptance model (optional)")
+st.caption("The ranking's acceptance factor is each person's smoothed historical acceptance rate. A LightGBM model "
+           "trained on the overtime history (who accepted which offer, given their recent overtime, response speed, "
+           "site, weekday, shift type and lead time) replaces it only when it predicts the latest 25 % of requests "
+           "better (lower log loss) — rankings then label the acceptance source \"lightgbm\".")
+TRAINED = "ot_acc_trained"
+if actor.is_admin:
+    with st.form(state.key("ot_acc_form"), border=False):
+        train = st.form_submit_button("Train acceptance model", icon=":material/model_training:")
+    if train:
+        with st.status("Training the acceptance model…", expanded=True) as box:
+            bar = st.progress(0.0, text="Starting")
+            try:
+                trained = ot.train_acceptance_model(app, actor, on_progress=lambda f, t: bar.progress(
+                    min(1.0, max(0.0, f)), text=t))
+            except ServiceError as exc:
+                box.update(label="Training failed", state="error")
+                st.error(str(exc))
+            else:
+                state.put(TRAINED, trained.version)
+                box.update(label=f"Trained model {trained.version} in {trained.seconds:.1f} s", state="complete",
+                           expanded=False)
+try:
+    info = ot.acceptance_model_status(app, actor)
+except ServiceError as exc:
+    st.error(str(exc))
+    info = None
+if info is None:
+    st.info("No acceptance model has been trained; rankings use the historical rate."
+            + ("" if actor.is_admin else " An administrator can train one here."))
+else:
+    r = info.report
+    if info.in_use:
+        st.success(f"Rankings use the LightGBM model {info.version}: it beat the historical rate on "
+                   f"{r.get('n_test')} held-out offers.")
+    else:
+        st.warning(f"Model {info.version} did not beat the historical rate on {r.get('n_test')} held-out offers; "
+                   "rankings keep using the rate.")
+    m = st.columns(4)
+    m[0].metric("Log loss, model", f"{r['logloss_model']:.4f}",
+                delta=f"{r['logloss_model'] - r['logloss_rate']:+.4f} vs rate", delta_color="inverse")
+    m[1].metric("Log loss, historical rate", f"{r['logloss_rate']:.4f}")
+    m[2].metric("AUC, model", f"{r['auc_model']:.3f}" if r.get("auc_model") is not None else "–",
+                delta=(f"{r['auc_model'] - r['auc_rate']:+.3f} vs rate"
+                       if r.get("auc_model") is not None and r.get("auc_rate") is not None else None))
+    m[3].metric("AUC, historical rate", f"{r['auc_rate']:.3f}" if r.get("auc_rate") is not None else "–")
+    st.plotly_chart(charts.acceptance_model_chart(info.comparison()), width="stretch")
+    st.caption(f"Trained by {info.created_by} at {info.created_at} (UTC) on {r.get('n_train')} offers before "
+               f"{str(r.get('split_at', ''))[:16].replace('T', ' ')}; tested on the {r.get('n_test')} offers of the "
+               "later requests.")

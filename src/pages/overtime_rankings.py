@@ -10,6 +10,7 @@ import streamlit as st
 from src.services import overtime as ot
 from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
+from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
 
@@ -246,9 +247,15 @@ flash = state.pop(FLASH)
 if flash:
     getattr(st, flash[0])(flash[1])
 
+# The shift date is initialised once per session (from the last ranked shift, else the default day). Passing
+# ``value=opts.default_date`` on every run made the field jump to today after a request was created, because the
+# default moves with the newest activity and a changed ``value`` resets the widget.
+if _k("date") not in st.session_state:
+    st.session_state[_k("date")] = (state.get(PARAMS) or {}).get("shift_date") or opts.default_date
+
 with st.form(_k("rank_form")):
     c1, c2, c3, c4, c5 = st.columns([1.1, 1, 1.6, 1.6, 0.8])
-    c1.date_input("Shift date", value=opts.default_date, key=_k("date"), format="YYYY-MM-DD")
+    c1.date_input("Shift date", key=_k("date"), format="YYYY-MM-DD")
     c2.selectbox("Shift type", opts.shift_types, key=_k("type"))
     c3.selectbox("Site", opts.sites, key=_k("site"))
     unit_sites: dict[str, list[str]] = {}
@@ -276,6 +283,7 @@ with st.form(_k("rank_form")):
 
 params = state.get(PARAMS)
 active = state.get(ACTIVE)
+view = None
 
 if active:
     try:
@@ -307,6 +315,16 @@ elif params:
             _draw_ranking(result, "adhoc")
 else:
     st.info("Choose the shift above and press **Rank staff**.")
+
+shift_day = (state.get(PARAMS) or {}).get("shift_date") or st.session_state.get(_k("date")) or opts.default_date
+if view is not None:
+    shift_day = view.request["shift_date"].date()
+with st.expander(f"Absences on {shift_day:%a %d.%m.%Y} — record sick leave, holidays, training"):
+    st.caption("People recorded as absent are excluded from rankings on those days (reason shown). Overtime shifts "
+               "already taken on (accepted or filled) exclude people as \"already working\" and count towards rest "
+               "and weekly hours. Regular rosters are not uploaded yet, so contracted shifts are not checked.")
+    absences.show(app, actor, key="otr", default_day=shift_day, staff=ot.staff_list(app, actor),
+                  start=shift_day, end=shift_day, title="Absences")
 
 st.divider()
 st.subheader("Open coverage requests")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from src.services import overtime as ot
 from src.services.context import ServiceError
+from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
 
@@ -76,6 +77,11 @@ with right:
                                     "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
     else:
         st.caption("No offers before this date.")
+
+st.subheader("Absences")
+st.caption("Sick leave, holidays and training recorded here exclude this person from overtime rankings on those "
+           "days. (Regular rosters are not uploaded yet; only overtime shifts and absences are checked.)")
+absences.show(app, actor, key="ots", default_day=ot.local_now(app).date(), staff_id=sid, title="Absences")
 
 if len(view.contacts):
     st.subheader("Contacts recorded in the app")

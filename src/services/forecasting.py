@@ -8,6 +8,22 @@ ONE transaction — all series or none) → :func:`load_run` / :func:`latest_for
 :func:`accuracy_report` (live accuracy vs. the backtest, drift and capacity alerts). Activating, rolling
 back and deleting model versions is admin-only and audited.
 
+REST-friendly surface (plain arguments in, JSON-able values out; every function checks the role first and
+raises :class:`ServiceError` with a user-facing message, :class:`PermissionDenied` for a wrong role):
+
+- ``series_catalogue(app, actor, kind=None) -> list[SeriesInfo]`` — what can be forecast (``series_id`` values).
+- ``run_forecast(app, actor, series_id, horizon_days, model="auto", folds=3, history_end=None) -> int`` — train,
+  store and audit one series; returns the stored run id (synchronous: seconds to a minute).
+- ``get_forecast(app, actor, run_id) -> dict`` — run metadata, backtest metrics, measured coverage and the rows
+  (ISO timestamps, ``yhat``, 80/95 bounds, ``is_open``, ``high_uncertainty``); no NaN (None instead).
+- ``runs_for_series(app, actor, series_id=None) -> list[dict]`` — stored runs, newest first.
+- ``intraday_reforecast(app, actor, series_id, day=, now=, actuals=None|text|frame) -> IntradayView``
+  (``IntradayView.to_dict()`` for JSON).
+- ``accuracy_report``, ``list_versions``; admin: ``activate_version``, ``rollback_version``, ``delete_version``.
+
+Model files are signed with an HMAC over their metadata when ``MODEL_SIGNING_KEY`` is set (≥ 16 characters);
+unset = unsigned. With a key set, versions saved without one (or with another key) fail to load with a clear error.
+
 Which forecast is "current" for a series (what Staffing plans with): the newest run of the series' *active*
 model version; without an active version, the newest run. A new training becomes active when the series
 has none yet, or when an admin asks for it; a planner's retraining is stored beside the active version until
@@ -22,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from datetime import time as dt_time
 from typing import Any
 
 import numpy as np
@@ -58,10 +75,29 @@ DRIFT_FACTOR = 1.5
 HIGH_UNCERTAINTY = 0.5
 
 
+#: environment variable holding the optional HMAC key for model metadata (absent/empty = unsigned, as before)
+SIGNING_KEY_ENV = "MODEL_SIGNING_KEY"
+MIN_SIGNING_KEY_CHARS = 16
+
+
+def _signing_key() -> bytes | None:
+    """The registry signing key from ``MODEL_SIGNING_KEY`` (None when unset); a short key is refused."""
+    import os
+
+    raw = os.environ.get(SIGNING_KEY_ENV, "").strip()
+    if not raw:
+        return None
+    if len(raw) < MIN_SIGNING_KEY_CHARS:
+        raise ServiceError(f"{SIGNING_KEY_ENV} is set but shorter than {MIN_SIGNING_KEY_CHARS} characters; use a long "
+                           "random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) or "
+                           "unset it.")
+    return raw.encode("utf-8")
+
+
 def _registry(app: AppContext):
     from src.models.registry import ModelRegistry
 
-    return ModelRegistry(app.settings.models_dir, code_version=_code_version())
+    return ModelRegistry(app.settings.models_dir, code_version=_code_version(), signing_key=_signing_key())
 
 
 def _code_version() -> str:
@@ -692,6 +728,15 @@ class IntradayView:
     rest_mae_reforecast: float | None = None
     notes: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (for the REST API): summary numbers, message, notes and the day's rows."""
+        keys = ("series_id", "label", "run_id", "model", "freq", "day", "now", "source", "factor", "actual_so_far",
+                "forecast_so_far", "share_seen", "rest_original", "rest_reforecast", "rest_actual",
+                "rest_mae_original", "rest_mae_reforecast", "notes")
+        out = {k: getattr(self, k) for k in keys} | {"message": self.message,
+                                                     "rows": self.frame.to_dict("records")}
+        return _jsonable(out)
+
     @property
     def message(self) -> str:
         diff = (self.actual_so_far / self.forecast_so_far - 1) * 100 if self.forecast_so_far > 0 else float("nan")
@@ -778,32 +823,40 @@ def _covers(run: dict[str, Any], day: date) -> bool:
 
 @dataclass(frozen=True)
 class IntradayDefaults:
-    """What the re-forecast form offers for a stored run: its day range, a suggested day and the interval length."""
+    """What the re-forecast form offers for a stored run: its day range, a suggested day and time, the interval."""
 
     first: date
     last: date
     suggested: date
+    suggested_now: dt_time
     step_seconds: int
 
 
 def intraday_defaults(view: RunView) -> IntradayDefaults | None:
-    """Day range and suggestion for an intraday re-forecast of a stored run (None for daily runs).
+    """Day range and suggestions for an intraday re-forecast of a stored run (None for daily runs).
 
-    Suggested: the latest day of the forecast period whose actuals are already stored (a back-dated forecast
-    lets a planner try the re-forecast on a past day), else the first forecast day.
+    Suggested day: the latest forecast day with open intervals whose actuals are already stored (a back-dated
+    forecast lets a planner try the re-forecast on a past day), else the first forecast day with open intervals.
+    Suggested time: the start of the middle open interval of that day.
     """
     if view.run["freq"] == "1D":
         return None
+    fc = view.forecast
     first = pd.Timestamp(view.run["forecast_start"]).date()
     last = pd.Timestamp(view.run["forecast_end"]).date()
+    open_ds = fc.loc[fc["is_open"].astype(bool), "ds"]
+    open_days = sorted(set(open_ds.dt.date))
     hist = view.history
-    later = hist[hist["ds"] >= pd.Timestamp(view.run["forecast_start"])] if len(hist) else hist
-    suggested = pd.Timestamp(later["ds"].max()).date() if len(later) else first
+    stored = set(hist.loc[hist["ds"] >= pd.Timestamp(view.run["forecast_start"]), "ds"].dt.date) if len(hist) else set()
+    with_actuals = [d for d in open_days if d in stored]
+    suggested = with_actuals[-1] if with_actuals else (open_days[0] if open_days else first)
+    slots = sorted(open_ds[open_ds.dt.date == suggested])
+    mid = pd.Timestamp(slots[len(slots) // 2]) if len(slots) > 1 else pd.Timestamp(suggested) + pd.Timedelta(hours=12)
     try:
         step = int(pd.Timedelta(view.run["freq"]).total_seconds())
     except ValueError:
         step = 3600
-    return IntradayDefaults(first, last, min(max(suggested, first), last), max(60, step))
+    return IntradayDefaults(first, last, suggested, mid.time(), max(60, step))
 
 
 def intraday_reforecast(app: AppContext, actor: Actor, series_id: str, *, day: date,
@@ -957,3 +1010,48 @@ def export_intraday(app: AppContext, actor: Actor, view: IntradayView) -> bytes:
     out["factor"] = [view.factor if not e else 1.0 for e in f["elapsed"]]
     out["forecast_run"] = view.run_id
     return export.to_csv_bytes(out)
+
+
+# ------------------------------------------------------------------------------------ REST-friendly calls
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return pd.Timestamp(value).isoformat()
+    return value
+
+
+def run_forecast(app: AppContext, actor: Actor, series_id: str, horizon_days: int, model: str = "auto", *,
+                 folds: int = 3, history_end: date | datetime | None = None, seed: int = 0) -> int:
+    """Train and store a forecast for one series (planner); return the stored run id. See :func:`train_forecasts`."""
+    require_role(actor, "planner", "admin")
+    info = resolve_series(app, series_id)
+    if info is None:
+        raise ServiceError(f"No stored history for series {series_id!r}; see the series catalogue for valid ids.")
+    outcome = train_forecasts(app, actor, [info.series_id], horizon_days=horizon_days, model=model, folds=folds,
+                              history_end=history_end, seed=seed)
+    return outcome.runs[0].run_id
+
+
+def get_forecast(app: AppContext, actor: Actor, run_id: int) -> dict[str, Any]:
+    """A stored forecast as a JSON-able dict: ``run`` (metadata, metrics, coverage, reason, active) and ``rows``."""
+    try:
+        rid = int(run_id)
+    except (TypeError, ValueError):
+        raise ServiceError(f"Run id must be a whole number, got {run_id!r}.") from None
+    view = load_run(app, actor, rid)
+    keep = ("id", "series_id", "series_kind", "label", "model", "model_version_id", "freq", "horizon", "history_start",
+            "history_end", "forecast_start", "forecast_end", "reason", "metrics", "coverage", "params", "created_by",
+            "created_at")
+    run = {k: view.run.get(k) for k in keep} | {"active": view.active}
+    cols = ["ds", "yhat", *[f"yhat_{s}_{lv}" for lv in LEVELS for s in ("lower", "upper")], "is_open",
+            "high_uncertainty"]
+    rows = view.forecast[cols].astype({"is_open": bool, "high_uncertainty": bool}).to_dict("records")
+    return _jsonable({"run": run, "rows": rows})

@@ -17,12 +17,16 @@ history; audit timestamps stay UTC.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import shutil
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -54,6 +58,7 @@ from src.models.overtime import (
     staff_detail as _staff_detail,
 )
 from src.models.overtime.rules import TIE_BREAKS
+from src.services import model_files
 from src.services.context import Actor, AppContext, ServiceError, require_role
 
 log = logging.getLogger(__name__)
@@ -306,18 +311,74 @@ def _validate_shift(app: AppContext, *, site: str, shift_date: date | str, shift
                       required_skill=skill)
 
 
+def availability_inputs(app: AppContext, start: pd.Timestamp, end: pd.Timestamp, *, as_of: pd.Timestamp | None = None,
+                        exclude_request: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ranking's ``schedule`` and ``absences`` around a shift [start, end) from the store.
+
+    - ``schedule`` (staff_id, start, end, label): overtime shifts people took on in the app (an accepted offer on
+      a request they filled or that is still open), from two days before to two days after the shift — enough for
+      the overlap and minimum-rest rules. A live ranking counts every stored acceptance; a ranking "as of" a past
+      moment only those recorded before it. ``exclude_request`` (a request code) leaves that request out.
+      Regular rosters (the contracted shifts people already work) are **not uploaded yet**: until a roster upload
+      exists, "already working" and "minimum rest" only see overtime shifts (uploaded history and the app's).
+    - ``absences`` (staff_id, date, reason): one row per day of every recorded absence touching the shift.
+    """
+    lo, hi = start.normalize() - pd.Timedelta(days=2), end + pd.Timedelta(days=2)
+    committed = overtime_store.committed_overtime(app.engine)
+    rules = OvertimeRules()
+    live = as_of is None or as_of >= pd.Timestamp(local_now(app)) - pd.Timedelta(minutes=1)
+    rows = []
+    for r in committed.itertuples(index=False):
+        if r.request_id == exclude_request or not (lo <= r.shift_date <= hi):
+            continue
+        if not live and (pd.isna(r.responded_at) or r.responded_at >= as_of):
+            continue
+        try:
+            s, e = shift_interval(ShiftRequest(site="-", shift_date=r.shift_date, shift_type=r.shift_type,
+                                               hours=r.hours), rules)
+        except (KeyError, ValueError):
+            continue
+        rows.append({"staff_id": r.staff_id, "start": s, "end": e, "label": f"overtime shift {r.request_id}"})
+    schedule = pd.DataFrame(rows, columns=["staff_id", "start", "end", "label"])
+
+    first, last = start.normalize(), (end - pd.Timedelta(microseconds=1)).normalize()
+    ab = overtime_store.absences_frame(app.engine, start=first.to_pydatetime(), end=last.to_pydatetime())
+    days = []
+    for a in ab.itertuples(index=False):
+        for day in pd.date_range(max(a.date_from.normalize(), first), min(a.date_to.normalize(), last), freq="D"):
+            days.append({"staff_id": a.staff_id, "date": day, "reason": a.reason})
+    absences = pd.DataFrame(days, columns=["staff_id", "date", "reason"])
+    return schedule, absences
+
+
 def _rank(app: AppContext, shift: ShiftInput, *, request_id: str | None, weights: Mapping[str, float] | None,
           tie_break: str, on_progress: ProgressCallback | None, staff: pd.DataFrame | None = None,
           history: pd.DataFrame | None = None) -> RankingResult:
     req = ShiftRequest(site=shift.site, shift_date=shift.shift_date, shift_type=shift.shift_type, hours=shift.hours,
                        unit=shift.unit, required_role=shift.required_role, required_skill=shift.required_skill,
                        request_id=request_id)
-    start, _ = shift_interval(req, OvertimeRules())
+    start, end = shift_interval(req, OvertimeRules())
     as_of = min(pd.Timestamp(local_now(app)), start)  # what is known now, or what was known when a past shift began
     rules = _rules(weights, tie_break, as_of)
     staff = _staff(app) if staff is None else staff
     history = _history(app) if history is None else history
-    return rank_candidates(req, staff, history, rules, on_progress=on_progress)
+    schedule, absences = availability_inputs(app, start, end, as_of=as_of, exclude_request=request_id)
+    override, source = None, "historical rate"
+    model, _status = active_acceptance_model(app)
+    if model is not None:
+        from src.models.overtime.acceptance_model import acceptance_override
+
+        own = history if request_id is None or history.empty else \
+            history.loc[history["request_id"].astype(str) != str(request_id)]
+        try:
+            override = acceptance_override(model, req, staff, own, rules)
+        except Exception as exc:  # noqa: BLE001 - the model is optional: fall back to the transparent rate
+            log.error("acceptance model failed for a ranking; using the historical rate: %s", exc)
+            override = None
+        if override is not None:
+            source = "lightgbm"
+    return rank_candidates(req, staff, history, rules, schedule=schedule, absences=absences,
+                           acceptance_override=override, acceptance_source=source, on_progress=on_progress)
 
 
 def rank(app: AppContext, actor: Actor, *, site: str, shift_date: date | str, shift_type: str,
@@ -730,3 +791,284 @@ def staff_detail(app: AppContext, actor: Actor, staff_id: str, *, days: int = 90
 
 def factor_names() -> tuple[str, ...]:
     return FACTORS
+
+
+# ----------------------------------------------------------------------------------------------- absences
+
+ABSENCE_REASONS = overtime_store.ABSENCE_REASONS
+#: longest absence recorded in one entry (a longer one is entered in parts)
+MAX_ABSENCE_DAYS = 366
+MAX_ABSENCE_NOTE = 200
+
+
+@dataclass(frozen=True)
+class Absence:
+    id: int
+    staff_id: str
+    name: str
+    date_from: date
+    date_to: date
+    reason: str
+    note: str | None
+    created_by: str
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    def describe(self) -> str:
+        span = f"{self.date_from:%Y-%m-%d}" + (f" to {self.date_to:%Y-%m-%d}" if self.date_to != self.date_from
+                                               else "")
+        return f"{self.name or self.staff_id} ({self.staff_id}) absent {span} ({self.reason})"
+
+
+def _absence_of(row: Mapping[str, Any], name: str) -> Absence:
+    return Absence(id=int(row["id"]), staff_id=str(row["staff_id"]), name=name,
+                   date_from=pd.Timestamp(row["date_from"]).date(), date_to=pd.Timestamp(row["date_to"]).date(),
+                   reason=str(row["reason"]), note=row.get("note") or None, created_by=str(row["created_by"]))
+
+
+def record_absence(app: AppContext, actor: Actor, *, staff_id: str, date_from: date | str,
+                   date_to: date | str | None = None, reason: str, note: str | None = None) -> Absence:
+    """Record that a person is away (sick, leave, training, other) from ``date_from`` to ``date_to`` (inclusive;
+    default one day). Rankings then exclude them for shifts on those days. Audited; overlapping entries for the
+    same person are refused."""
+    require_role(actor, "planner", "admin")
+    sid = str(staff_id or "").strip()
+    if not sid:
+        raise ServiceError("Choose the person who is absent.")
+    person = store.load_frame(app.engine, "staff", where={"staff_id": sid})
+    if person.empty:
+        raise ServiceError(f"Unknown staff id {sid!r}.")
+    if reason not in ABSENCE_REASONS:
+        raise ServiceError(f"Reason must be one of {', '.join(ABSENCE_REASONS)}, got {reason!r}.")
+    first = _parse_date(date_from, "first day of the absence")
+    last = first if date_to is None or (isinstance(date_to, str) and not date_to.strip()) else \
+        _parse_date(date_to, "last day of the absence")
+    if last < first:
+        raise ServiceError(f"The absence ends ({last:%Y-%m-%d}) before it starts ({first:%Y-%m-%d}).")
+    if (last - first).days + 1 > MAX_ABSENCE_DAYS:
+        raise ServiceError(f"An absence may span at most {MAX_ABSENCE_DAYS} days; enter longer ones in parts.")
+    today = local_now(app).date()
+    if abs((first - today).days) > MAX_DAYS_FROM_TODAY:
+        raise ServiceError(f"The absence starts {first:%Y-%m-%d}, more than a year from today.")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_ABSENCE_NOTE:
+        raise ServiceError(f"The note is too long ({len(note)} characters; at most {MAX_ABSENCE_NOTE}).")
+    d0, d1 = datetime.combine(first, datetime.min.time()), datetime.combine(last, datetime.min.time())
+    name = str(person["name"].iloc[0])
+    with db.write_tx(app.engine) as conn:
+        clash = overtime_store.overlapping_absences(conn, sid, d0, d1)
+        if clash:
+            c = _absence_of(clash[0], name)
+            raise ServiceError(f"{name} ({sid}) is already recorded as absent "
+                               f"{c.date_from:%Y-%m-%d}–{c.date_to:%Y-%m-%d} ({c.reason}); delete or adjust that "
+                               "entry first.")
+        aid = overtime_store.insert_absence(conn, staff_id=sid, date_from=d0, date_to=d1, reason=reason, note=note,
+                                            created_by=actor.username)
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.absence.create",
+                          object_type="ot_absence", object_id=str(aid),
+                          detail={"staff_id": sid, "date_from": first.isoformat(), "date_to": last.isoformat(),
+                                  "reason": reason, "has_note": note is not None})
+    log.info("absence %d recorded for staff %s by %s", aid, sid, actor.username)
+    return Absence(id=aid, staff_id=sid, name=name, date_from=first, date_to=last, reason=reason, note=note,
+                   created_by=actor.username)
+
+
+def delete_absence(app: AppContext, actor: Actor, absence_id: int | str) -> Absence:
+    """Remove a recorded absence (entered by mistake, or the person came back early). Audited."""
+    require_role(actor, "planner", "admin")
+    try:
+        aid = int(str(absence_id).strip())
+    except ValueError:
+        raise ServiceError(f"{absence_id!r} is not an absence id.") from None
+    with db.write_tx(app.engine) as conn:
+        row = overtime_store.get_absence(conn, aid)
+        if row is None:
+            raise ServiceError(f"Absence {aid} does not exist (maybe it was already deleted).")
+        overtime_store.delete_absence(conn, aid)
+        gone = _absence_of(row, "")
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.absence.delete",
+                          object_type="ot_absence", object_id=str(aid),
+                          detail={"staff_id": gone.staff_id, "date_from": gone.date_from.isoformat(),
+                                  "date_to": gone.date_to.isoformat(), "reason": gone.reason})
+    return gone
+
+
+def list_absences(app: AppContext, actor: Actor, *, staff_id: str | None = None, start: date | str | None = None,
+                  end: date | str | None = None) -> pd.DataFrame:
+    """Recorded absences (id, staff_id, name, date_from, date_to, days, reason, note, created_by, created_at),
+    optionally of one person and/or touching the days ``start``..``end``."""
+    require_role(actor, "planner", "admin")
+    lo = None if start is None else datetime.combine(_parse_date(start, "start date"), datetime.min.time())
+    hi = None if end is None else datetime.combine(_parse_date(end, "end date"), datetime.min.time())
+    ab = overtime_store.absences_frame(app.engine, staff_id=None if staff_id is None else str(staff_id).strip(),
+                                       start=lo, end=hi)
+    staff = store.load_frame(app.engine, "staff")
+    names = staff.set_index("staff_id")["name"] if not staff.empty else pd.Series(dtype=object)
+    ab.insert(2, "name", ab["staff_id"].map(names).fillna(""))
+    ab.insert(5, "days", ((ab["date_to"] - ab["date_from"]).dt.days + 1).astype("Int64"))
+    return ab
+
+
+# ----------------------------------------------------------------------------------------------- acceptance model
+
+ACCEPTANCE_DIR = "overtime"
+_ACC_PREFIX = "a"
+_ACC_VERSION_RE = model_files.version_pattern(_ACC_PREFIX)
+_acc_cache: dict[tuple[str, str], Any] = {}
+_acc_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class AcceptanceModelInfo:
+    """A stored acceptance model: its held-out comparison with the historical rate and whether rankings use it."""
+
+    version: str
+    created_at: str
+    created_by: str
+    report: dict[str, Any]
+    in_use: bool
+    seconds: float | None = None
+
+    @property
+    def beats_rate(self) -> bool:
+        return bool(self.report.get("use_model"))
+
+    def comparison(self) -> pd.DataFrame:
+        """Rows: LightGBM model, historical rate; columns: log_loss, auc (held-out offers)."""
+        r = self.report
+        return pd.DataFrame({"predictor": ["LightGBM model", "Historical rate (smoothed)"],
+                             "log_loss": [r.get("logloss_model"), r.get("logloss_rate")],
+                             "auc": [r.get("auc_model"), r.get("auc_rate")]})
+
+
+def _acc_root(app: AppContext) -> Path:
+    return Path(app.settings.models_dir) / ACCEPTANCE_DIR
+
+
+def _acc_info(vdir: Path, active: str | None, seconds: float | None = None) -> AcceptanceModelInfo:
+    doc = model_files.read_manifest(vdir)
+    return AcceptanceModelInfo(version=doc["version"], created_at=str(doc.get("created_at", "")),
+                               created_by=str(doc.get("created_by", "")), report=dict(doc.get("report") or {}),
+                               in_use=doc["version"] == active, seconds=seconds)
+
+
+def _load_acceptance(vdir: Path) -> Any:
+    from src.models.overtime.acceptance_model import FEATURES, AcceptanceModel, AcceptanceModelReport
+
+    doc = model_files.read_manifest(vdir)
+    key = (vdir.name, str(doc["files"].get("model.txt")))
+    with _acc_lock:
+        if key in _acc_cache:
+            return _acc_cache[key]
+    data = model_files.load_version(vdir, ("model.txt", "metadata.json"), lightgbm=("model.txt",))
+    try:
+        meta = json.loads(data["metadata.json"].decode("utf-8"))
+        if tuple(meta["features"]) != FEATURES:
+            raise ValueError("it was trained on a different feature set; train it again")
+        r = meta["report"]
+        report = AcceptanceModelReport(
+            n_train=int(r["n_train"]), n_test=int(r["n_test"]), split_at=pd.Timestamp(r["split_at"]),
+            logloss_model=float(r["logloss_model"]), logloss_rate=float(r["logloss_rate"]),
+            auc_model=math.nan if r.get("auc_model") is None else float(r["auc_model"]),
+            auc_rate=math.nan if r.get("auc_rate") is None else float(r["auc_rate"]), use_model=bool(r["use_model"]))
+        model = AcceptanceModel.from_model_string(data["model.txt"].decode("utf-8"), report)
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "unusable model"
+        raise model_files.ModelFileError(f"Acceptance model {vdir.name} cannot be loaded: {exc}") from None
+    with _acc_lock:
+        _acc_cache[key] = model
+    return model
+
+
+def active_acceptance_model(app: AppContext) -> tuple[Any | None, str]:
+    """(the acceptance model rankings use, or None; status text). Never raises: a broken model means "use the
+    historical rate"."""
+    root = _acc_root(app)
+    version = model_files.read_active(root, _ACC_VERSION_RE)
+    if version is None:
+        return None, "historical rate (no acceptance model in use)"
+    try:
+        model = _load_acceptance(root / version)
+    except (model_files.ModelFileError, OSError) as exc:
+        log.error("acceptance model %s unusable: %s", version, exc)
+        return None, f"historical rate (model {version} unusable: {exc})"
+    if not model.report.use_model:
+        return None, "historical rate (the model did not beat it)"
+    return model, f"lightgbm (model {version})"
+
+
+def acceptance_model_status(app: AppContext, actor: Actor) -> AcceptanceModelInfo | None:
+    """The newest stored acceptance model (with its held-out comparison and whether rankings use it), or None."""
+    require_role(actor, "planner", "admin")
+    root = _acc_root(app)
+    if not root.exists():
+        return None
+    active = model_files.read_active(root, _ACC_VERSION_RE)
+    for vdir in sorted((p for p in root.iterdir() if p.is_dir() and _ACC_VERSION_RE.match(p.name)), reverse=True):
+        try:
+            return _acc_info(vdir, active)
+        except model_files.ModelFileError as exc:
+            log.warning("skipping acceptance model %s: %s", vdir.name, exc)
+    return None
+
+
+def train_acceptance_model(app: AppContext, actor: Actor, *,
+                           on_progress: ProgressCallback | None = None) -> AcceptanceModelInfo:
+    """Train the LightGBM acceptance model on the stored overtime history (uploaded + recorded in the app),
+    compare it with the smoothed historical rate on the latest 25 % of requests and store it under
+    ``models_dir/overtime/<version>/`` (LightGBM text + JSON metadata, sha256 manifest). Rankings use it when,
+    and only when, its held-out log loss beats the rate; otherwise they keep (or go back to) the rate. Audited."""
+    require_role(actor, "admin")
+    from src.models.overtime.acceptance_model import FEATURES, fit_acceptance_model
+
+    progress = on_progress or (lambda _f, _t: None)
+    t0 = datetime.now(UTC)
+    progress(0.02, "Reading staff and overtime history")
+    staff, hist = _staff(app), _history(app)
+    if hist.empty:
+        raise ServiceError("There is no overtime history to learn from yet. Upload it on the Data page first.")
+    as_of = pd.Timestamp(local_now(app))
+    rules = OvertimeRules()
+
+    def inner(f: float, text: str) -> None:
+        progress(0.05 + 0.8 * f, text[:1].upper() + text[1:])
+
+    try:
+        model = fit_acceptance_model(staff, hist, rules, as_of=as_of, n_jobs=1, on_progress=inner)
+    except ValueError as exc:
+        raise ServiceError(f"Cannot train an acceptance model on this history: {exc}") from None
+    progress(0.9, "Saving the model")
+    report = model.report.to_dict()
+    fingerprint = model_files.sha256_bytes(
+        hist.sort_values(["request_id", "staff_id"]).to_csv(index=False).encode("utf-8"))
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    meta = {"kind": "overtime_acceptance_lightgbm", "features": list(FEATURES), "report": report,
+            "history_rows": len(hist), "staff_rows": len(staff), "data_sha256": fingerprint,
+            "trained_as_of": as_of.isoformat(), "lookback_days": rules.lookback_days,
+            "prior_acceptance": rules.prior_acceptance, "prior_strength": rules.prior_strength,
+            "created_by": actor.username, "created_at": created_at}
+    root = _acc_root(app)
+    version = model_files.new_version_id(_ACC_PREFIX)
+    saved = model_files.save_version(
+        root, version, {"model.txt": model.model_string().encode("utf-8"),
+                        "metadata.json": json.dumps(meta, indent=2, allow_nan=False).encode("utf-8")},
+        {"created_at": created_at, "created_by": actor.username, "kind": meta["kind"], "report": report})
+    use = bool(report["use_model"])
+    previous = model_files.read_active(root, _ACC_VERSION_RE)
+    try:
+        with db.write_tx(app.engine) as conn:
+            store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.acceptance_model.train",
+                              object_type="ot_acceptance_model", object_id=version,
+                              detail={**report, "in_use": use, "previous": previous, "history_rows": len(hist),
+                                      "data_sha256": fingerprint})
+            model_files.write_active(root, version if use else None)
+    except BaseException:
+        shutil.rmtree(saved.path, ignore_errors=True)
+        raise
+    seconds = (datetime.now(UTC) - t0).total_seconds()
+    progress(1.0, "Rankings now use the model" if use else "The model did not beat the historical rate; "
+             "rankings keep using the rate")
+    log.info("acceptance model %s trained by %s in %.1fs (log loss %.4f vs rate %.4f, in use: %s)", version,
+             actor.username, seconds, report["logloss_model"], report["logloss_rate"], use)
+    return _acc_info(saved.path, version if use else None, seconds)

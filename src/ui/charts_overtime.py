@@ -124,3 +124,20 @@ def response_time_chart(dist: pd.DataFrame, title: str = "Response times") -> go
     fig.update_layout(title=title, height=340, margin=_MARGIN, yaxis_title="offers",
                       xaxis_title="time from contact to answer")
     return fig
+
+
+def acceptance_model_chart(comparison: pd.DataFrame, title: str = "Held-out offers: model vs historical rate"
+                           ) -> go.Figure:
+    """Two panels of bars — log loss (lower is better) and AUC (higher is better) — for the LightGBM model and the
+    smoothed historical rate. ``comparison`` has columns predictor, log_loss, auc (AUC may be missing)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Log loss (lower is better)", "AUC (higher is better)"),
+                        horizontal_spacing=0.12)
+    colours = ["#2ca02c", "#7f7f7f"]
+    for col, metric in ((1, "log_loss"), (2, "auc")):
+        values = pd.to_numeric(comparison[metric], errors="coerce")
+        fig.add_trace(go.Bar(x=comparison["predictor"], y=values, marker_color=colours[: len(comparison)],
+                             text=[f"{v:.3f}" if pd.notna(v) else "n/a" for v in values], textposition="outside",
+                             showlegend=False, hovertemplate="%{x}: %{y:.4f}<extra></extra>"), row=1, col=col)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(title=title, height=320, margin=_MARGIN)
+    return fig

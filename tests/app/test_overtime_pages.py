@@ -175,3 +175,103 @@ def test_pages_registered_for_planner_and_admin(ot_app):
         for page in ("overtime.py", "overtime_rankings.py", "overtime_fairness.py", "overtime_staff.py"):
             at.switch_page(f"pages/{page}").run()
             assert not at.exception, (page, at.exception)
+
+
+def test_rankings_date_stays_after_request_and_absence_excludes_person(ot_app):
+    from datetime import timedelta
+
+    from src.services import overtime as ot
+
+    at = _page("overtime_rankings.py")
+    day = ot.local_now(ot_app).date() + timedelta(days=9)
+    at.date_input(key="wfp_otr_date").set_value(day)
+    at.selectbox(key="wfp_otr_site").set_value("Haus Abendrot")
+    at.selectbox(key="wfp_otr_type").set_value("late")
+    _button(at, "Rank staff").click()
+    at.run()
+    assert not at.exception, at.exception
+    top = at.dataframe[0].value.iloc[0]
+    _button(at, "Request coverage").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.date_input(key="wfp_otr_date").value == day  # did not jump to today / the new default
+    _button(at, "Close this request panel").click()
+    at.run()
+    assert at.date_input(key="wfp_otr_date").value == day
+    at.switch_page("pages/overtime_staff.py").run()  # the widget's key is dropped while another page shows
+    at.switch_page("pages/overtime_rankings.py").run()
+    assert not at.exception, at.exception
+    assert at.date_input(key="wfp_otr_date").value == day  # back on the last ranked shift, not today
+
+    # record the top candidate as sick on that day, from the expander on the same page
+    at.selectbox(key="wfp_otr_abs_who").set_value(f"{top['staff_id']} · {top['name']}")
+    at.date_input(key="wfp_otr_abs_dates").set_value((day, day + timedelta(days=1)))
+    at.selectbox(key="wfp_otr_abs_reason").set_value("sick")
+    _button(at, "Record absence").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Recorded:" in s.value and top["staff_id"] in s.value for s in at.success)
+    _button(at, "Rank staff").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert top["staff_id"] not in set(at.dataframe[0].value["staff_id"])
+    excluded = at.dataframe[1].value.set_index("staff_id")
+    assert excluded.loc[top["staff_id"], "reasons"] == f"absent on {day:%Y-%m-%d} (sick)"
+    absences = at.dataframe[2].value
+    assert absences[["staff_id", "days", "reason"]].values.tolist() == [[top["staff_id"], 2, "sick"]]
+
+    # a second, overlapping entry is refused with a clear message; then delete the first
+    at.selectbox(key="wfp_otr_abs_who").set_value(f"{top['staff_id']} · {top['name']}")
+    at.date_input(key="wfp_otr_abs_dates").set_value((day, day))
+    _button(at, "Record absence").click()
+    at.run()
+    assert any("already recorded as absent" in e.value for e in at.error)
+    at.selectbox(key="wfp_otr_abs_del_pick").set_value(int(absences["id"].iloc[0]))
+    at.run()
+    _button(at, "Delete absence").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Deleted the absence" in i.value for i in at.info)
+    assert overtime_store.absences_frame(ot_app.engine).empty
+    actions = set(store.audit_events(ot_app.engine, actor="pat")["action"])
+    assert {"overtime.absence.create", "overtime.absence.delete"} <= actions
+
+
+def test_staff_detail_records_and_lists_absences(ot_app):
+    from src.services import overtime as ot
+
+    sid = store.load_frame(ot_app.engine, "staff")["staff_id"].iloc[0]
+    at = logged_in("pat", "planner")
+    at.query_params["staff"] = sid
+    at.run()
+    at.switch_page("pages/overtime_staff.py").run()
+    assert not at.exception, at.exception
+    today = ot.local_now(ot_app).date()
+    at.date_input(key="wfp_ots_abs_dates").set_value((today, today))
+    at.selectbox(key="wfp_ots_abs_reason").set_value("training")
+    _button(at, "Record absence").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Recorded:" in s.value for s in at.success)
+    table = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert table[["staff_id", "reason", "days"]].values.tolist() == [[sid, "training", 1]]
+    ab = overtime_store.absences_frame(ot_app.engine)
+    ot.delete_absence(ot_app, ADMIN, int(ab["id"].iloc[0]))
+
+
+def test_dashboard_admin_trains_acceptance_model_planner_only_sees_status(ot_app):
+    at = _page("overtime.py")
+    assert not any(b.label == "Train acceptance model" for b in at.button)
+    assert any("No acceptance model" in i.value for i in at.info)
+
+    at = _page("overtime.py", "admin", "admin")
+    _button(at, "Train acceptance model").click()
+    at.run(timeout=60)
+    assert not at.exception, at.exception
+    assert at.status[0].proto.state in ("complete", 2) or "Trained model" in at.status[0].label
+    labels = {m.label: m.value for m in at.metric}
+    assert float(labels["Log loss, model"]) > 0 and float(labels["Log loss, historical rate"]) > 0
+    assert len(at.get("plotly_chart")) == 3  # trend, response times, model vs rate
+    assert any("Rankings use the LightGBM model" in s.value for s in at.success) or any(
+        "did not beat" in w.value for w in at.warning)
+    assert "overtime.acceptance_model.train" in set(store.audit_events(ot_app.engine, actor="admin")["action"])

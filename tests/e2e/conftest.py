@@ -102,3 +102,30 @@ def login(page, url: str, username: str) -> None:
     deadline = time.time() + 10
     while time.time() < deadline and not any(c["name"] == "wfp_auth" for c in page.context.cookies()):
         time.sleep(0.1)
+    wait_idle(page)
+
+
+def wait_idle(page, timeout_ms: int = 30_000) -> None:
+    """Streamlit's own e2e wait: let a rerun start, then wait until the script has finished and nothing is
+    still loading. Clicks that land while a rerun (e.g. the cookie component's) is in flight can be lost."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(300)
+    expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_have_count(1,
+                                                                                                 timeout=timeout_ms)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
+
+
+def open_page(page, link: str, heading: str, attempts: int = 3) -> None:
+    """Click a sidebar link and wait for the page's heading; retry when a concurrent rerun swallowed the click."""
+    from playwright.sync_api import expect
+
+    for attempt in range(attempts):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
+        try:
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=15_000)
+            wait_idle(page)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise

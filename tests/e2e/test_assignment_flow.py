@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, PASSWORDS, ROOT, _env, _free_port, login
+from tests.e2e.conftest import CHROMIUM, PASSWORDS, ROOT, _env, _free_port, login, open_page
 
 pytestmark = pytest.mark.e2e
 SHOTS = ROOT / "test-artifacts"
@@ -66,8 +66,7 @@ def _idle(page) -> None:
 def test_preview_override_finalize(page, people_url):
     SHOTS.mkdir(exist_ok=True)
     login(page, people_url, "pat")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Assignment").click()
-    expect(page.get_by_role("heading", name="Assignment")).to_be_visible(timeout=20_000)
+    open_page(page, "Assignment", "Assignment")
 
     page.get_by_role("tab", name="Open tasks").click()
     page.get_by_role("button", name="Create tasks").click()

@@ -1,5 +1,5 @@
-"""Planner trains a forecast on the demo history, leaves the page while it trains, comes back to the chart and
-downloads the CSV. Runs its own server whose store holds the demo data (the shared e2e server starts empty)."""
+"""Planner trains a forecast on the demo history, leaves the page while it trains, comes back to the chart,
+downloads the CSV and re-forecasts the rest of a day from typed morning volumes. Runs its own server whose store holds the demo data (the shared e2e server starts empty)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,14 @@ def test_planner_trains_forecast_sees_chart_and_downloads_csv(page, demo_url, tm
     assert rows[0][:7] == ["series", "ds", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95",
                            "yhat_upper_95"]
     assert len(rows) == 1 + 7 * 24 and rows[1][0] == "calls · CC-Berlin"
+
+    # intraday re-forecast: the morning ran hot → the rest of the day goes up
+    page.get_by_text("Type or upload today's volumes").click()
+    box = page.get_by_label("Today's volumes so far — one interval per line: time,volume")
+    expect(box).to_be_visible(timeout=20_000)
+    box.fill("08:00,190\n09:00,260\n10:00,290\n11:00,280")
+    page.get_by_role("button", name="Re-forecast the rest of the day").click()
+    expect(page.get_by_text("Factor for the rest of the day")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("button", name="Re-forecast (CSV)")).to_be_visible()
+    page.get_by_text("Factor for the rest of the day").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "e2e_forecast_intraday.png"), full_page=True)

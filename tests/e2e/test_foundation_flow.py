@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, open_page
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,9 +23,7 @@ def _sample(kind: str) -> Path:
 def test_admin_uploads_sample_and_sees_it_on_home(page, app_url):
     SHOTS.mkdir(exist_ok=True)
     login(page, app_url, "admin")
-    nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_role("link", name="Data").click()
-    expect(page.get_by_role("heading", name="Data")).to_be_visible(timeout=20_000)
+    open_page(page, "Data", "Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(_sample("unit_shifts")))
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name="Unit shifts (care homes)").click()
@@ -33,8 +31,7 @@ def test_admin_uploads_sample_and_sees_it_on_home(page, app_url):
     expect(store).to_be_visible(timeout=30_000)
     store.click()
     expect(page.get_by_text("Stored").first).to_be_visible(timeout=30_000)
-    nav.get_by_role("link", name="Home").click()
-    expect(page.get_by_role("heading", name="Loaded data")).to_be_visible(timeout=20_000)
+    open_page(page, "Home", "Loaded data")
     rows = len(_sample("unit_shifts").read_bytes().splitlines()) - 1
     expect(page.get_by_test_id("stMetricValue").filter(has_text=f"{rows:,}")).to_be_visible()
     page.screenshot(path=str(SHOTS / "e2e_home_after_upload.png"), full_page=True)
@@ -47,7 +44,7 @@ def test_broken_upload_shows_report(page, app_url, tmp_path):
     bad.write_bytes("timestamp;queue;volume\n2025-03-03 08:00;calls;12\n2025-03-03 09:00;calls;-4\n"
                     "03/04/2025 10:00;calls;zwölf\n".encode())
     login(page, app_url, "admin")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Data").click()
+    open_page(page, "Data", "Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
     expect(page.get_by_role("heading", name="Validation report")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name="Store")).to_have_count(0)

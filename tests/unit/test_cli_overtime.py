@@ -93,3 +93,19 @@ def test_rank_without_staff_data_fails_cleanly(sqlite_app, capsys):
     finally:
         set_app(None)
     assert "staff" in capsys.readouterr().err
+
+
+def test_rank_honours_stored_absences(cli_app, capsys):
+    from src.services import overtime as ot
+    from tests.conftest import PLANNER
+
+    app, today = cli_app
+    day = today + timedelta(days=2)
+    ot.record_absence(app, PLANNER, staff_id="S1", date_from=day, reason="sick")
+    assert main(["overtime", "rank", "--site", "Haus A", "--date", day.isoformat(), "--shift-type", "early",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "S1" not in {c["staff_id"] for c in out["candidates"]}
+    assert {e["staff_id"]: e["reasons"] for e in out["excluded"]}["S1"] == [f"absent on {day:%Y-%m-%d} (sick)"]
+    assert main(["overtime", "rank", "--site", "Haus A", "--date", day.isoformat(), "--shift-type", "early"]) == 0
+    assert f"excluded S1 Anna: absent on {day:%Y-%m-%d} (sick)" in capsys.readouterr().out

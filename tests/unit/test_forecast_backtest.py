@@ -122,3 +122,68 @@ def test_config_validation():
     with pytest.raises(ValueError, match="levels"):
         ForecastConfig(horizon=1, levels=(80, 100))
     assert ForecastConfig(horizon=3, levels=(95, 80)).levels == (80, 95)
+
+
+# ------------------------------------------------------------------ time savers of model="auto"
+def test_expensive_models_on_fewer_folds_are_compared_on_the_shared_folds():
+    from src.models.forecasting.backtest import backtest_series
+
+    df = daily(120)
+    bt = backtest_series(df["ds"], df["y"], series_id="s", models=["seasonal_naive", "profile", "lightgbm"], folds=3,
+                         horizon=7, country=None, expensive_folds=1)
+    assert [f.fold for f in bt.runs["profile"].folds] == [0, 1, 2]
+    assert [f.fold for f in bt.runs["lightgbm"].folds] == [2]  # the newest fold only
+    table = bt.table((80, 95)).set_index("model")
+    assert list(table.index) == ["seasonal_naive", "profile", "lightgbm"]
+    lgbm = table.loc["lightgbm"]
+    assert lgbm["folds"] == 1 and math.isnan(lgbm["coverage_80"])  # one fold: coverage cannot be measured
+    assert lgbm["mase_common"] == pytest.approx(lgbm["mase"])
+    prof = bt.runs["profile"].folds[2]
+    from src.models.forecasting import metrics as M
+
+    assert table.loc["profile", "mase_common"] == pytest.approx(M.mase(prof.y, prof.yhat, bt.scale))
+    model, reason = choose_model(table.reset_index(), ["seasonal_naive", "profile", "lightgbm"])
+    assert "on the folds all models share" in reason
+
+
+def test_prescreen_drops_an_expensive_model_that_cannot_win_and_its_ensemble():
+    from src.models.forecasting.backtest import backtest_series
+
+    ds = pd.date_range("2024-01-01", periods=140, freq="D")
+    rng = np.random.default_rng(5)
+    y = np.array([300, 320, 310, 300, 280, 200, 180], dtype=float)[ds.dayofweek] + rng.normal(0, 1, len(ds))
+    # an almost exact weekly pattern: the profile is near-perfect, LightGBM's trees cannot match it
+    bt = backtest_series(ds, y, series_id="s", models=["profile", "lightgbm", "ensemble"], folds=3, horizon=7,
+                         country=None, screen_ratio=1.25)
+    lgbm = bt.runs["lightgbm"]
+    assert lgbm.error.startswith("screened out") and "for profile" in lgbm.error and len(lgbm.seconds) == 1
+    assert "screened out" in bt.runs["ensemble"].error
+    table = bt.table((80, 95))
+    model, reason = choose_model(table, ["profile", "lightgbm", "ensemble"])
+    assert model == "profile" and "not compared: lightgbm (screened out" in reason
+    off = backtest_series(ds, y, series_id="s", models=["profile", "lightgbm"], folds=3, horizon=7, country=None)
+    assert len(off.runs["lightgbm"].folds) == 3 and not off.runs["lightgbm"].error
+
+
+def test_auto_uses_the_time_savers_and_a_named_model_does_not():
+    df = daily(120)
+    auto = run_forecast(df, ForecastConfig(horizon=7, folds=3, candidates=("profile", "lightgbm"),
+                                           country_holidays=None))
+    bt = auto.backtest.set_index("model")
+    assert bt.loc["profile", "folds"] == 3 and bt.loc["lightgbm", "folds"] in (0, 2)
+    named = run_forecast(df, ForecastConfig(horizon=7, folds=3, model="lightgbm", country_holidays=None))
+    assert named.backtest.set_index("model").loc["lightgbm", "folds"] == 3
+    with pytest.raises(ValueError, match="screen_ratio"):
+        ForecastConfig(horizon=7, screen_ratio=0.9)
+    with pytest.raises(ValueError, match="expensive_folds"):
+        ForecastConfig(horizon=7, expensive_folds=0)
+
+
+def test_prescreen_is_off_on_degenerate_data_where_mase_is_undefined():
+    from src.models.forecasting.backtest import backtest_series
+
+    ds = pd.date_range("2024-01-01", periods=140, freq="D")
+    y = np.array([30, 32, 31, 30, 28, 20, 18], dtype=float)[ds.dayofweek]  # exact: seasonal naive scale is 0
+    bt = backtest_series(ds, y, series_id="s", models=["profile", "lightgbm"], folds=3, horizon=7, country=None,
+                         screen_ratio=1.25)
+    assert bt.runs["lightgbm"].ok and len(bt.runs["lightgbm"].folds) == 3

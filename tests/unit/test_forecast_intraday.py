@@ -137,3 +137,46 @@ def test_defaults_point_at_the_last_day_with_actuals(trained):
     d = svc.intraday_defaults(svc.load_run(app, PLANNER, run_id))
     assert d is not None and d.step_seconds == 3600 and d.first <= d.suggested <= d.last
     assert d.suggested == d.last  # every forecast day of the back-dated run already has actuals
+
+
+# ------------------------------------------------------------------ REST-friendly calls and the signing key
+def test_run_forecast_and_get_forecast_are_json_friendly(app):
+    import json
+
+    load_history(app)
+    run_id = svc.run_forecast(app, PLANNER, "calls", 7, "profile", folds=2)  # unambiguous queue name accepted
+    doc = svc.get_forecast(app, PLANNER, run_id)
+    text = json.dumps(doc, allow_nan=False)  # strict JSON: no NaN, no timestamps objects
+    assert doc["run"]["id"] == run_id and doc["run"]["series_id"] == CALLS and doc["run"]["active"] is True
+    assert len(doc["rows"]) == 7 * 24 and {"ds", "yhat", "yhat_upper_95", "is_open"} <= set(doc["rows"][0])
+    assert "coverage" in doc["run"] and len(text) > 1000
+    with pytest.raises(ServiceError, match="No stored history"):
+        svc.run_forecast(app, PLANNER, "nope", 7)
+    with pytest.raises(ServiceError, match="whole number"):
+        svc.get_forecast(app, PLANNER, "x")
+    with pytest.raises(ServiceError, match="does not exist"):
+        svc.get_forecast(app, PLANNER, 99999)
+    with pytest.raises(PermissionDenied):
+        svc.get_forecast(app, None, run_id)
+    view = svc.intraday_reforecast(app, PLANNER, CALLS, day=date(2025, 3, 18), now=time(10, 0), actuals="08:00,20")
+    assert json.dumps(view.to_dict(), allow_nan=False)
+
+
+def test_signing_key_from_the_environment(app, monkeypatch):
+    from src.models.registry import ModelRegistry
+
+    load_history(app)
+    monkeypatch.setenv("MODEL_SIGNING_KEY", "short")
+    with pytest.raises(ServiceError, match="shorter than 16"):
+        svc.run_forecast(app, PLANNER, CALLS, 7, "profile", folds=2)
+    monkeypatch.setenv("MODEL_SIGNING_KEY", "a-long-random-signing-key-0123456789")
+    run_id = svc.run_forecast(app, PLANNER, CALLS, 7, "profile", folds=2)
+    version = svc.get_forecast(app, PLANNER, run_id)["run"]["model_version_id"]
+    signed = ModelRegistry(app.settings.models_dir, signing_key=b"a-long-random-signing-key-0123456789")
+    assert signed.load(version) is not None
+    meta = next(app.settings.models_dir.rglob(f"{version}/meta.json"))
+    assert "hmac" in meta.read_text()
+    with pytest.raises(Exception, match="signature"):
+        ModelRegistry(app.settings.models_dir, signing_key=b"another-key-of-sufficient-length").load(version)
+    monkeypatch.delenv("MODEL_SIGNING_KEY")
+    assert svc._signing_key() is None

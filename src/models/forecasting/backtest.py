@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 #: weeks of training the first backtest fold must have (the naive needs one, MASE a second)
 MIN_TRAIN_WEEKS = 2
+#: models whose fits cost seconds rather than milliseconds: the auto pipeline's time goes here
+EXPENSIVE: frozenset[str] = frozenset({"prophet", "prophet_default", "lightgbm", "lightgbm_recursive"})
+#: pre-screen: a model whose error on the newest fold exceeds this multiple of the best error seen there so far
+#: is not backtested further (it cannot plausibly win the comparison)
+SCREEN_RATIO = 1.25
 
 
 def rolling_origins(last: pd.Timestamp, step: pd.Timedelta, folds: int, horizon: int) -> list[pd.Timestamp]:
@@ -136,8 +142,16 @@ class SeriesBacktest:
         return out
 
     def table(self, levels: tuple[int, ...], scale: str = "sqrt") -> pd.DataFrame:
-        """One row per model: point metrics, coverage/width per level, seconds per fold, error."""
+        """One row per model: point metrics, coverage/width per level, seconds per fold, error.
+
+        When the models were backtested on different folds (``expensive_folds``), ``mase_common`` is the MASE on
+        the folds every working model has — the fair basis for choosing.
+        """
         rows = []
+        ok_runs = [r for r in self.runs.values() if r.ok]
+        fold_sets = [frozenset(f.fold for f in r.folds) for r in ok_runs]
+        common = frozenset.intersection(*fold_sets) if fold_sets else frozenset()
+        differ = len(set(fold_sets)) > 1
         for name, run in self.runs.items():
             row: dict[str, object] = {"series_id": self.series_id, "model": name, "folds": len(run.folds),
                                       "horizon": self.horizon}
@@ -147,6 +161,11 @@ class SeriesBacktest:
                 row.update(M.point_metrics(y, f, self.scale))
                 row.update(self._interval_metrics(run, levels, scale))
                 row["seconds"] = float(np.mean(run.seconds)) if run.seconds else float("nan")
+                if differ:
+                    shared = [f for f in run.folds if f.fold in common]
+                    row["mase_common"] = (M.mase(np.concatenate([f.y for f in shared]),
+                                                 np.concatenate([f.yhat for f in shared]), self.scale)
+                                          if shared else float("nan"))
             else:
                 row["n"] = 0
                 for key in ("mae", "rmse", "mape", "smape", "wape", "mase"):
@@ -155,15 +174,25 @@ class SeriesBacktest:
                     row[f"coverage_{lv}"] = float("nan")
                     row[f"width_{lv}"] = float("nan")
                 row["seconds"] = float("nan")
+                if differ:
+                    row["mase_common"] = float("nan")
             row["error"] = run.error
             rows.append(row)
         return pd.DataFrame(rows)
 
 
 def _run_model(name: str, preps: list[PreparedSeries], full: PreparedSeries, origins: list[pd.Timestamp],
-               horizon: int, levels: tuple[int, ...], seed: int) -> ModelRun:
+               horizon: int, levels: tuple[int, ...], seed: int, fold_ids: list[int] | None = None,
+               screen: Callable[[str, FoldForecast], str] | None = None) -> ModelRun:
+    """Fit and forecast ``name`` on the folds ``fold_ids`` (all by default), newest fold first.
+
+    ``screen(name, newest_fold)`` may return a reason to stop after the newest fold (the model is then reported
+    as not compared, with that reason, and costs one fit instead of one per fold).
+    """
     run = ModelRun(name)
-    for k, (prep, origin) in enumerate(zip(preps, origins, strict=True)):
+    ids = list(range(len(origins))) if fold_ids is None else list(fold_ids)
+    for n, k in enumerate(sorted(ids, reverse=True)):
+        prep, origin = preps[k], origins[k]
         model = make_model(name, seed)
         need = model.min_history_steps(prep, horizon)
         if prep.n < need:
@@ -193,20 +222,33 @@ def _run_model(name: str, preps: list[PreparedSeries], full: PreparedSeries, ori
                     col = f"yhat_{side}_{lv}"
                     native[col] = np.where(fut.closed, 0.0, np.clip(pred[col].to_numpy(dtype=float), 0.0, None))
         run.folds.append(FoldForecast(fold=k, ds=fut.ds, y=y, yhat=yhat, closed=fut.closed, native=native))
+        if n == 0 and screen is not None:
+            verdict = screen(name, run.folds[0])
+            if verdict:
+                run.error = verdict
+                run.folds = []
+                return run
+    run.folds.sort(key=lambda f: f.fold)
     return run
 
 
 def _ensemble_run(runs: dict[str, ModelRun]) -> ModelRun:
-    members = [runs[m] for m in DEFAULT_MEMBERS if m in runs and runs[m].ok]
     run = ModelRun("ensemble")
+    screened = [m for m in DEFAULT_MEMBERS if m in runs and runs[m].error.startswith("screened out")]
+    if screened:
+        run.error = f"member{'s' if len(screened) > 1 else ''} {', '.join(screened)} screened out"
+        return run
+    members = [runs[m] for m in DEFAULT_MEMBERS if m in runs and runs[m].ok]
     if len(members) < 2:
         run.error = "needs at least two working members (" + ", ".join(DEFAULT_MEMBERS) + ")"
         return run
-    for k in range(len(members[0].folds)):
-        base = members[0].folds[k]
-        yhat = np.mean(np.vstack([m.folds[k].yhat for m in members]), axis=0)
+    common = sorted(set.intersection(*({f.fold for f in m.folds} for m in members)))
+    by_fold = [{f.fold: f for f in m.folds} for m in members]
+    for k in common:
+        base = by_fold[0][k]
+        yhat = np.mean(np.vstack([b[k].yhat for b in by_fold]), axis=0)
         run.folds.append(FoldForecast(fold=k, ds=base.ds, y=base.y, yhat=yhat, closed=base.closed))
-    run.seconds = [float(sum(m.seconds[k] for m in members)) for k in range(len(members[0].seconds))]
+    run.seconds = [float(sum(float(np.mean(m.seconds)) for m in members))] * len(common)
     return run
 
 
@@ -224,8 +266,17 @@ def backtest_series(
     step: pd.Timedelta | None = None,
     prep: PreparedSeries | None = None,
     on_progress: ProgressCallback | None = None,
+    screen_ratio: float | None = None,
+    expensive_folds: int | None = None,
 ) -> SeriesBacktest:
-    """Backtest ``models`` on one series (see module docstring). ``ValueError`` if the history is too short."""
+    """Backtest ``models`` on one series (see module docstring). ``ValueError`` if the history is too short.
+
+    Time savers (used by ``model="auto"``; both off by default): ``expensive_folds`` backtests the
+    :data:`EXPENSIVE` models on the newest ``expensive_folds`` folds only (the cheap ones keep all folds; the
+    comparison then uses ``mase_common``, the MASE on the folds every model has). ``screen_ratio``: cheap models
+    run first; every further model starts with the newest fold and is dropped ("screened out") when its error
+    there exceeds ``screen_ratio`` × the best error on that fold so far.
+    """
     full = prep or prepare_series(ds, y, series_id=series_id, step=step, country=country)
     step = full.cal.step
     need = MIN_TRAIN_WEEKS * full.cal.season + folds * horizon
@@ -244,13 +295,33 @@ def backtest_series(
     to_run = [m for m in wanted if m != "ensemble"]
     if "ensemble" in wanted:
         to_run += [m for m in DEFAULT_MEMBERS if m not in to_run]
+    to_run.sort(key=lambda m: m in EXPENSIVE)  # cheap first: they set the bar for the screen (stable sort)
+    best: dict[str, float | str] = {"mae": float("inf"), "model": ""}
+
+    def screen(name: str, fold: FoldForecast) -> str:
+        obs = np.isfinite(fold.y)
+        if not obs.any():
+            return ""
+        mae = float(np.mean(np.abs(fold.y[obs] - fold.yhat[obs])))
+        bar = float(best["mae"])
+        usable = np.isfinite(bar) and bar > 0 and np.isfinite(scale) and scale > 0  # degenerate data: no screen
+        if screen_ratio is not None and name in EXPENSIVE and usable and mae > screen_ratio * bar:
+            return (f"screened out: MASE {mae / scale:.2f} on the newest fold vs {bar / scale:.2f} for {best['model']} "
+                    f"(more than {screen_ratio:.2f}×), so it cannot plausibly win")
+        if mae < bar:
+            best["mae"], best["model"] = mae, name
+        return ""
+
+    n_expensive = None if expensive_folds is None else max(1, min(int(expensive_folds), folds))
     runs: dict[str, ModelRun] = {}
     for i, name in enumerate(to_run):
         if on_progress:
             on_progress(i / (len(to_run) + 1), f"{series_id}: backtesting {name}")
-        runs[name] = _run_model(name, preps, full, origins, horizon, levels, seed)
+        ids = list(range(folds - n_expensive, folds)) if n_expensive and name in EXPENSIVE else None
+        runs[name] = _run_model(name, preps, full, origins, horizon, levels, seed, fold_ids=ids, screen=screen)
     if "ensemble" in wanted:
         runs["ensemble"] = _ensemble_run(runs)
+    runs = {m: runs[m] for m in dict.fromkeys([*wanted, *runs])}  # report in the order asked for
     return SeriesBacktest(series_id=str(series_id), prep=full, horizon=horizon, origins=origins, scale=scale,
                           runs=runs)
 

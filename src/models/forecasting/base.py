@@ -103,6 +103,10 @@ class ForecastConfig:
     freq: str | None = None
     candidates: tuple[str, ...] = AUTO_CANDIDATES
     conformal_scale: str = "sqrt"
+    #: auto only: backtest the expensive models (Prophet, LightGBM) on the newest N folds (None = all folds)
+    expensive_folds: int | None = 2
+    #: auto only: drop a model after its newest fold when its error there is > this × the best so far (None = off)
+    screen_ratio: float | None = 1.25
 
     def __post_init__(self) -> None:
         if int(self.horizon) < 1:
@@ -122,6 +126,10 @@ class ForecastConfig:
             raise ValueError("backtest_horizon must be at least 1 step")
         if int(self.n_jobs) == 0:
             raise ValueError("n_jobs must be positive (or negative for 'all cores but …'), not 0")
+        if self.expensive_folds is not None and int(self.expensive_folds) < 1:
+            raise ValueError("expensive_folds must be at least 1 (or None for all folds)")
+        if self.screen_ratio is not None and not float(self.screen_ratio) > 1:
+            raise ValueError("screen_ratio must be greater than 1 (or None to switch the pre-screen off)")
         if self.conformal_scale not in ("none", "sqrt", "level"):
             raise ValueError("conformal_scale must be 'none', 'sqrt' or 'level'")
         object.__setattr__(self, "levels", tuple(sorted(int(lv) for lv in self.levels)))

@@ -65,7 +65,9 @@ def _forecast_one(series_id: str, ds: np.ndarray, y: np.ndarray, config: Forecas
     bt = backtest_series(ds, y, series_id=series_id, models=models, folds=config.folds,
                          horizon=config.effective_backtest_horizon, levels=config.levels,
                          country=config.country_holidays, seed=config.seed, step=prep.cal.step, prep=prep,
-                         on_progress=on_progress)
+                         on_progress=on_progress,
+                         screen_ratio=config.screen_ratio if config.model == "auto" else None,
+                         expensive_folds=config.expensive_folds if config.model == "auto" else None)
     table = bt.table(config.levels, config.conformal_scale)
     if config.model == "auto":
         chosen, reason = choose_model(table, models, config.levels)

@@ -245,9 +245,10 @@ def _intervals_by_staff(frame: pd.DataFrame | None, start_col: str, end_col: str
     if frame is None or frame.empty:
         return out
     f = frame.dropna(subset=[start_col, end_col])
-    for sid, s, e in zip(f["staff_id"].astype(str), pd.to_datetime(f[start_col]), pd.to_datetime(f[end_col]),
-                         strict=True):
-        out.setdefault(sid, []).append((s, e, label))
+    labels = f["label"].fillna(label).astype(str) if "label" in f.columns else pd.Series(label, index=f.index)
+    for sid, s, e, what in zip(f["staff_id"].astype(str), pd.to_datetime(f[start_col]),
+                               pd.to_datetime(f[end_col]), labels, strict=True):
+        out.setdefault(sid, []).append((s, e, what))
     return out
 
 
@@ -307,8 +308,9 @@ def rank_candidates(
 ) -> RankingResult:
     """Rank everyone in ``staff`` for ``request``: excluded (with reasons) or scored and ordered.
 
-    ``schedule`` (staff_id, start, end) lists shifts people already work; ``absences`` (staff_id, date) days
-    they are away. Overtime already accepted in ``history`` (known before ``as_of``) counts as work too.
+    ``schedule`` (staff_id, start, end, optional label) lists shifts people already work; ``absences``
+    (staff_id, date, optional reason) days they are away. Overtime already accepted in ``history`` (known before
+    ``as_of``) counts as work too.
     ``acceptance_override`` (staff_id → probability) replaces the smoothed historical rate, e.g. with a model
     that beat it on held-out requests; ``acceptance_source`` names it in the result.
     Returns a :class:`RankingResult`; totals are points out of 100.
@@ -329,18 +331,24 @@ def rank_candidates(
     commitments = _intervals_by_staff(schedule, "start", "end", "scheduled shift")
     accepted = known.loc[known["status"] == ACCEPTED]
     for sid, items in _intervals_by_staff(accepted, "shift_start", "shift_end", "overtime shift").items():
-        commitments.setdefault(sid, []).extend(items)
+        mine = commitments.setdefault(sid, [])
+        seen = {(s, e) for s, e, _ in mine}  # the schedule may already list it under a more specific label
+        mine.extend(it for it in items if (it[0], it[1]) not in seen)
     week_start = start.normalize() - pd.Timedelta(days=start.weekday())
     week_end = week_start + pd.Timedelta(days=7)
     in_week = accepted.loc[(accepted["shift_date"] >= week_start) & (accepted["shift_date"] < week_end)]
     week_ot = in_week.groupby("staff_id")["commit_hours"].sum()
     shift_days = set(pd.date_range(start.normalize(), (end - pd.Timedelta(microseconds=1)).normalize(), freq="D"))
     absent_ids: dict[str, list[pd.Timestamp]] = {}
+    absent_why: dict[str, set[str]] = {}
     if absences is not None and not absences.empty:
         ab = absences.assign(date=pd.to_datetime(absences["date"]).dt.normalize())
-        for sid, day in zip(ab["staff_id"].astype(str), ab["date"], strict=True):
+        why = ab["reason"].fillna("").astype(str) if "reason" in ab.columns else pd.Series("", index=ab.index)
+        for sid, day, reason in zip(ab["staff_id"].astype(str), ab["date"], why, strict=True):
             if day in shift_days:
                 absent_ids.setdefault(sid, []).append(day)
+                if reason:
+                    absent_why.setdefault(sid, set()).add(reason)
 
     # --- history aggregates for the soft factors
     per = per_person_hours(window)
@@ -373,9 +381,10 @@ def rank_candidates(
             where = "own site" if rules.site_scope == "own" else "own or preferred sites"
             reasons.append(f"{request.site} is not among their {where} (home: {p.site})")
         if sid in absent_ids:
-            days = ", ".join(d.strftime("%Y-%m-%d") for d in sorted(absent_ids[sid]))
+            days = ", ".join(d.strftime("%Y-%m-%d") for d in sorted(set(absent_ids[sid])))
             codes.append("absent")
-            reasons.append(f"absent on {days}")
+            why_txt = f" ({', '.join(sorted(absent_why[sid]))})" if sid in absent_why else ""
+            reasons.append(f"absent on {days}{why_txt}")
         own = commitments.get(sid, [])
         overlaps = [c for c in own if c[0] < end and c[1] > start]
         if overlaps:
