@@ -3,13 +3,12 @@ chosen one stored as a draft), read a preview, finalize it. Every step is a :mod
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from src.api.schemas import LocalDateTime, ReportOut, UtcDateTime, clean, records
+from src.api.schemas import ApiDate, LocalDateTime, ReportOut, UtcDateTime, clean, records
 from src.api.security import app_ctx, current_actor
 from src.services import people
 from src.services.context import Actor, AppContext
@@ -26,8 +25,8 @@ PreviewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class PreviewIn(BaseModel):
     """Which open tasks (due in [start, end], or the listed ids) and how to assign them."""
 
-    start: date | None = Field(default=None, description="first due day (default: no lower bound)")
-    end: date | None = Field(default=None, description="last due day (default: no upper bound)")
+    start: ApiDate | None = Field(default=None, description="first due day (default: no lower bound)")
+    end: ApiDate | None = Field(default=None, description="last due day (default: no upper bound)")
     task_ids: list[TaskId] | None = Field(default=None, min_length=1, max_length=5000)
     method: Literal["greedy", "balanced", "optimal"] = "optimal"
     use_hours: bool = Field(default=True, description="respect contract hours (pro rata for the period)")

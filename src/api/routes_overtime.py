@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, StringConstraints
 
-from src.api.schemas import LocalDateTime, UtcDateTime, clean, local_naive, records
+from src.api.schemas import ApiDate, ApiDateTime, LocalDateTime, UtcDateTime, clean, local_naive, records
 from src.api.security import app_ctx, current_actor
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext
@@ -37,7 +37,7 @@ RequestId = Annotated[str, Path(pattern=r"^(?:[Oo][Tt][Rr]-)?0{0,6}[1-9][0-9]{0,
 
 class OvertimeRequestIn(BaseModel):
     site: Name128 = Field(description="site (care home) that needs cover; must be a known site")
-    shift_date: date
+    shift_date: ApiDate
     shift_type: _text(64, 1) = Field(description="early, late, night or day (German names accepted)")
     hours: float | None = Field(default=None, gt=0, le=24,
                                 description="shift length; default: the typical length of that shift type")
@@ -125,7 +125,7 @@ class CandidatesOut(BaseModel):
 class ContactIn(BaseModel):
     staff_ids: list[StaffId] = Field(min_length=1, max_length=100)
     channel: Literal["phone", "sms", "email"] = "phone"
-    contacted_at: datetime | None = Field(default=None, description="default now; naive = local time")
+    contacted_at: ApiDateTime | None = Field(default=None, description="default now; naive = local time")
 
 
 class ContactsOut(BaseModel):
@@ -137,7 +137,7 @@ class ContactsOut(BaseModel):
 class ResponseIn(BaseModel):
     staff_id: StaffId
     response: Literal["accepted", "declined", "no_answer"]
-    responded_at: datetime | None = Field(default=None, description="default now; naive = local time")
+    responded_at: ApiDateTime | None = Field(default=None, description="default now; naive = local time")
     fill: bool = Field(default=True, description="an acceptance fills the shift at once")
 
 
@@ -299,7 +299,8 @@ def respond(request_id: RequestId, body: ResponseIn, actor: Annotated[Actor, Dep
 @router.get("/api/v1/overtime/fairness", response_model=FairnessOut)
 def fairness(actor: Annotated[Actor, Depends(current_actor)], app: Annotated[AppContext, Depends(app_ctx)],
              days: Annotated[int, Query(ge=1, le=3660)] = 90,
-             as_of: Annotated[date | None, Query(description="default: day after the last overtime activity")] = None,
+             as_of: Annotated[ApiDate | None, Query(description="default: day after the last overtime activity")]
+             = None,
              basis: Literal["charged", "worked"] = "charged",
              site: Annotated[list[_text(128, 1)] | None, Query(max_length=50,
                                                                 description="restrict to these sites")] = None,

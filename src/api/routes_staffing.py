@@ -5,7 +5,6 @@ same Excel workbook / CSV the Staffing page downloads. Every step is a :mod:`src
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from src.api.schemas import LocalDateTime, clean, local_naive, records
+from src.api.schemas import ApiDate, ApiDateTime, LocalDateTime, clean, local_naive, records
 from src.api.security import app_ctx, current_actor
 from src.services import staffing as st
 from src.services.context import Actor, AppContext, ServiceError
@@ -51,7 +50,7 @@ class IntervalIn(BaseModel):
 
 class VolumeRow(BaseModel):
     queue: QueueName
-    ds: datetime = Field(description="interval start (naive = local time), or the day for care homes")
+    ds: ApiDateTime = Field(description="interval start (naive = local time), or the day for care homes")
     yhat: float = Field(ge=0, le=10_000_000, description="contacts (or shifts for care) in the interval")
     aht_seconds: float | None = Field(default=None, ge=1, le=86_400)
     yhat_upper_80: float | None = Field(default=None, ge=0, le=10_000_000)
@@ -62,7 +61,7 @@ class HistoryIn(BaseModel):
     """Volume from stored workload history, mapped onto ``days`` days from ``start``."""
 
     queues: list[QueueName] = Field(min_length=1, max_length=50)
-    start: date
+    start: ApiDate
     days: int = Field(default=7, ge=1, le=st.MAX_HORIZON_DAYS)
     method: Literal["last_4_weeks", "last_week", "same_week_last_year"] = "last_4_weeks"
 
@@ -72,7 +71,7 @@ class ForecastIn(BaseModel):
 
     series: list[QueueName] = Field(min_length=1, max_length=50,
                                     description="e.g. `workload:calls@CC-Berlin` or `care:Haus Lindenhof/Linde`")
-    start: date | None = None
+    start: ApiDate | None = None
     days: int | None = Field(default=None, ge=1, le=st.MAX_HORIZON_DAYS)
 
 
@@ -80,7 +79,7 @@ class CareIn(BaseModel):
     """Staff per care-home unit and day from the stored unit shifts."""
 
     sites: list[QueueName] | None = Field(default=None, max_length=50, description="default: every care home")
-    start: date
+    start: ApiDate
     days: int = Field(default=7, ge=1, le=st.MAX_HORIZON_DAYS)
     method: Literal["last_4_weeks", "last_week", "same_week_last_year"] = "last_4_weeks"
 

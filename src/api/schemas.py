@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,20 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+#: dates a request may carry (pandas timestamps end in 2262; nothing here plans centuries ahead or back)
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _date_in_range(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"must lie between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+#: a date/time of a request, limited to MIN_DATE..MAX_DATE
+ApiDate = Annotated[date, AfterValidator(_date_in_range)]
+ApiDateTime = Annotated[datetime, AfterValidator(_date_in_range)]
 #: a wall-clock time of the business (interval starts, due times, shift times): the store keeps them naive in
 #: ``settings.timezone``; the JSON carries that zone's offset (RFC 3339, e.g. ``2026-11-02T08:00:00+01:00``)
 LocalDateTime = Annotated[datetime, AfterValidator(_as_local)]

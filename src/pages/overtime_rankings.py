@@ -251,7 +251,9 @@ if flash:
 # ``value=opts.default_date`` on every run made the field jump to today after a request was created, because the
 # default moves with the newest activity and a changed ``value`` resets the widget.
 if _k("date") not in st.session_state:
-    st.session_state[_k("date")] = (state.get(PARAMS) or {}).get("shift_date") or opts.default_date
+    # a live ranking is for a shift still to come: never default to a past day (the history may be old)
+    st.session_state[_k("date")] = (state.get(PARAMS) or {}).get("shift_date") or max(opts.default_date,
+                                                                                       ot.local_now(app).date())
 
 with st.form(_k("rank_form")):
     c1, c2, c3, c4, c5 = st.columns([1.1, 1, 1.6, 1.6, 0.8])

@@ -29,6 +29,10 @@ labels = {sid: f"{name} ({sid} · {site}{'' if willing else ' · not OT-willing'
           zip(people["staff_id"], people["name"], people["site"], people["ot_willing"], strict=True)}
 ids = list(labels)
 wanted = st.query_params.get("staff")
+if wanted not in ids:  # open on someone overtime is about: OT-willing, at a site with overtime requests
+    ot_sites = set(ot.options(app, actor).sites)
+    wanted = next((s for s, site, willing in zip(people["staff_id"], people["site"], people["ot_willing"],
+                                                   strict=True) if willing and site in ot_sites), ids[0])
 c1, c2, c3 = st.columns([2.2, 1, 2.8])
 sid = c1.selectbox("Person", ids, format_func=labels.get, key=state.key("ot_staff_pick"),
                    index=ids.index(wanted) if wanted in ids else 0)
@@ -51,6 +55,7 @@ m[2].metric("Acceptance rate", f"{d.acceptance_rate:.0%}" if d.acceptance_rate i
             help=f"{d.accepted} of {d.offers} offers; smoothed (used in the ranking): {d.acceptance_smoothed:.0%}")
 m[3].metric("Avg response time", f"{d.avg_response_minutes:.0f} min" if d.avg_response_minutes is not None else "–")
 m[4].metric("Offers", d.offers)
+st.caption(f"{d.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")
 
 st.subheader("Preferences and contract")
 skills = ", ".join(f"{k} {v}" for k, v in sorted(d.skills.items())) or "–"
@@ -87,4 +92,3 @@ if len(view.contacts):
     st.subheader("Contacts recorded in the app")
     st.dataframe(view.contacts[["request_id", "channel", "contacted_at", "contacted_by", "response",
                                 "responded_at"]], hide_index=True, width="stretch")
-st.caption(f"{d.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")

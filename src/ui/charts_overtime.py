@@ -102,13 +102,16 @@ def window_scores(windows: pd.DataFrame, title: str = "Fairness score per window
     return fig
 
 
-def acceptance_trend_chart(trend: pd.DataFrame, title: str = "Acceptance rate per week") -> go.Figure:
-    """Offers per week as bars and the acceptance rate as a line (right axis)."""
+def acceptance_trend_chart(trend: pd.DataFrame, title: str = "Acceptance rate per week", min_offers: int = 5
+                           ) -> go.Figure:
+    """Offers per week as bars and the acceptance rate as a line (right axis). Weeks with fewer than
+    ``min_offers`` offers (e.g. a partial first week) leave a gap in the line instead of a misleading 0 %/100 %."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=trend["period"], y=trend["offers"], name="offers", marker_color="#c7d7ee"))
     fig.add_trace(go.Bar(x=trend["period"], y=trend["accepted"], name="accepted", marker_color="#2ca02c"))
-    fig.add_trace(go.Scatter(x=trend["period"], y=trend["acceptance_rate"], name="acceptance rate",
-                             mode="lines+markers", line_color="#d62728"), secondary_y=True)
+    rate = trend["acceptance_rate"].where(trend["offers"] >= min_offers)
+    fig.add_trace(go.Scatter(x=trend["period"], y=rate, name="acceptance rate",
+                             mode="lines+markers", line_color="#d62728", connectgaps=False), secondary_y=True)
     fig.update_yaxes(title_text="offers", secondary_y=False)
     fig.update_yaxes(title_text="acceptance rate", tickformat=".0%", range=[0, 1], dtick=0.25, secondary_y=True)
     fig.update_layout(title=title, barmode="overlay", height=340, margin=_MARGIN,

@@ -109,6 +109,8 @@ def test_bad_input_is_422_with_field_paths(demo_api):
     r = demo_api.client.post("/api/v1/assignments/preview", headers=h,
                              json={"start": "2026-12-02", "end": "2026-12-01"})
     assert r.status_code == 422 and "end is before start" in r.json()["detail"][0]["msg"]
+    r = demo_api.client.post("/api/v1/assignments/preview", headers=h, json={"end": "0012-01-01"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "end"]
     r = demo_api.client.post("/api/v1/assignments/preview", headers=h, json={"task_ids": ["NO-SUCH-TASK"]})
     assert r.status_code == 422 and "No open tasks" in r.json()["detail"]
     for path in ("/api/v1/assignments/finalize/0", "/api/v1/assignments/finalize/abc",

@@ -169,5 +169,7 @@ def test_fairness_bad_params_are_422(demo_api):
     assert r.status_code == 422
     assert {tuple(e["loc"]) for e in r.json()["detail"]} == {("query", "days"), ("query", "basis"),
                                                               ("query", "as_of")}
+    r = demo_api.client.get("/api/v1/overtime/fairness?as_of=0012-01-01", headers=h)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "as_of"]
     r = demo_api.client.get(f"/api/v1/overtime/fairness?as_of={_day(30)}", headers=h)
     assert r.status_code == 422 and "future" in r.json()["detail"]

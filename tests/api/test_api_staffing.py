@@ -110,6 +110,11 @@ def test_validation_errors_have_field_paths(demo_api):
                                                               ("body", "interval", "sl_target")}
     r = demo_api.client.post(URL, headers=h, json={"volume": TABLE, "interval": {"calls": 1, "aht_seconds": 60}})
     assert r.status_code == 422 and "exactly one" in r.json()["detail"][0]["msg"]
+    # dates far outside the planning range (found by schemathesis: they used to overflow pandas → 500)
+    r = demo_api.client.post(URL, headers=h, json={"volume": [{"queue": "q", "ds": "2263-01-01T00:00:00Z", "yhat": 1}]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "volume", 0, "ds"]
+    r = demo_api.client.post(URL, headers=h, json={"care": {"start": "2263-01-01"}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "care", "start"]
     r = demo_api.client.post(URL + "?format=pdf", headers=h, json={"volume": TABLE})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "format"]
 

@@ -1,5 +1,6 @@
-"""Planner trains a forecast on the demo history, leaves the page while it trains, comes back to the chart,
-downloads the CSV and re-forecasts the rest of a day from typed morning volumes. Runs its own server whose store holds the demo data (the shared e2e server starts empty)."""
+"""Planner trains a forecast on the demo history, leaves the page while it trains, comes back to the
+chart, downloads the CSV and re-forecasts the rest of a day from typed morning volumes. Runs its own server whose store
+holds the demo data (the shared e2e server starts empty)."""
 
 from __future__ import annotations
 
@@ -92,5 +93,5 @@ def test_planner_trains_forecast_sees_chart_and_downloads_csv(page, demo_url, tm
     page.get_by_role("button", name="Re-forecast the rest of the day").click()
     expect(page.get_by_text("Factor for the rest of the day")).to_be_visible(timeout=20_000)
     expect(page.get_by_role("button", name="Re-forecast (CSV)")).to_be_visible()
-    page.get_by_text("Factor for the rest of the day").scroll_into_view_if_needed()
+    page.get_by_role("button", name="Re-forecast (CSV)").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "e2e_forecast_intraday.png"), full_page=True)

@@ -1,4 +1,5 @@
-"""Intraday re-forecast service: stored or typed actuals so far → rest of the day rescaled; clear errors; stores nothing."""
+"""Intraday re-forecast service: stored or typed actuals so far → rest of the day rescaled; clear errors;
+nothing stored. Also the REST-friendly calls (run_forecast, get_forecast) and the MODEL_SIGNING_KEY setting."""
 
 from __future__ import annotations
 
