@@ -67,7 +67,7 @@ def show(app: AppContext, actor: Actor, *, key: str, default_day: date, staff: p
         getattr(st, flash[0])(flash[1])
     with st.form(_k(key, "form"), clear_on_submit=False, border=True):
         st.markdown(f"**Record an absence** — {title.lower()} are excluded from rankings on those days")
-        cols = st.columns([2.2, 1.6, 1.2, 2]) if staff_id is None else st.columns([1.6, 1.2, 2])
+        cols = st.columns([2.2, 2.1, 1.3, 2]) if staff_id is None else st.columns([2.1, 1.3, 2])
         i = 0
         if staff_id is None:
             people = staff if staff is not None else pd.DataFrame(columns=["staff_id", "name"])

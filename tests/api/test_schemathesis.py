@@ -21,7 +21,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from src.api.app import create_app  # noqa: E402
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 15
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).exclude(method="POST", path="/api/v1/forecast")

@@ -3,6 +3,7 @@ through Debian's chromium (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,47 +36,63 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def server_env(tmp_path_factory) -> dict[str, str]:
-    tmp = tmp_path_factory.mktemp("e2e")
+def cli(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None) -> None:
+    """Run ``python -m src.cli ARGS`` against a test server's store (fails the test on a non-zero exit)."""
+    subprocess.run([sys.executable, "-m", "src.cli", *args], cwd=ROOT, env={**env, **(extra_env or {})},
+                   check=True, capture_output=True)
+
+
+def prepare_store(tmp: Path, *, demo: bool) -> dict[str, str]:
+    """A fresh store for a test server: schema, admin, planner ``pat`` and (optionally) the demo data."""
     env = _env(tmp)
-    subprocess.run([sys.executable, "-m", "src.cli", "bootstrap", "--no-demo"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    subprocess.run([sys.executable, "-m", "src.cli", "users", "add", "pat", "--role", "planner", "--name",
-                    "Pat Planner"], cwd=ROOT, env={**env, "WFP_NEW_PASSWORD": PASSWORDS["pat"]}, check=True,
-                   capture_output=True)
+    cli(env, "bootstrap", *([] if demo else ["--no-demo"]))
+    cli(env, "users", "add", "pat", "--role", "planner", "--name", "Pat Planner",
+        extra_env={"WFP_NEW_PASSWORD": PASSWORDS["pat"]})
     return env
 
 
-@pytest.fixture(scope="session")
-def app_url(server_env):
+@contextlib.contextmanager
+def running_app(env: dict[str, str]) -> Iterator[str]:
+    """Start ``streamlit run src/app.py`` on a free port with ``env``; yield its URL; stop it afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed (make test installs it as root: apt-get install chromium)")
     port = _free_port()
-    log = open(Path(server_env["OUTPUTS_DIR"]).parent / "streamlit.log", "w")  # noqa: SIM115
+    log = open(Path(env["OUTPUTS_DIR"]).parent / f"streamlit-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "src/app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
-        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory) -> dict[str, str]:
+    return prepare_store(tmp_path_factory.mktemp("e2e"), demo=False)
+
+
+@pytest.fixture(scope="session")
+def app_url(server_env):
+    with running_app(server_env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +111,9 @@ def login(page, url: str, username: str) -> None:
     from playwright.sync_api import expect
 
     page.goto(url)
-    expect(page.get_by_label("Username")).to_be_visible(timeout=30_000)
+    expect(page.get_by_label("Username").first).to_be_visible(timeout=30_000)
+    wait_idle(page)  # a rerun still in flight may show a stale copy of the form next to the new one
+    expect(page.get_by_label("Username")).to_have_count(1, timeout=30_000)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORDS[username])
     page.get_by_role("button", name="Sign in").click()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _free_port, login
+from tests.e2e.conftest import _free_port, login, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +48,7 @@ def api_url(server_env):
 
 def _users_token_tab(page, app_url):
     login(page, app_url, "admin")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Users").click()
-    expect(page.get_by_role("heading", name="Users")).to_be_visible(timeout=20_000)
+    open_page(page, "Users", "Users")
     page.get_by_role("tab", name="API tokens").click()
 
 
@@ -79,6 +78,8 @@ def test_token_from_users_page_drives_the_api_until_revoked(page, app_url, api_u
     assert r.status_code == 403  # a planner token (the form's default role) cannot upload
     assert "/api/v1/overtime/fairness" in httpx.get(f"{api_url}/openapi.json").json()["paths"]
 
+    wait_idle(page)
     page.get_by_role("button", name="Revoke").click()
-    expect(page.get_by_text("revoked").first).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(re.compile(r"Token #\d+ revoked\.")).first).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(SHOTS / "e2e_api_token_revoked.png"), full_page=True)
     assert httpx.get(f"{api_url}/status", headers=h).status_code == 401

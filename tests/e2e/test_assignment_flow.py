@@ -4,16 +4,10 @@ Starts its own server on a store with the demo data and a trained ranker (the sh
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, PASSWORDS, ROOT, _env, _free_port, login, open_page
+from tests.e2e.conftest import ROOT, cli, login, open_page, prepare_store, running_app
 
 pytestmark = pytest.mark.e2e
 SHOTS = ROOT / "test-artifacts"
@@ -21,40 +15,10 @@ SHOTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def people_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed")
-    tmp = tmp_path_factory.mktemp("e2e_people")
-    env = _env(tmp)
-    run = dict(cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "src.cli", "bootstrap"], env=env, **run)  # with the demo data
-    subprocess.run([sys.executable, "-m", "src.cli", "users", "add", "pat", "--role", "planner", "--name",
-                    "Pat Planner"], env={**env, "WFP_NEW_PASSWORD": PASSWORDS["pat"]}, **run)
-    subprocess.run([sys.executable, "-m", "src.cli", "train-ranker", "--json"], env=env, **run)
-    port = _free_port()
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "src/app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = prepare_store(tmp_path_factory.mktemp("e2e_people"), demo=True)
+    cli(env, "train-ranker", "--json")
+    with running_app(env) as url:
+        yield url
 
 
 def _idle(page) -> None:

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORDS, _env, _free_port, login
+from tests.e2e.conftest import login, prepare_store, running_app
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,38 +20,8 @@ SHOTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e_forecast")
-    env = _env(tmp)
-    subprocess.run([sys.executable, "-m", "src.cli", "bootstrap"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    subprocess.run([sys.executable, "-m", "src.cli", "users", "add", "pat", "--role", "planner", "--name",
-                    "Pat Planner"], cwd=ROOT, env={**env, "WFP_NEW_PASSWORD": PASSWORDS["pat"]}, check=True,
-                   capture_output=True)
-    port = _free_port()
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "src/app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_app(prepare_store(tmp_path_factory.mktemp("e2e_forecast"), demo=True)) as url:
+        yield url
 
 
 def test_planner_trains_forecast_sees_chart_and_downloads_csv(page, demo_url, tmp_path):

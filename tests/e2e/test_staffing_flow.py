@@ -8,17 +8,13 @@ shipped workload sample through the CLI, exactly as an administrator's automatio
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, PASSWORDS, _env, _free_port, login
+from tests.e2e.conftest import cli, login, prepare_store, running_app
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,41 +23,10 @@ SHOTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def staffing_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed")
-    tmp = tmp_path_factory.mktemp("e2e_staffing")
-    env = _env(tmp)
-    run = dict(cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "src.cli", "bootstrap", "--no-demo"], **run)
-    subprocess.run([sys.executable, "-m", "src.cli", "users", "add", "pat", "--role", "planner", "--name",
-                    "Pat Planner"], **{**run, "env": {**env, "WFP_NEW_PASSWORD": PASSWORDS["pat"]}})
-    subprocess.run([sys.executable, "-m", "src.cli", "ingest", "workload",
-                    str(ROOT / "data" / "sample" / "workload_sample.csv")], **run)
-    port = _free_port()
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "src/app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url, Path(env["OUTPUTS_DIR"])
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = prepare_store(tmp_path_factory.mktemp("e2e_staffing"), demo=False)
+    cli(env, "ingest", "workload", str(ROOT / "data" / "sample" / "workload_sample.csv"))
+    with running_app(env) as url:
+        yield url, Path(env["OUTPUTS_DIR"])
 
 
 def test_planner_builds_plan_from_history_and_downloads_excel(page, staffing_url, tmp_path):
