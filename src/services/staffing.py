@@ -195,7 +195,9 @@ def default_params(queue: str, *, interval_seconds: int, aht_seconds: float | No
             channel = "outbound"
         else:
             channel = "voice"
-    aht = float(aht_seconds) if aht_seconds and math.isfinite(aht_seconds) and aht_seconds > 0 else None
+    # AHTs below one second are data errors (or unit mix-ups): fall back to the channel default rather than
+    # rounding them to 0, which QueueParams rightly refuses
+    aht = float(aht_seconds) if aht_seconds and math.isfinite(aht_seconds) and aht_seconds >= 1 else None
     if channel == "care":
         return QueueParams(channel="care", aht_seconds=aht or 86400.0, sl_target=None, shrinkage=0.0,
                            max_occupancy=1.0, interval_seconds=float(interval_seconds))

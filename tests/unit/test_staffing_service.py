@@ -297,3 +297,10 @@ def test_planning_options(wl_app):
     o = svc.planning_options(wl_app, PLANNER)
     assert o.queues == ["calls"] and o.interval_seconds == 3600 and o.default_start == date(2026, 11, 2)
     assert o.care_units == 0
+
+
+def test_default_params_ignore_sub_second_aht():
+    from src.services.staffing import default_params
+
+    assert default_params("calls", interval_seconds=1800, aht_seconds=0.01).aht_seconds == 300.0
+    assert default_params("calls", interval_seconds=1800, aht_seconds=245.44).aht_seconds == 245.4
