@@ -38,7 +38,8 @@ def main() -> None:
         expect(page.get_by_role("heading", name="Workforce Planner")).to_be_visible(timeout=60_000)
         time.sleep(3)
         page.screenshot(path=str(OUT / "home.png"), full_page=True)
-        page.get_by_role("link", name="Data").click()
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Data", exact=True).click()
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=30_000)
         tmp = OUT / "_broken.csv"
         tmp.write_text(BROKEN, encoding="utf-8")
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(tmp))
@@ -52,6 +53,12 @@ def main() -> None:
         for url_path in args.page:
             page.goto(f"{args.url}/{url_path}")
             time.sleep(6)
+            if url_path == "staffing":  # show a real plan, not the empty form
+                page.get_by_role("button", name="Load volume").click()
+                expect(page.get_by_text("Agent hours").first).to_be_visible(timeout=60_000)
+                time.sleep(3)
+                page.get_by_text("Agent hours").first.scroll_into_view_if_needed()
+                time.sleep(1)
             page.screenshot(path=str(OUT / f"{url_path}.png"), full_page=True)
         browser.close()
 
