@@ -142,6 +142,7 @@ else:
                        if r.get("auc_model") is not None and r.get("auc_rate") is not None else None))
     m[3].metric("AUC, historical rate", f"{r['auc_rate']:.3f}" if r.get("auc_rate") is not None else "–")
     st.plotly_chart(charts.acceptance_model_chart(info.comparison()), width="stretch")
-    st.caption(f"Trained by {info.created_by} at {info.created_at} (UTC) on {r.get('n_train')} offers before "
+    st.caption(f"Trained by {info.created_by} at {info.created_at[:16].replace('T', ' ')} UTC on "
+               f"{r.get('n_train')} offers before "
                f"{str(r.get('split_at', ''))[:16].replace('T', ' ')}; tested on the {r.get('n_test')} offers of the "
                "later requests.")

@@ -50,12 +50,12 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def new_version_id(prefix: str) -> str:
-    """``<prefix>YYYYmmddTHHMMSS-xxxxxx`` (UTC; sortable, unique)."""
-    return f"{prefix}{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    """``<prefix>YYYYmmddTHHMMSSffffff-xxxxxx`` (UTC to the microsecond, so names sort by creation; unique)."""
+    return f"{prefix}{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
 
 
 def version_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(prefix)}\d{{8}}T\d{{6}}-[0-9a-f]{{6}}$")
+    return re.compile(rf"^{re.escape(prefix)}\d{{8}}T\d{{12}}-[0-9a-f]{{6}}$")
 
 
 @dataclass(frozen=True)

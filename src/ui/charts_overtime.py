@@ -142,5 +142,5 @@ def acceptance_model_chart(comparison: pd.DataFrame, title: str = "Held-out offe
                              text=[f"{v:.3f}" if pd.notna(v) else "n/a" for v in values], textposition="outside",
                              showlegend=False, hovertemplate="%{x}: %{y:.4f}<extra></extra>"), row=1, col=col)
     fig.update_yaxes(rangemode="tozero")
-    fig.update_layout(title=title, height=320, margin=_MARGIN)
+    fig.update_layout(title=title, height=340, margin=dict(_MARGIN, t=90))
     return fig
