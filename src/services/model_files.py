@@ -7,8 +7,8 @@ place; the pointer is replaced atomically.
 
 Loading checks every file against its sha256 and parses a LightGBM text model **in a subprocess** the first time
 this process sees that file (a corrupt model can abort the process with SIGABRT instead of raising). Nothing is
-pickled. The same scheme is used privately by ``src.services.people`` (ranker) and ``src.models.registry``
-(forecasts); new capabilities use these functions instead of another copy.
+pickled. Used by the overtime acceptance model and the people ranker; ``src.models.registry`` (forecasts, in the
+domain layer, which may not import services) keeps its own equivalent. New capabilities use these functions.
 """
 
 from __future__ import annotations

@@ -16,16 +16,11 @@ model is loaded. A model that fails any check is treated as missing: scoring fal
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -52,6 +47,7 @@ from src.models.ranking import (
     shadow_report,
 )
 from src.models.ranking import train_ranker as _train_ranker
+from src.services import model_files
 from src.services.context import Actor, AppContext, ServiceError, require_role
 
 log = logging.getLogger(__name__)
@@ -60,8 +56,8 @@ Progress = Callable[[float, str], None]
 RANKER_DIR = "ranker"
 MANIFEST = "manifest.json"
 ACTIVE = "active.json"
-_VERSION_RE = re.compile(r"^r\d{8}T\d{6}-[0-9a-f]{6}$")
-_LGBM_CHECK = "import sys, lightgbm as lgb\nb = lgb.Booster(model_file=sys.argv[1])\nprint(b.num_trees())\n"
+#: ranker version ids: ``r`` + UTC timestamp (seconds in older versions, microseconds now) + random suffix
+_VERSION_RE = re.compile(r"^r\d{8}T\d{6}(\d{6})?-[0-9a-f]{6}$")
 MAX_TASK_HOURS = 24.0
 DECISION_LABELS = {
     "model": "model", "low_confidence": "rules (model unsure)", "shadow_mode": "rules (shadow mode)",
@@ -93,7 +89,6 @@ class RankerVersion:
     active: bool = False
 
 
-_verified: set[str] = set()
 _cache: dict[tuple[str, str], RankerModel] = {}
 _cache_lock = threading.Lock()
 
@@ -103,40 +98,22 @@ def _root(app: AppContext) -> Path:
 
 
 def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return model_files.sha256_bytes(data)
 
 
 def _read_manifest(vdir: Path) -> dict[str, Any]:
     try:
-        doc = json.loads((vdir / MANIFEST).read_text("utf-8"))
-    except FileNotFoundError:
-        raise ServiceError(f"Ranker version {vdir.name} has no {MANIFEST}.") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError(f"Ranker version {vdir.name}: {MANIFEST} is corrupt ({exc}).") from None
-    if not isinstance(doc, dict) or doc.get("version") != vdir.name or not isinstance(doc.get("files"), dict):
-        raise ServiceError(f"Ranker version {vdir.name}: {MANIFEST} has an unexpected structure.")
-    return doc
+        return model_files.read_manifest(vdir)
+    except model_files.ModelFileError as exc:
+        raise ServiceError(str(exc)) from None
 
 
 def _active_id(app: AppContext) -> str | None:
-    path = _root(app) / ACTIVE
-    if not path.exists():
-        return None
-    try:
-        value = json.loads(path.read_text("utf-8")).get("active")
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        log.warning("ranker active pointer %s is corrupt; treating as no active model", path)
-        return None
-    return value if isinstance(value, str) and _VERSION_RE.match(value) else None
+    return model_files.read_active(_root(app), _VERSION_RE)
 
 
 def _write_active(app: AppContext, version: str | None) -> None:
-    root = _root(app)
-    root.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".active-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"active": version, "updated_at": datetime.now(UTC).isoformat(timespec="seconds")}, fh)
-    os.replace(tmp, root / ACTIVE)
+    model_files.write_active(_root(app), version)
 
 
 def _version_of(vdir: Path, active: str | None) -> RankerVersion:
@@ -148,52 +125,24 @@ def _version_of(vdir: Path, active: str | None) -> RankerVersion:
 
 
 def _save_version(app: AppContext, model: RankerModel, created_by: str, headline: dict[str, Any]) -> RankerVersion:
-    root = _root(app)
-    root.mkdir(parents=True, exist_ok=True)
-    version = f"r{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     text, meta = model.to_texts()
     files = {"model.txt": text.encode("utf-8"), "metadata.json": meta.encode("utf-8")}
-    manifest = {"version": version, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "created_by": created_by, "kind": model.kind, "metrics": headline,
-                "files": {k: _sha(v) for k, v in files.items()}}
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False, default=str), "utf-8")
-        os.replace(tmp, root / version)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _verified.add(manifest["files"]["model.txt"])  # written from memory by this process: known good
-    return _version_of(root / version, _active_id(app))
+    stored = model_files.save_version(_root(app), model_files.new_version_id("r"), files, {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "created_by": created_by,
+        "kind": model.kind, "metrics": headline})
+    return _version_of(stored.path, _active_id(app))
 
 
 def _load_version(vdir: Path) -> RankerModel:
-    doc = _read_manifest(vdir)
-    data: dict[str, bytes] = {}
-    for name in ("model.txt", "metadata.json"):
-        sha = doc["files"].get(name)
-        path = vdir / name
-        if not sha or not path.is_file():
-            raise ServiceError(f"Ranker version {vdir.name} is missing {name}.")
-        raw = path.read_bytes()
-        if _sha(raw) != sha:
-            raise ServiceError(f"Ranker version {vdir.name}: {name} does not match its recorded sha256 "
-                               "(corrupt or modified).")
-        data[name] = raw
-    sha = doc["files"]["model.txt"]
-    key = (vdir.name, sha)
+    """Load a ranker version: sha256 check of every file, first LightGBM parse in a subprocess, then cached."""
+    try:
+        data = model_files.load_version(vdir, ("model.txt", "metadata.json"), lightgbm=("model.txt",))
+    except model_files.ModelFileError as exc:
+        raise ServiceError(str(exc)) from None
+    key = (vdir.name, _sha(data["model.txt"]))
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    if sha not in _verified:
-        proc = subprocess.run([sys.executable, "-c", _LGBM_CHECK, str(vdir / "model.txt")], capture_output=True,
-                              timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
-        if proc.returncode != 0:
-            raise ServiceError(f"Ranker version {vdir.name}: the LightGBM model is corrupt "
-                               f"(safety load exited with {proc.returncode}).")
-        _verified.add(sha)
     try:
         model = RankerModel.from_texts(data["model.txt"].decode("utf-8"), data["metadata.json"].decode("utf-8"))
     except Exception as exc:  # noqa: BLE001 - any parse failure means "unusable model"
