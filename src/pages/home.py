@@ -54,10 +54,20 @@ else:
     st.caption("Nothing uploaded yet.")
 
 st.subheader("What to do next")
-steps = []
-if actor.is_admin:
-    steps.append("**Data** — upload your own history (CSV or Excel, English or German headers) or check a sample.")
-    steps.append("**Users** — create accounts for planners; change the admin password you got at first start.")
-steps.append("Forecast the workload, turn it into required staff, then plan shifts and assign people "
-             "with the planning pages in the sidebar as they become available to your role.")
-st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1)))
+NEXT_STEPS = [  # (page file, label, icon, why) in pipeline order; admin-only pages only for admins
+    ("pages/data.py", "Data", ":material/upload_file:", "upload your own history or try a sample file", True),
+    ("pages/users.py", "Users", ":material/group:", "create planner accounts; change the first-start password", True),
+    ("pages/forecast.py", "Forecast", ":material/trending_up:", "forecast each queue or care unit with intervals",
+     False),
+    ("pages/staffing.py", "Staffing", ":material/groups:", "turn volume into required agents and a shift plan", False),
+    ("pages/assignment.py", "Assignment", ":material/assignment_ind:", "assign open tasks to the right people", False),
+    ("pages/overtime_rankings.py", "Live rankings", ":material/format_list_numbered:",
+     "find who to ask for an unfilled shift, fairly", False),
+    ("pages/forecast_accuracy.py", "Forecast accuracy", ":material/fact_check:",
+     "track forecasts against actuals", False),
+]
+for i, (path, label, icon, why, _admin_only) in enumerate(
+        [step for step in NEXT_STEPS if actor.is_admin or not step[4]], 1):
+    c1, c2 = st.columns([1, 3])
+    c1.page_link(path, label=f"{i}. {label}", icon=icon)
+    c2.caption(why)
