@@ -9,6 +9,7 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.overtime_common import options_or_stop
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -17,15 +18,7 @@ st.title("Overtime")
 st.caption("How overtime is requested, answered and shared out. Uploaded overtime history and the coverage "
            "requests recorded in this app are counted together.")
 
-try:
-    opts = ot.options(app, actor)
-except ServiceError as exc:
-    st.error(str(exc))
-    st.stop()
-if opts.staff_count == 0:
-    st.info("No staff list is stored yet. An administrator can upload staff and overtime history on the "
-            "**Data** page.")
-    st.stop()
+opts = options_or_stop(app, actor)
 
 c1, c2, c3 = st.columns([1, 2.8, 2.2])
 as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),

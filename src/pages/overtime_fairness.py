@@ -11,6 +11,7 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.overtime_common import options_or_stop
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -19,15 +20,7 @@ st.title("Fairness report")
 st.caption("Overtime hours per person, compared pro rata: hours per 40 contract hours, so a 20-hour part-timer's "
            "10 hours count like a full-timer's 20.")
 
-try:
-    opts = ot.options(app, actor)
-except ServiceError as exc:
-    st.error(str(exc))
-    st.stop()
-if opts.staff_count == 0:
-    st.info("No staff list is stored yet. An administrator can upload staff and overtime history on the "
-            "**Data** page.")
-    st.stop()
+opts = options_or_stop(app, actor)
 
 c1, c2, c3, c4 = st.columns([1, 2.8, 1.3, 1.9])
 as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),

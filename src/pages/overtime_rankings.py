@@ -13,6 +13,7 @@ from src.ui import charts_overtime as charts
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.overtime_common import options_or_stop
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -234,14 +235,7 @@ st.caption("Who to ask first for an unfilled shift: hard rules exclude people (w
            "score ranks the rest — availability, acceptance history, fairness (fewest charged overtime hours), "
            "site preference and response speed.")
 
-try:
-    opts = ot.options(app, actor)
-except ServiceError as exc:
-    st.error(str(exc))
-    st.stop()
-if opts.staff_count == 0:
-    st.info("No staff list is stored yet. An administrator can upload it on the **Data** page.")
-    st.stop()
+opts = options_or_stop(app, actor)
 
 flash = state.pop(FLASH)
 if flash:

@@ -111,3 +111,14 @@ def test_xlsx_upload_is_parsed_in_the_isolated_worker_from_the_app(ui_app):
     at.run(timeout=60)
     assert not at.exception
     assert at.success and "ready to import" in at.success[0].value
+
+
+def test_overtime_pages_explain_an_empty_store(ui_app):
+    import pytest
+
+    for page in ("pages/overtime.py", "pages/overtime_fairness.py", "pages/overtime_rankings.py"):
+        at = logged_in("pat", "planner").run()
+        at.switch_page(page).run()
+        assert not at.exception, page
+        if not any("No staff list" in i.value for i in at.info):
+            pytest.fail(f"{page} does not say that no staff list is stored")
