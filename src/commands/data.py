@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from src.settings import ConfigError, ensure_local_secret
 
     check_xml_safety()
-    ensure_local_secret()
+    if not os.environ.get("APP_COOKIE_KEY"):  # an explicit key wins; otherwise keep one in .local/
+        ensure_local_secret()
     try:
         bootstrap(get_app(), load_demo=not args.no_demo)
     except (ServiceError, ConfigError) as exc:
