@@ -143,3 +143,27 @@ def test_reforecast_without_actuals_or_with_extreme_ratio_is_bounded():
     assert out.loc[out["ds"] == pd.Timestamp("2024-05-06 17:00"), "yhat"].item() == pytest.approx(20.0)
     with pytest.raises(ValueError):
         reforecast_intraday(fc, actuals, pd.Timestamp("2024-05-06 17:00"), min_factor=2.0)
+
+
+def test_prophet_fast_data_file_gives_the_same_fit_as_cmdstanpys_writer(monkeypatch):
+    """orjson writes the Stan data; the fitted parameters must be identical to cmdstanpy's own writer."""
+    from src.models.forecasting import prophet_model
+
+    df = series(10)
+    prep = prepare_series(df["ds"], df["y"], series_id="s", country="DE")
+    fast = make_model("prophet", 0).fit(prep, 24)
+    assert isinstance(fast.model.stan_backend.model, prophet_model._FastDataFile)
+    monkeypatch.setattr(prophet_model, "_json_bytes", lambda data: None)  # forces cmdstanpy's writer
+    slow = make_model("prophet", 0).fit(prep, 24)
+    for name in ("k", "m", "delta", "beta", "sigma_obs"):
+        np.testing.assert_array_equal(fast.model.params[name], slow.model.params[name])
+
+
+def test_prophet_fast_data_file_leaves_non_finite_data_to_cmdstanpy():
+    from src.models.forecasting.prophet_model import _json_bytes
+
+    assert _json_bytes({"T": 2, "y": [1.0, 2.0], "X": [[0.5], [1.5]]}) == b'{"T":2,"y":[1.0,2.0],"X":[[0.5],[1.5]]}'
+    assert _json_bytes({"T": 2, "y": [1.0, float("nan")]}) is None
+    assert _json_bytes({"T": 2, "X": [[1.0], [float("inf")]]}) is None
+    assert _json_bytes({"T": 2, "y": np.array([1.0, np.inf])}) is None
+    assert _json_bytes({"T": 2, "obj": object()}) is None

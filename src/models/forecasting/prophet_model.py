@@ -11,6 +11,9 @@ its own sampled intervals: the benchmark reference whose accuracy and coverage w
 from __future__ import annotations
 
 import logging
+import math
+import os
+import tempfile
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,6 +52,71 @@ def _seeded(seed: int):
         yield
     finally:
         np.random.set_state(state)
+
+
+class _FastDataFile:
+    """Stands in for Prophet's ``CmdStanModel`` and writes the Stan data file with orjson.
+
+    Why: cmdstanpy hands the data dict to stanio, whose pure-Python JSON writer took ~60% of a Prophet
+    fit on hourly series (profiled: 1.0 s of 1.5 s for two fits of 4,400 rows × 60 features); orjson
+    writes the same shortest-round-trip floats 15-20× faster, so the fitted parameters are identical.
+    Anything that is not a plain finite-number dict (NaN/inf would need Stan's special spellings) goes
+    through cmdstanpy's own writer unchanged.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def optimize(self, data: Any = None, **kwargs: Any) -> Any:
+        payload = _json_bytes(data) if isinstance(data, dict) else None
+        if payload is None:
+            return self._model.optimize(data=data, **kwargs)
+        fd, path = tempfile.mkstemp(prefix="prophet-data-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            return self._model.optimize(data=path, **kwargs)
+        finally:
+            os.unlink(path)
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return True
+    if isinstance(value, list):
+        if value and isinstance(value[0], list):
+            return all(_all_finite(v) for v in value)
+        return bool(np.isfinite(np.asarray(value, dtype=float)).all()) if value else True
+    if isinstance(value, np.ndarray):
+        return bool(np.isfinite(value).all())
+    return False
+
+
+def _json_bytes(data: dict[str, Any]) -> bytes | None:
+    """orjson encoding of Prophet's Stan data, or ``None`` when it must go through cmdstanpy's writer."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - pinned in requirements.txt
+        return None
+    if not all(_all_finite(v) for v in data.values()):
+        return None
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError:
+        return None
+
+
+def _use_fast_data_file(model: Any) -> None:
+    backend = getattr(model, "stan_backend", None)
+    if backend is not None and hasattr(backend, "model") and not isinstance(backend.model, _FastDataFile):
+        backend.model = _FastDataFile(backend.model)
 
 
 #: intraday Prophet trains on the last 26 weeks: a one-week-ahead contact-centre forecast needs the recent
@@ -133,6 +201,7 @@ class ProphetModel(Forecaster):
             model.add_country_holidays(country_name=prep.country)
         frame = self._future_frame(pd.DatetimeIndex(train["ds"]))
         frame["y"] = train["y"].to_numpy()
+        _use_fast_data_file(model)
         model.fit(frame, seed=self.seed)
         self.model = model
         return self
