@@ -187,3 +187,48 @@ def test_prescreen_is_off_on_degenerate_data_where_mase_is_undefined():
     bt = backtest_series(ds, y, series_id="s", models=["profile", "lightgbm"], folds=3, horizon=7, country=None,
                          screen_ratio=1.25)
     assert bt.runs["lightgbm"].ok and len(bt.runs["lightgbm"].folds) == 3
+
+
+# ------------------------------------------------------------------ real-export shapes
+def _open_hours_15min(weeks: int) -> pd.DataFrame:
+    ds = pd.date_range("2024-01-01", periods=weeks * 7 * 96, freq="15min")
+    hour = ds.hour + ds.minute / 60
+    open_ = (hour >= 8) & (hour < 18) & (ds.dayofweek < 5)
+    y = np.random.default_rng(3).poisson(12, open_.sum()).astype(float)
+    return pd.DataFrame({"ds": ds[open_], "y": y})
+
+
+def test_short_intraday_horizon_is_backtested_on_whole_weeks_when_history_allows():
+    """42 hours of 15-minute steps can fall wholly on a closed weekend: the backtest windows widen to a week."""
+    from src.models.forecasting.engine import backtest_horizon
+    from src.models.forecasting.frequency import prepare_series
+
+    df = _open_hours_15min(6)
+    prep = prepare_series(df["ds"], df["y"], country=None)
+    assert backtest_horizon(ForecastConfig(horizon=168), prep) == 672
+    assert backtest_horizon(ForecastConfig(horizon=168, backtest_horizon=96), prep) == 96  # explicit wins
+    assert backtest_horizon(ForecastConfig(horizon=900), prep) == 900  # already longer than a week
+    short = _open_hours_15min(4)  # 2 training weeks + 3 weekly folds do not fit into 4 weeks
+    prep_short = prepare_series(short["ds"], short["y"], country=None)
+    assert backtest_horizon(ForecastConfig(horizon=168), prep_short) == 168
+    days = daily(200)
+    prep_daily = prepare_series(days["ds"], days["y"], country=None)
+    assert backtest_horizon(ForecastConfig(horizon=3), prep_daily) == 3  # daily grids keep the horizon
+    res = run_forecast(df, ForecastConfig(horizon=168, candidates=("seasonal_naive", "profile"), country_holidays=None))
+    table = res.backtest
+    assert (table["horizon"] == 672).all() and (table["n"] == 3 * 5 * 40).all()
+    assert np.isfinite(table[["coverage_80", "coverage_95"]].to_numpy(float)).all()
+
+
+def test_utc_offsets_that_change_at_the_clock_change_become_local_wall_clock_time():
+    from src.models.forecasting.engine import normalise_input
+
+    raw = pd.DataFrame({"ds": ["2024-03-30T09:00:00+01:00", "2024-03-31T09:00:00+02:00", "2024-04-01T09:00:00Z"],
+                        "y": [1, 2, 3]})
+    out = normalise_input(raw)
+    assert out["ds"].tolist() == [pd.Timestamp("2024-03-30 09:00"), pd.Timestamp("2024-03-31 09:00"),
+                                  pd.Timestamp("2024-04-01 09:00")]
+    same = normalise_input(raw.assign(ds=raw["ds"].str[:19] + "+01:00"))
+    assert same["ds"].dt.hour.tolist() == [9, 9, 9]
+    with pytest.raises(ValueError, match="Column ds must hold timestamps"):
+        normalise_input(pd.DataFrame({"ds": ["2024-03-30T09:00:00+01:00", "yesterday"], "y": [1, 2]}))

@@ -8,18 +8,45 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .auto import choose_model
-from .backtest import backtest_series
+from .backtest import MIN_TRAIN_WEEKS, backtest_series
 from .base import ForecastConfig, ForecastResult, ProgressCallback, make_model
 from .fitted import FittedModel
-from .frequency import parse_freq, prepare_series
+from .frequency import PreparedSeries, parse_freq, prepare_series
 
 logger = logging.getLogger(__name__)
+
+
+def _wall_clock(values: pd.Series) -> pd.Series:
+    """Timestamps as naive local wall-clock time.
+
+    Workload follows the local clock (the 9 o'clock peak stays at 9 across a clock change), so a UTC
+    offset is dropped, not converted: ``2024-03-31T09:00+02:00`` becomes 09:00. Exports that carry
+    the offset change at the clock change (``+01:00`` in winter, ``+02:00`` in summer) parse to mixed
+    offsets, which pandas leaves as plain objects; each is reduced to its wall-clock time.
+    """
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # "mixed time zones" → object column, handled below
+                values = pd.to_datetime(values, format="ISO8601")
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"Column ds must hold timestamps (ISO 8601, e.g. 2024-01-31 08:00): {exc}") from None
+    if values.dtype == object:
+        try:
+            values = pd.to_datetime(pd.Series([pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None)
+                                               else pd.Timestamp(v) for v in values], index=values.index))
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"Column ds must hold timestamps (ISO 8601, e.g. 2024-01-31 08:00): {exc}") from None
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    return values
 
 
 def normalise_input(df: pd.DataFrame) -> pd.DataFrame:
@@ -37,13 +64,7 @@ def normalise_input(df: pd.DataFrame) -> pd.DataFrame:
         "ds": df[cols["ds"]],
         "y": df[cols["y"]],
     })
-    if not pd.api.types.is_datetime64_any_dtype(out["ds"]):
-        try:
-            out["ds"] = pd.to_datetime(out["ds"], format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"Column ds must hold timestamps (ISO 8601, e.g. 2024-01-31 08:00): {exc}") from None
-    if getattr(out["ds"].dt, "tz", None) is not None:
-        out["ds"] = out["ds"].dt.tz_localize(None)
+    out["ds"] = _wall_clock(out["ds"])
     try:
         out["y"] = pd.to_numeric(out["y"], errors="raise").astype(float)
     except (ValueError, TypeError) as exc:
@@ -51,6 +72,23 @@ def normalise_input(df: pd.DataFrame) -> pd.DataFrame:
     if out.empty:
         raise ValueError("Input has no rows")
     return out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)
+
+
+def backtest_horizon(config: ForecastConfig, prep: PreparedSeries) -> int:
+    """Grid steps per backtest window: ``config.backtest_horizon`` when given, else the forecast horizon —
+    widened to one week on intraday grids when the history allows.
+
+    Why: a window shorter than a week can fall wholly on a closed weekend (no actuals, so the fold measures
+    nothing: a 15-minute series forecast 168 steps ahead is 42 hours) and never sees some weekdays, so the
+    model choice and the interval calibration would rest on a day or two. For every model here a window of up
+    to one week fits the same model as the shorter horizon (LightGBM's direct lags are whole weeks).
+    """
+    h = config.effective_backtest_horizon
+    week = prep.cal.season
+    if config.backtest_horizon is None and prep.cal.intraday and h < week:
+        if prep.n >= MIN_TRAIN_WEEKS * week + config.folds * week:
+            return week
+    return h
 
 
 def _forecast_one(series_id: str, ds: np.ndarray, y: np.ndarray, config: ForecastConfig,
@@ -63,7 +101,7 @@ def _forecast_one(series_id: str, ds: np.ndarray, y: np.ndarray, config: Forecas
     prep = prepare_series(ds, y, series_id=series_id, step=step, country=config.country_holidays)
     models = list(config.candidates) if config.model == "auto" else [config.model]
     bt = backtest_series(ds, y, series_id=series_id, models=models, folds=config.folds,
-                         horizon=config.effective_backtest_horizon, levels=config.levels,
+                         horizon=backtest_horizon(config, prep), levels=config.levels,
                          country=config.country_holidays, seed=config.seed, step=prep.cal.step, prep=prep,
                          on_progress=on_progress,
                          screen_ratio=config.screen_ratio if config.model == "auto" else None,
