@@ -166,12 +166,12 @@ def test_prescreen_drops_an_expensive_model_that_cannot_win_and_its_ensemble():
 
 
 def test_auto_uses_the_time_savers_and_a_named_model_does_not():
-    df = daily(120)
-    auto = run_forecast(df, ForecastConfig(horizon=7, folds=3, candidates=("profile", "lightgbm"),
+    df = daily(200)  # 28-day windows hold enough residuals: no folds are added (see the next tests)
+    auto = run_forecast(df, ForecastConfig(horizon=28, folds=3, candidates=("profile", "lightgbm"),
                                            country_holidays=None))
     bt = auto.backtest.set_index("model")
     assert bt.loc["profile", "folds"] == 3 and bt.loc["lightgbm", "folds"] in (0, 2)
-    named = run_forecast(df, ForecastConfig(horizon=7, folds=3, model="lightgbm", country_holidays=None))
+    named = run_forecast(df, ForecastConfig(horizon=28, folds=3, model="lightgbm", country_holidays=None))
     assert named.backtest.set_index("model").loc["lightgbm", "folds"] == 3
     with pytest.raises(ValueError, match="screen_ratio"):
         ForecastConfig(horizon=7, screen_ratio=0.9)
@@ -232,3 +232,26 @@ def test_utc_offsets_that_change_at_the_clock_change_become_local_wall_clock_tim
     assert same["ds"].dt.hour.tolist() == [9, 9, 9]
     with pytest.raises(ValueError, match="Column ds must hold timestamps"):
         normalise_input(pd.DataFrame({"ds": ["2024-03-30T09:00:00+01:00", "yesterday"], "y": [1, 2]}))
+
+
+def test_short_windows_get_more_folds_so_intervals_rest_on_enough_residuals():
+    from src.models.forecasting.engine import MAX_FOLDS, MIN_RESIDUALS, backtest_folds
+    from src.models.forecasting.frequency import prepare_series
+
+    long = daily(400)
+    prep = prepare_series(long["ds"], long["y"], country=None)
+    assert backtest_folds(ForecastConfig(horizon=28), prep, 28) == (3, 2)  # 84 residuals: unchanged
+    assert backtest_folds(ForecastConfig(horizon=7), prep, 7) == (8, 8)  # ceil(56 / 7)
+    assert backtest_folds(ForecastConfig(horizon=1), prep, 1) == (MAX_FOLDS, MAX_FOLDS)
+    assert backtest_folds(ForecastConfig(horizon=7, expensive_folds=None), prep, 7) == (8, None)
+    assert backtest_folds(ForecastConfig(horizon=7, folds=10), prep, 7) == (10, 8)  # never fewer than asked
+    short = daily(40)  # 2 training weeks leave room for 3 windows of 7 days only
+    prep_short = prepare_series(short["ds"], short["y"], country=None)
+    assert backtest_folds(ForecastConfig(horizon=7), prep_short, 7) == (3, 3)
+    hourly = _open_hours_15min(8)  # open 40 of 96 slots on weekdays: a week window holds 200 actuals
+    prep_h = prepare_series(hourly["ds"], hourly["y"], country=None)
+    assert backtest_folds(ForecastConfig(horizon=672), prep_h, 672) == (3, 2)
+    assert 56 == MIN_RESIDUALS
+    res = run_forecast(long, ForecastConfig(horizon=7, candidates=("seasonal_naive", "profile"), country_holidays=None))
+    assert (res.backtest["folds"] == 8).all() and (res.backtest["n"] == 56).all()
+    assert "8-fold backtest" in res.reasons["home-a/unit-1"]
