@@ -213,7 +213,8 @@ def test_short_intraday_horizon_is_backtested_on_whole_weeks_when_history_allows
     assert backtest_horizon(ForecastConfig(horizon=168), prep_short) == 168
     days = daily(200)
     prep_daily = prepare_series(days["ds"], days["y"], country=None)
-    assert backtest_horizon(ForecastConfig(horizon=3), prep_daily) == 3  # daily grids keep the horizon
+    assert backtest_horizon(ForecastConfig(horizon=3), prep_daily) == 7  # next days: a week per window
+    assert backtest_horizon(ForecastConfig(horizon=10), prep_daily) == 10
     res = run_forecast(df, ForecastConfig(horizon=168, candidates=("seasonal_naive", "profile"), country_holidays=None))
     table = res.backtest
     assert (table["horizon"] == 672).all() and (table["n"] == 3 * 5 * 40).all()

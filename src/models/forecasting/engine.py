@@ -77,16 +77,16 @@ def normalise_input(df: pd.DataFrame) -> pd.DataFrame:
 
 def backtest_horizon(config: ForecastConfig, prep: PreparedSeries) -> int:
     """Grid steps per backtest window: ``config.backtest_horizon`` when given, else the forecast horizon —
-    widened to one week on intraday grids when the history allows.
+    widened to one week when it is shorter and the history allows.
 
     Why: a window shorter than a week can fall wholly on a closed weekend (no actuals, so the fold measures
-    nothing: a 15-minute series forecast 168 steps ahead is 42 hours) and never sees some weekdays, so the
-    model choice and the interval calibration would rest on a day or two. For every model here a window of up
-    to one week fits the same model as the shorter horizon (LightGBM's direct lags are whole weeks).
+    nothing: a 15-minute series forecast 168 steps ahead is 42 hours), never sees some weekdays, and holds few
+    residuals for the interval calibration (a next-day daily forecast: one per fold). For every model here a
+    window of up to one week fits the same model as the shorter horizon (LightGBM's direct lags are whole weeks).
     """
     h = config.effective_backtest_horizon
     week = prep.cal.season
-    if config.backtest_horizon is None and prep.cal.intraday and h < week:
+    if config.backtest_horizon is None and h < week:
         if prep.n >= MIN_TRAIN_WEEKS * week + config.folds * week:
             return week
     return h
