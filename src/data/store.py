@@ -18,7 +18,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, inspect, or_, select, tuple_, update
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
+from sqlalchemy.exc import IntegrityError
 
 from src.data import db
 from src.data.kinds import get_kind
@@ -312,6 +315,127 @@ def batch_with_sha(engine: Engine, kind: str, sha256: str) -> dict[str, Any] | N
         row = conn.execute(select(t).where(t.c.kind == kind, t.c.sha256 == sha256).order_by(t.c.id.desc())
                            ).mappings().first()
     return dict(row) if row else None
+
+
+class BatchNotFound(LookupError):
+    """No upload batch has this id."""
+
+
+class BatchInUse(Exception):
+    """Other records reference the batch or its rows; nothing was deleted."""
+
+    def __init__(self, message: str, dependents: list[tuple[str, int]]):
+        super().__init__(message)
+        self.dependents = dependents
+
+
+@dataclass(frozen=True)
+class DeletedBatch:
+    batch_id: int
+    kind: str
+    file_name: str
+    rows_deleted: int
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+def _referencing_foreign_keys(conn: Connection, referred: set[str]) -> list[tuple[str, list[str], str, list[str]]]:
+    """Every foreign key in the *database* that points at one of the ``referred`` tables.
+
+    Read from the live schema (not :data:`db.metadata`) so that a constraint added by any store module, a
+    migration or by hand is seen too: those are exactly the constraints the database would enforce.
+    Returns ``(table, constrained_columns, referred_table, referred_columns)``.
+    """
+    insp = inspect(conn)
+    out = []
+    for table_name in insp.get_table_names():
+        for fk in insp.get_foreign_keys(table_name):
+            if fk.get("referred_table") in referred and fk.get("constrained_columns"):
+                out.append((table_name, list(fk["constrained_columns"]), fk["referred_table"],
+                            list(fk["referred_columns"])))
+    return out
+
+
+def batch_dependents(conn: Connection, batch_id: int, kind: str) -> list[tuple[str, int]]:
+    """Records outside the batch that reference the batch row or one of its data rows, as ``(what, count)``.
+
+    The batch's own data rows (``<kind table>.batch_id``) are what a delete removes, so they are not dependents.
+    """
+    data_table = db.KIND_TABLES[kind]
+    batches = db.upload_batches
+    found: list[tuple[str, int]] = []
+    for table_name, cols, referred, ref_cols in _referencing_foreign_keys(conn, {batches.name, data_table.name}):
+        if table_name == data_table.name and referred == batches.name and cols == ["batch_id"]:
+            continue  # the rows being deleted
+        own = table_name == data_table.name
+        dep = sa_table(table_name, *[sa_column(c) for c in {*cols, *(["batch_id"] if own else [])}])
+        dep_key = tuple_(*[dep.c[c] for c in cols]) if len(cols) > 1 else dep.c[cols[0]]
+        if referred == batches.name:
+            parents = select(*[batches.c[c] for c in ref_cols]).where(batches.c.id == batch_id)
+        else:
+            parents = select(*[data_table.c[c] for c in ref_cols]).where(data_table.c.batch_id == batch_id)
+        q = select(func.count()).select_from(dep).where(dep_key.in_(parents))
+        if own:  # rows of the same table in the same batch are deleted with it
+            q = q.where(dep.c.batch_id != batch_id)
+        n = int(conn.execute(q).scalar() or 0)
+        if n:
+            found.append((f"{table_name}.{', '.join(cols)} → {referred}", n))
+    return found
+
+
+def describe_batch(engine: Engine, batch_id: int) -> dict[str, Any]:
+    """The batch row plus ``rows_stored`` (its rows still stored now) and ``dependents`` (see
+    :func:`batch_dependents`). Raises :class:`BatchNotFound`."""
+    t = db.upload_batches
+    with db.read_conn(engine) as conn:
+        row = conn.execute(select(t).where(t.c.id == batch_id)).mappings().first()
+        if row is None:
+            raise BatchNotFound(f"Upload batch {batch_id} does not exist.")
+        info = dict(row)
+        table = db.KIND_TABLES[info["kind"]]
+        info["rows_stored"] = int(conn.execute(select(func.count()).select_from(table)
+                                               .where(table.c.batch_id == batch_id)).scalar() or 0)
+        info["dependents"] = batch_dependents(conn, batch_id, info["kind"])
+    return info
+
+
+def _in_use_message(batch_id: int, dependents: list[tuple[str, int]]) -> str:
+    what = "; ".join(f"{n:,} row(s) in {name}" for name, n in dependents)
+    return (f"Upload batch {batch_id} cannot be deleted: other records depend on it ({what}). "
+            "Nothing was deleted.")
+
+
+def delete_batch(engine: Engine, *, batch_id: int, actor: str, role: str) -> DeletedBatch:
+    """Delete one upload batch — its data rows and the batch row — and audit it, in one transaction.
+
+    Raises :class:`BatchNotFound` for an unknown id and :class:`BatchInUse` when other records reference the
+    batch or its rows (named in the message); in both cases nothing is deleted. Rows that this batch replaced
+    when it was stored are gone and are not restored.
+    """
+    t = db.upload_batches
+    try:
+        with db.write_tx(engine) as conn:
+            row = conn.execute(select(t).where(t.c.id == batch_id).with_for_update()).mappings().first()
+            if row is None:
+                raise BatchNotFound(f"Upload batch {batch_id} does not exist.")
+            kind = row["kind"]
+            dependents = batch_dependents(conn, batch_id, kind)
+            if dependents:
+                raise BatchInUse(_in_use_message(batch_id, dependents), dependents)
+            table = db.KIND_TABLES[kind]
+            rows_deleted = conn.execute(delete(table).where(table.c.batch_id == batch_id)).rowcount or 0
+            conn.execute(delete(t).where(t.c.id == batch_id))
+            write_audit(conn, actor=actor, role=role, action="data.delete_batch", object_type=kind,
+                        object_id=batch_id,
+                        detail={"batch_id": batch_id, "kind": kind, "file": row["file_name"],
+                                "rows_deleted": rows_deleted, "uploaded_by": row["uploaded_by"],
+                                "uploaded_at": row["uploaded_at"]})
+    except IntegrityError as exc:  # a dependent row was written between the check and the delete
+        raise BatchInUse(f"Upload batch {batch_id} cannot be deleted: other records depend on it. "
+                         "Nothing was deleted.", []) from exc
+    log.info("deleted batch %s kind=%s rows=%s by %s", batch_id, kind, rows_deleted, neutralise_log_text(actor, 64))
+    return DeletedBatch(batch_id=batch_id, kind=kind, file_name=row["file_name"], rows_deleted=rows_deleted,
+                        uploaded_by=row["uploaded_by"], uploaded_at=row["uploaded_at"])
 
 
 # ----------------------------------------------------------------------------------------------- reads

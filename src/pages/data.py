@@ -1,4 +1,4 @@
-"""Data (admin): upload → preview → validation report → store; upload history; sample files."""
+"""Data (admin): upload → preview → validation report → store; upload history, delete a batch; samples."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from src.data.kinds import KINDS
 from src.data.loader import ParseOptions
 from src.data.validation import ValidationReport
 from src.services import data as data_service
-from src.services.context import Actor
+from src.services.context import Actor, PermissionDenied, ServiceError
 from src.ui import charts, state
 from src.ui.common import app_context, require_page_role
 
@@ -95,11 +95,53 @@ with upload_tab:
                     st.error(outcome.message)
 
 with history_tab:
+    flash = st.session_state.pop(state.key("delete_flash"), None)
+    if flash:
+        st.success(flash)
     history = data_service.upload_history(app, actor)
     if len(history):
         st.dataframe(history, hide_index=True, width="stretch")
     else:
         st.caption("No uploads yet.")
+    if actor.is_admin and len(history):
+        st.subheader("Delete an upload batch")
+        st.caption("Removes every row this batch stored and the batch itself, in one step that is audited. "
+                   "Rows that the batch replaced when it was stored are not restored.")
+        labels = {int(r.id): f"#{r.id} · {KINDS[r.kind].title if r.kind in KINDS else r.kind} · {r.file_name} · "
+                             f"{r.uploaded_at:%Y-%m-%d %H:%M} UTC" for r in history.itertuples()}
+        batch_id = st.selectbox("Batch", list(labels), format_func=labels.get, index=None,
+                                placeholder="Choose a batch from the history", key=state.key("delete_batch"))
+        if batch_id is not None:
+            try:
+                preview = data_service.describe_batch(app, actor, batch_id)
+            except (ServiceError, PermissionDenied) as exc:
+                st.error(str(exc))
+            else:
+                title = KINDS[preview.kind].title if preview.kind in KINDS else preview.kind
+                covers = (f" Covers {preview.range_start:%Y-%m-%d} – {preview.range_end:%Y-%m-%d}."
+                          if preview.range_start is not None and preview.range_end is not None else "")
+                st.markdown(f"**{title}** from `{preview.file_name}`, uploaded by **{preview.uploaded_by}** on "
+                            f"{preview.uploaded_at:%Y-%m-%d %H:%M} UTC. Deleting it removes the "
+                            f"**{preview.rows_stored:,}** row(s) it still has stored "
+                            f"({preview.rows_uploaded:,} were uploaded).{covers}")
+                if not preview.deletable:
+                    st.error(preview.blocked_message)
+                confirmed = st.checkbox(
+                    f"I understand that batch {preview.batch_id} and its {preview.rows_stored:,} row(s) will be "
+                    "deleted permanently.", key=state.key(f"delete_confirm_{preview.batch_id}"),
+                    disabled=not preview.deletable)
+                if st.button(f"Delete batch {preview.batch_id}", type="primary", key=state.key("delete_go"),
+                             disabled=not (confirmed and preview.deletable)):
+                    try:
+                        deleted = data_service.delete_batch(app, actor, preview.batch_id)
+                    except (ServiceError, PermissionDenied) as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state[state.key("delete_flash")] = (
+                            f"Deleted batch {deleted.batch_id} ({deleted.file_name}): "
+                            f"{deleted.rows_deleted:,} row(s) removed.")
+                        st.session_state.pop(state.key("delete_batch"), None)
+                        st.rerun()
 
 with samples_tab:
     st.write("Example files in each supported format. Download one, open it, and upload it to see the flow.")

@@ -1,4 +1,4 @@
-"""Use cases around data: validate an upload, ingest it, summarise what is stored, load the demo data.
+"""Use cases around data: validate an upload, ingest it, delete a batch, summarise what is stored, demo data.
 
 The flow the Data page, the CLI and the REST API share: ``validate_upload`` (no side effects, any logged-in
 user) → show the report → ``ingest_upload`` (admin; validates again — never trusts an earlier report — and
@@ -22,7 +22,7 @@ from src.data.loader import ParseOptions, UploadLimits, load_upload
 from src.data.store import IngestConflict, IngestResult, OverlapPolicy
 from src.data.validation import ValidationReport, validate_frame
 from src.data.validation import validate_upload as _validate
-from src.services.context import SYSTEM, Actor, AppContext, ServiceError, require_role
+from src.services.context import SYSTEM, Actor, AppContext, PermissionDenied, ServiceError, require_role
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,90 @@ def data_summary(app: AppContext, actor: Actor) -> pd.DataFrame:
 def upload_history(app: AppContext, actor: Actor, limit: int = 200) -> pd.DataFrame:
     require_role(actor, "planner", "admin")
     return store.upload_history(app.engine, limit)
+
+
+def _batch_id(batch_id: Any) -> int:
+    if isinstance(batch_id, bool) or not isinstance(batch_id, int | str):
+        raise ServiceError(f"Invalid upload batch id {batch_id!r}.")
+    try:
+        value = int(batch_id)
+    except ValueError:
+        raise ServiceError(f"Invalid upload batch id {batch_id!r}.") from None
+    if value <= 0:
+        raise ServiceError(f"Invalid upload batch id {batch_id!r}.")
+    return value
+
+
+def _audit_delete_attempt(app: AppContext, actor: Actor, batch_id: Any, outcome: str, reason: str,
+                          kind: str | None = None) -> None:
+    """A refused delete is audited in its own transaction (the delete's own one was rolled back)."""
+    with db.write_tx(app.engine) as conn:
+        store.write_audit(conn, actor=actor.username, role=actor.role, action="data.delete_batch", outcome=outcome,
+                          object_type=kind, object_id=str(batch_id),
+                          detail={"batch_id": str(batch_id), "reason": reason})
+
+
+@dataclass(frozen=True)
+class BatchPreview:
+    """What deleting a batch would remove, for the confirmation step."""
+
+    batch_id: int
+    kind: str
+    file_name: str
+    rows_uploaded: int
+    rows_stored: int
+    uploaded_by: str
+    uploaded_at: Any
+    range_start: Any
+    range_end: Any
+    dependents: tuple[tuple[str, int], ...]
+
+    @property
+    def deletable(self) -> bool:
+        return not self.dependents
+
+    @property
+    def blocked_message(self) -> str:
+        what = "; ".join(f"{n:,} row(s) in {name}" for name, n in self.dependents)
+        return f"Batch {self.batch_id} cannot be deleted: other records depend on it ({what})."
+
+
+def describe_batch(app: AppContext, actor: Actor, batch_id: int) -> BatchPreview:
+    """What :func:`delete_batch` would remove (admin only; no side effects)."""
+    require_role(actor, "admin")
+    bid = _batch_id(batch_id)
+    try:
+        info = store.describe_batch(app.engine, bid)
+    except store.BatchNotFound as exc:
+        raise ServiceError(str(exc)) from None
+    return BatchPreview(batch_id=bid, kind=info["kind"], file_name=info["file_name"], rows_uploaded=info["rows"],
+                        rows_stored=info["rows_stored"], uploaded_by=info["uploaded_by"],
+                        uploaded_at=info["uploaded_at"], range_start=info["range_start"],
+                        range_end=info["range_end"], dependents=tuple(info["dependents"]))
+
+
+def delete_batch(app: AppContext, actor: Actor, batch_id: int) -> store.DeletedBatch:
+    """Delete one upload batch and every row it stored, in one audited transaction (admin only).
+
+    Refused — nothing deleted, the attempt audited — for a non-admin (:class:`PermissionDenied`), an unknown
+    id or a batch other records depend on (:class:`ServiceError` naming them). Rows the batch replaced when it
+    was stored are not restored.
+    """
+    try:
+        require_role(actor, "admin")
+    except PermissionDenied:
+        if actor is not None:
+            _audit_delete_attempt(app, actor, batch_id, "denied", f"role {actor.role} may not delete uploads")
+        raise
+    bid = _batch_id(batch_id)
+    try:
+        return store.delete_batch(app.engine, batch_id=bid, actor=actor.username, role=actor.role)
+    except store.BatchNotFound as exc:
+        _audit_delete_attempt(app, actor, bid, "rejected", "unknown batch")
+        raise ServiceError(str(exc)) from None
+    except store.BatchInUse as exc:
+        _audit_delete_attempt(app, actor, bid, "rejected", str(exc))
+        raise ServiceError(str(exc)) from None
 
 
 def sample_files() -> list[Path]:
