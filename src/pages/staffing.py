@@ -455,6 +455,17 @@ def _plan() -> None:
             st.dataframe(found["intervals"], hide_index=True, width="stretch", column_config=interval_cols, height=300)
             if len(found["shifts"]):
                 st.dataframe(found["shifts"], hide_index=True, width="stretch")
+            saved_id = int(found["header"]["id"])
+            saved_stem = svc.saved_plan_stem(saved_id, found["header"]["name"])
+            d1, d2, _ = st.columns([1, 1, 2])
+            d1.download_button(
+                "Download Excel workbook", file_name=f"{saved_stem}.xlsx", mime=svc.XLSX_MIME, on_click="ignore",
+                data=lambda pid=saved_id: svc.export_saved_plan(app, actor, pid, fmt="xlsx").data,
+                icon=":material/download:", key=state.key("saved_dl_xlsx"))
+            d2.download_button(
+                "Download CSV", file_name=f"{saved_stem}.csv", mime="text/csv", on_click="ignore",
+                data=lambda pid=saved_id: svc.export_saved_plan(app, actor, pid, fmt="csv").data,
+                icon=":material/download:", key=state.key("saved_dl_csv"))
 
     # ------------------------------------------------------------------------------------ 5. export/save
     st.subheader("4 · Export and save")

@@ -40,6 +40,7 @@ from src.models.capacity import (
     ShiftPlanResult,
     StaffingPlan,
     erlang_a_metrics,
+    plan_from_intervals,
     plan_shifts,
     plan_staffing,
     required_agents,
@@ -889,8 +890,20 @@ def export_plan(app: AppContext, actor: Actor, plan: StaffingPlan, *, fmt: str,
                 name: str = "staffing_plan") -> ExportFile:
     """Excel workbook or CSV of the plan; keeps a timestamped copy under ``outputs_dir`` and audits the export."""
     require_role(actor, "planner", "admin")
+    _check_format(fmt)
+    return _write_export(app, actor, plan, fmt=fmt, shift_plan=shift_plan, info=info, name=name)
+
+
+def _check_format(fmt: str) -> None:
     if fmt not in ("xlsx", "csv"):
         raise ServiceError("Export format must be xlsx or csv.")
+
+
+def _write_export(app: AppContext, actor: Actor, plan: StaffingPlan, *, fmt: str,
+                  shift_plan: ShiftPlanResult | None, info: Mapping[str, Any] | None, name: str,
+                  audit_extra: Mapping[str, Any] | None = None) -> ExportFile:
+    """Bytes (workbook or CSV) → timestamped copy in ``outputs_dir`` → audit event; the copy is removed when the
+    audit event cannot be written."""
     if fmt == "xlsx":
         data = staffing_workbook(plan, shift_plan=shift_plan, info=info)
         mime = XLSX_MIME
@@ -904,7 +917,8 @@ def export_plan(app: AppContext, actor: Actor, plan: StaffingPlan, *, fmt: str,
             store.write_audit(conn, actor=actor.username, role=actor.role, action="staffing.export",
                               object_type="staffing_plan", object_id=path.name,
                               detail={"format": fmt, "bytes": len(data), "queues": list(plan.params),
-                                      "intervals": len(plan.intervals), "shift_plan": shift_plan is not None})
+                                      "intervals": len(plan.intervals), "shift_plan": shift_plan is not None,
+                                      **(audit_extra or {})})
     except Exception:
         path.unlink(missing_ok=True)  # no unaudited copies
         raise
@@ -953,12 +967,91 @@ def load_saved_plan(app: AppContext, actor: Actor, plan_id: int) -> dict[str, An
     return found
 
 
+def saved_plan_stem(plan_id: int, name: str) -> str:
+    """File stem of a saved plan's download: ``staffing_plan_12_Week_45`` (id and name, ``[A-Za-z0-9_]`` only)."""
+    slug = re.sub(r"[^0-9A-Za-z]+", "_", str(name)).strip("_")[:60].rstrip("_")
+    return f"staffing_plan_{int(plan_id)}" + (f"_{slug}" if slug else "")
+
+
+def _saved_shift_plan(iv: pd.DataFrame, shifts: pd.DataFrame, paid_hours: float | None) -> ShiftPlanResult | None:
+    """The stored shift plan (planned people per interval of one queue, people per shift start) as a result object;
+    None when the plan was saved without one."""
+    has = iv["planned"].notna()
+    if not has.any():
+        return None
+    queue = str(shifts["queue"].iloc[0]) if len(shifts) else str(iv.loc[has, "queue"].iloc[0])
+    sub = iv[(iv["queue"] == queue) & has]
+    required = sub["agents"].astype(float).to_numpy()
+    planned = sub["planned"].astype(float).to_numpy()
+    under = np.maximum(required - planned, 0.0)
+    rows = pd.DataFrame({"queue": queue, "ds": sub["ds"].to_numpy(), "required": required, "planned": planned,
+                         "over": np.maximum(planned - required, 0.0), "under": under,
+                         "volume": sub["volume"].to_numpy(), "service_level": sub["planned_service_level"].to_numpy()})
+    starts = shifts[shifts["queue"] == queue].drop(columns=["queue"]).reset_index(drop=True)
+    paid = float(paid_hours) if paid_hours is not None else float((starts["paid_hours"] * starts["people"]).sum())
+    return ShiftPlanResult(intervals=rows, shifts=starts, status="as saved", optimal=True, paid_hours=paid,
+                           under_agent_intervals=float(under.sum()), objective=float("nan"))
+
+
+def saved_plan_parts(found: Mapping[str, Any], actor: Actor) -> tuple[StaffingPlan, ShiftPlanResult | None,
+                                                                      dict[str, Any]]:
+    """A loaded saved plan (:func:`load_saved_plan`) as the objects the live export takes: the plan rebuilt from its
+    stored interval rows (numbers exactly as saved, nothing recomputed), its shift plan if it had one, and the facts
+    for the Info sheet."""
+    head = found["header"]
+    plan_id = head.get("id")
+    try:
+        params = {str(q): QueueParams(**p) for q, p in head["params"].items()}
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(f"Saved plan {plan_id}: its stored parameters cannot be read ({exc}).") from None
+    iv = found["intervals"]
+    if iv.empty:
+        raise ServiceError(f"Saved plan {plan_id} has no interval rows to export.")
+    try:
+        plan = plan_from_intervals(iv.drop(columns=["planned", "planned_service_level"]), params,
+                                   volume_basis=head.get("volume_basis") or "point")
+    except ValueError as exc:
+        raise ServiceError(f"Saved plan {plan_id}: {exc}") from None
+    shift_plan = _saved_shift_plan(iv, found["shifts"], head.get("paid_hours"))
+    try:
+        what = Scenario(**head.get("scenario", {})).describe()
+    except (TypeError, ServiceError):
+        what = str(head.get("scenario", ""))
+    seconds = {p.interval_seconds for p in params.values()}
+    created = head.get("created_at")
+    info: dict[str, Any] = {
+        "saved_plan_id": plan_id, "plan_name": head.get("name"), "created_by": head.get("created_by"),
+        "created_at": f"{pd.Timestamp(created):%Y-%m-%d %H:%M} UTC" if created is not None else "",
+        "source": head.get("source"), "source_detail": head.get("source_detail")}
+    if len(seconds) == 1:
+        info["interval_minutes"] = seconds.pop() / 60
+    info.update(volume_basis=plan.volume_basis, what_if=what)
+    if shift_plan is not None:
+        info.update(shift_plan_status=shift_plan.status, paid_hours=round(shift_plan.paid_hours, 2),
+                    uncovered_agent_intervals=round(shift_plan.under_agent_intervals, 2))
+    info.update(exported_by=actor.username, exported_at=datetime.now().strftime("%Y-%m-%d %H:%M"))
+    return plan, shift_plan, info
+
+
+def export_saved_plan(app: AppContext, actor: Actor, plan_id: int, *, fmt: str) -> ExportFile:
+    """The live plan's Excel workbook or CSV, rebuilt from a saved plan (stored intervals, shift plan, parameters
+    and facts); audited and copied to ``outputs_dir`` like :func:`export_plan`."""
+    require_role(actor, "planner", "admin")
+    _check_format(fmt)
+    found = load_saved_plan(app, actor, plan_id)
+    plan, shift_plan, info = saved_plan_parts(found, actor)
+    head = found["header"]
+    return _write_export(app, actor, plan, fmt=fmt, shift_plan=shift_plan, info=info,
+                         name=saved_plan_stem(head["id"], head["name"]),
+                         audit_extra={"saved_plan_id": int(head["id"])})
+
+
 __all__ = [
     "CalculatorResult", "ExportFile", "HISTORY_METHODS", "PlanningOptions", "Scenario", "VolumeInput",
     "VolumeUpload", "build_plan", "build_shift_plan", "care_volume", "default_params", "default_params_for",
-    "default_patterns_table", "erlang_calculator", "export_plan", "forecast_series", "forecast_volume",
-    "history_volume", "infer_interval_seconds", "interval_label", "latest_forecast", "list_saved_plans",
-    "load_saved_plan", "param_columns",
-    "params_from_table", "params_table", "patterns_from_table", "plan_info", "plan_totals", "planning_options",
-    "save_plan", "series_label", "validate_volume_upload",
+    "default_patterns_table", "erlang_calculator", "export_plan", "export_saved_plan", "forecast_series",
+    "forecast_volume", "history_volume", "infer_interval_seconds", "interval_label", "latest_forecast",
+    "list_saved_plans", "load_saved_plan", "param_columns", "params_from_table", "params_table",
+    "patterns_from_table", "plan_info", "plan_totals", "planning_options", "save_plan", "saved_plan_parts",
+    "saved_plan_stem", "series_label", "validate_volume_upload",
 ]

@@ -167,3 +167,43 @@ def test_page_is_registered_for_planner_and_admin(staffed_app):
     for role in ("planner", "admin"):
         at = _open(role)
         assert at.title[0].value == "Staffing"
+
+
+def test_saved_plan_can_be_downloaded_again(staffed_app, monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    deferred: dict[str, object] = {}  # file name → the button's deferred data callable
+    real_add = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        deferred[file_name] = data_callable
+        return real_add(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    at = _open()
+    _submit(at, "Load volume")
+    at.text_input(key=_key("save_name")).input("=Week plan")
+    _submit(at, "Save plan")
+    (pid,) = plan_store.list_plans(staffed_app.engine)["id"].tolist()
+    at.run()  # the Saved plans tab is drawn above the save form: the next run lists the new plan
+    assert not at.exception, at.exception
+    assert at.selectbox(key=_key("saved_pick")).value == pid
+    xlsx = at.download_button(key=_key("saved_dl_xlsx"))
+    csv = at.download_button(key=_key("saved_dl_csv"))
+    assert (xlsx.label, csv.label) == ("Download Excel workbook", "Download CSV")
+    assert xlsx.proto.deferred_file_id and csv.proto.deferred_file_id, "bytes are built only on click"
+    assert xlsx.proto.ignore_rerun and csv.proto.ignore_rerun
+    assert len(at.download_button) == 4  # the live plan's two buttons are still there
+
+    name = f"staffing_plan_{pid}_Week_plan"
+    assert {f"{name}.xlsx", f"{name}.csv"} <= set(deferred)
+    wb = load_workbook(io.BytesIO(deferred[f"{name}.xlsx"]()))
+    info = {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
+    assert info["saved_plan_id"] == str(pid) and info["plan_name"] == "'=Week plan"
+    assert "Intervals" in wb.sheetnames
+    assert deferred[f"{name}.csv"]().decode("utf-8-sig").startswith('"queue","ds"')
+    events = store.audit_events(staffed_app.engine, action="staffing.export")
+    assert len(events) == 2 and set(events["actor"]) == {"pat"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import types
 from datetime import date
 from pathlib import Path
@@ -254,6 +255,109 @@ def test_save_plan_is_atomic_with_its_audit_event(app, monkeypatch):
     with pytest.raises(RuntimeError):
         svc.export_plan(app, PLANNER, plan, fmt="csv")
     assert not list(Path(app.settings.outputs_dir).glob("*.csv")), "no unaudited export copy is left behind"
+
+
+def _sheet(wb, name: str) -> pd.DataFrame:
+    rows = list(wb[name].iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_saved_plan_export_matches_the_live_export_and_is_audited(app):
+    v, plan = _small_plan(app)
+    sp = svc.build_shift_plan(app, PLANNER, plan, queue="calls",
+                              patterns=svc.patterns_from_table(svc.default_patterns_table()))
+    pid = svc.save_plan(app, PLANNER, plan, name="=cmd()", volume=v, scenario=svc.Scenario(volume_pct=10),
+                        shift_plan=sp)
+    live = load_workbook(io.BytesIO(svc.export_plan(app, PLANNER, plan, fmt="xlsx", shift_plan=sp,
+                                                    info=svc.plan_info(v, None, PLANNER, sp)).data))
+    x = svc.export_saved_plan(app, PLANNER, pid, fmt="xlsx")
+    assert x.file_name == f"staffing_plan_{pid}_cmd.xlsx" and x.mime == svc.XLSX_MIME
+    assert x.saved_path.parent == app.settings.outputs_dir and x.saved_path.read_bytes() == x.data
+    assert "=" not in x.saved_path.name
+    wb = load_workbook(io.BytesIO(x.data))
+    assert wb.sheetnames == live.sheetnames == ["Summary", "Intervals", "Daily", "Shift plan", "Shift starts",
+                                                "Parameters", "Info"]
+    assert len(wb["Shift plan"]._charts) == 1, "the native required-vs-planned chart is there"
+
+    # the numbers are the stored plan's, and the same as the live workbook's
+    stored = svc.load_saved_plan(app, PLANNER, pid)["intervals"]
+    iv = _sheet(wb, "Intervals")
+    assert iv["agents"].tolist() == stored["agents"].tolist() == plan.intervals["agents"].tolist()
+    assert iv["volume"].tolist() == pytest.approx(stored["volume"].tolist())
+    assert iv["service_level"].tolist() == pytest.approx(plan.intervals["service_level"].tolist())
+    live_iv = _sheet(live, "Intervals")
+    pd.testing.assert_frame_equal(iv.drop(columns=["p_wait"]), live_iv.drop(columns=["p_wait"]))
+    for name in ("Summary", "Daily", "Shift starts", "Parameters"):
+        pd.testing.assert_frame_equal(_sheet(wb, name), _sheet(live, name), check_exact=False, obj=name)
+    shift = _sheet(wb, "Shift plan")
+    assert shift["planned"].tolist() == pytest.approx(sp.intervals["planned"].tolist())
+    assert shift["required"].tolist() == pytest.approx(sp.intervals["required"].tolist())
+    assert shift["under"].sum() == pytest.approx(sp.under_agent_intervals)
+    assert shift["service_level"].tolist() == pytest.approx(sp.intervals["service_level"].tolist())
+
+    # stored facts on the Info sheet; the formula-like name is text, nothing anywhere is a formula
+    info = {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
+    assert info["saved_plan_id"] == str(pid) and info["plan_name"] == "'=cmd()"
+    assert info["what_if"] == "volume +10 %" and info["source"] == "upload" and info["created_by"] == "pat"
+    assert float(info["paid_hours"]) == pytest.approx(sp.paid_hours)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} became a formula"
+
+    c = svc.export_saved_plan(app, ADMIN, pid, fmt="csv")
+    assert c.file_name == f"staffing_plan_{pid}_cmd.csv" and c.mime == "text/csv"
+    csv = pd.read_csv(io.BytesIO(c.data), encoding="utf-8-sig")
+    live_csv = pd.read_csv(io.BytesIO(svc.export_plan(app, PLANNER, plan, fmt="csv", shift_plan=sp).data),
+                           encoding="utf-8-sig")
+    assert list(csv.columns) == list(live_csv.columns)
+    assert csv["agents"].tolist() == plan.intervals["agents"].tolist()
+    assert csv["planned"].tolist() == pytest.approx(sp.intervals["planned"].tolist())
+
+    events = store.audit_events(app.engine, action="staffing.export")
+    saved_events = [json.loads(d) for d in events["detail_json"] if "saved_plan_id" in json.loads(d)]
+    assert [(d["saved_plan_id"], d["format"]) for d in saved_events] == [(pid, "csv"), (pid, "xlsx")]
+    assert set(events.loc[events["object_id"] == c.saved_path.name, "actor"]) == {"admin"}
+
+
+def test_saved_plan_export_without_shift_plan_multi_queue(app):
+    frame = pd.DataFrame({"queue": ["calls"] * 4 + ["emails"] * 4,
+                          "ds": list(pd.date_range("2026-11-02 08:00", periods=4, freq="h")) * 2,
+                          "yhat": [120.0, 200.0, 220.0, 180.0, 30.0, 50.0, 10.0, 0.0]})
+    v = svc.VolumeInput(frame=frame, source="upload", detail="two queues", interval_seconds=3600)
+    scenario = svc.Scenario(volume_pct=20, shrinkage=0.25)
+    plan = svc.build_plan(app, PLANNER, v, svc.default_params_for(v), scenario=scenario)
+    pid = svc.save_plan(app, PLANNER, plan, name="Woche 45 / März", volume=v, scenario=scenario)
+    x = svc.export_saved_plan(app, PLANNER, pid, fmt="xlsx")
+    assert x.file_name == f"staffing_plan_{pid}_Woche_45_M_rz.xlsx"
+    wb = load_workbook(io.BytesIO(x.data))
+    assert wb.sheetnames == ["Summary", "Intervals", "Daily", "Parameters", "Info"]
+    assert len(wb["Intervals"]._charts) == 1
+    summary = _sheet(wb, "Summary").set_index("queue")
+    expected = plan.summary.set_index("queue")
+    assert summary["agent_hours"].to_dict() == pytest.approx(expected["agent_hours"].to_dict())
+    assert summary.loc["calls", "service_level"] == pytest.approx(expected.loc["calls", "service_level"])
+    assert summary.loc["calls", "volume"] == pytest.approx(1.2 * 720)  # the what-if volume, as stored
+    params = _sheet(wb, "Parameters").set_index("queue")
+    assert params.loc["emails", "channel"] == "email" and params.loc["calls", "shrinkage"] == pytest.approx(0.25)
+    info = {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
+    assert "shift_plan_status" not in info and info["what_if"] == "volume +20 %, shrinkage 25%"
+
+
+def test_saved_plan_export_errors_and_roles(app):
+    v, plan = _small_plan(app)
+    pid = svc.save_plan(app, PLANNER, plan, name="Week 45", volume=v)
+    with pytest.raises(ServiceError, match="no saved plan 9999"):
+        svc.export_saved_plan(app, PLANNER, 9999, fmt="xlsx")
+    with pytest.raises(ServiceError, match="xlsx or csv"):
+        svc.export_saved_plan(app, PLANNER, pid, fmt="pdf")
+    viewer = types.SimpleNamespace(username="vic", role="viewer", display_name="Vic")
+    with pytest.raises(PermissionDenied):
+        svc.export_saved_plan(app, viewer, pid, fmt="xlsx")  # type: ignore[arg-type]
+    with pytest.raises(PermissionDenied):
+        svc.export_saved_plan(app, None, pid, fmt="csv")  # type: ignore[arg-type]
+    assert store.audit_events(app.engine, action="staffing.export").empty
+    assert not list(Path(app.settings.outputs_dir).glob("*")), "nothing is written for a refused export"
 
 
 def test_forecast_source_through_the_adapter(app, monkeypatch):

@@ -266,7 +266,38 @@ def plan_staffing(
         if on_progress:
             on_progress((i + 1) / len(queues), f"planned queue {q}")
     iv = pd.concat(parts, ignore_index=True)
-    iv["date"] = iv["ds"].dt.normalize()
+    logger.info("Staffing plan: %d queues, %d intervals, basis %s", len(queues), len(iv), volume)
+    return plan_from_intervals(iv, per_queue, volume_basis=volume, notes=tuple(notes))
+
+
+def plan_from_intervals(
+    intervals: pd.DataFrame,
+    params: Mapping[str, QueueParams],
+    *,
+    volume_basis: VolumeBasis = "point",
+    notes: Sequence[str] = (),
+) -> StaffingPlan:
+    """A :class:`StaffingPlan` (daily and summary tables) from per-interval requirement rows.
+
+    :func:`plan_staffing` ends here; a saved plan is rebuilt here from its stored rows, so a re-export shows the
+    numbers exactly as they were computed. ``intervals`` needs the columns of :data:`INTERVAL_COLUMNS` (``date``,
+    ``p_wait`` and ``backlog_hours`` may be missing: derived from ``ds`` / left empty); ``params`` must cover
+    every queue. Raises ``ValueError`` for missing columns or queues without parameters.
+    """
+    iv = intervals.reset_index(drop=True)
+    if "date" not in iv:
+        iv["date"] = pd.to_datetime(iv["ds"]).dt.normalize()
+    for col in ("p_wait", "backlog_hours"):
+        if col not in iv:
+            iv[col] = np.nan
+    missing_cols = [c for c in INTERVAL_COLUMNS if c not in iv.columns]
+    if missing_cols:
+        raise ValueError(f"The interval rows lack the columns {missing_cols}.")
+    queues = list(dict.fromkeys(iv["queue"]))
+    missing = [q for q in queues if q not in params]
+    if missing:
+        raise ValueError(f"No parameters for queue(s) {missing}.")
+    per_queue = {q: params[q] for q in queues}
     iv = iv[INTERVAL_COLUMNS]
     hours = iv["queue"].map({q: p.interval_seconds / 3600.0 for q, p in per_queue.items()})
     is_care = iv["queue"].map({q: p.channel == "care" for q, p in per_queue.items()}).astype(bool)
@@ -307,9 +338,8 @@ def plan_staffing(
             if p.channel == "voice" and vol_sum > 0 else np.nan,
             "intervals_below_target": below,
         })
-    logger.info("Staffing plan: %d queues, %d intervals, basis %s", len(queues), len(iv), volume)
     return StaffingPlan(intervals=iv, daily=daily, summary=pd.DataFrame(summary_rows), params=per_queue,
-                        volume_basis=volume, notes=tuple(notes))
+                        volume_basis=volume_basis, notes=tuple(notes))
 
 
 def what_if(
