@@ -38,6 +38,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    func,
     insert,
     select,
     update,
@@ -345,6 +346,20 @@ def close_preview(conn: Connection, preview_id: int, status: str, actor: str) ->
 FINAL_COLUMNS = ["task_id", "staff_id", "task_type", "site", "priority", "due", "required_skill", "hours", "score",
                  "scorer", "method", "overridden", "assigned_by", "assigned_at", "outcome", "outcome_at",
                  "outcome_by", "preview_id"]
+
+
+#: key of the PostgreSQL transaction-level advisory lock that serialises finalizing (any 64-bit number that
+#: no other lock in this database uses)
+FINALIZE_LOCK_KEY = 0x5746_5046_494E_414C  # "WFPFINAL"
+
+
+def lock_finalize(conn: Connection) -> None:
+    """Serialise finalizing: only one transaction at a time may check the people's finalized load and add to
+    it. On PostgreSQL a transaction-level advisory lock (released at commit or rollback); statements after it
+    see what a finalize committed before (READ COMMITTED). SQLite's ``BEGIN IMMEDIATE`` already serialises
+    every write transaction."""
+    if not db.is_sqlite(conn):
+        conn.execute(select(func.pg_advisory_xact_lock(FINALIZE_LOCK_KEY)))
 
 
 def insert_finalized(conn: Connection, rows: pd.DataFrame) -> int:

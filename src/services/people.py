@@ -37,7 +37,7 @@ from src.data.kinds import ColumnSpec, KindSpec
 from src.data.loader import ParseOptions, UploadLimits, UploadRejected, read_table
 from src.data.parsing import Issue
 from src.data.validation import ValidationReport, validate_frame
-from src.models.assignment import METHODS, AssignmentConfig, compare_methods
+from src.models.assignment import METHODS, AssignmentConfig, LimitBreach, compare_methods, limit_breaches
 from src.models.ranking import (
     RankerModel,
     ScorerSettings,
@@ -537,9 +537,8 @@ def _staff_for_window(app: AppContext, start: pd.Timestamp, end: pd.Timestamp,
     staff = store.load_frame(app.engine, "staff")
     if staff.empty:
         raise ServiceError("No staff are stored. An administrator uploads the staff list on the Data page.")
-    days = max((end - start) / pd.Timedelta(days=1), 1.0)
     staff = staff.copy()
-    staff["capacity_hours"] = staff["contract_hours"].astype(float) * days / 7.0
+    staff["capacity_hours"] = _capacity_hours(staff, start, end)
     done = ps.load_finalized(app.engine, start=start.to_pydatetime(), end=end.to_pydatetime())
     load = done.groupby("staff_id")["hours"].sum() if len(done) else pd.Series(dtype=float)
     staff["current_load_hours"] = staff["staff_id"].map(load).fillna(0.0).astype(float)
@@ -547,6 +546,12 @@ def _staff_for_window(app: AppContext, start: pd.Timestamp, end: pd.Timestamp,
     if options.max_tasks_per_person:
         staff["max_assignments"] = int(options.max_tasks_per_person)
     return staff
+
+
+def _capacity_hours(staff: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Contract hours pro rata for the window [start, end) (at least one day), aligned with ``staff``."""
+    days = max((end - start) / pd.Timedelta(days=1), 1.0)
+    return staff["contract_hours"].astype(float) * days / 7.0
 
 
 def _task_window(tasks: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -859,11 +864,16 @@ class FinalizeOutcome:
 
 def finalize_preview(app: AppContext, actor: Actor, preview_id: int) -> FinalizeOutcome:
     """Write every assigned row of a draft preview as an assignment, mark the tasks assigned and the
-    preview finalized — one transaction, all or nothing."""
+    preview finalized — one transaction, all or nothing. Refused (nothing written, the preview stays a draft)
+    when a task is no longer open or when assignments finalized since the preview was made would push
+    someone over the preview's hour or task limit (:func:`_recheck_limits`)."""
     require_role(actor, "planner", "admin")
     prev = _draft(app, preview_id)
+    options = _options_of(prev)
+    staff = store.load_frame(app.engine, "staff")
     now = now_local(app)
     with db.write_tx(app.engine) as conn:
+        ps.lock_finalize(conn)  # one finalize at a time checks and adds to people's load
         if not ps.close_preview(conn, preview_id, "finalized", actor.username):
             raise ServiceError(f"Preview {preview_id} was finalized or discarded meanwhile.")
         rows = ps.load_preview_rows(conn, preview_id)
@@ -875,6 +885,9 @@ def finalize_preview(app: AppContext, actor: Actor, preview_id: int) -> Finalize
             raise ServiceError(f"{max(len(not_open), 1)} task(s) of this preview are no longer open (e.g. {ex}); "
                                "nothing was finalized. Create a new preview.")
         final = assigned.merge(tasks[ps.TASK_COLUMNS], on="task_id", how="left")
+        breaches = _recheck_limits(conn, prev, final, staff, options)
+        if breaches:
+            raise ServiceError(_limits_message(breaches, staff))
         final["method"] = prev["method"]
         final["assigned_by"] = actor.username
         final["assigned_at"] = now.to_pydatetime()
@@ -891,6 +904,48 @@ def finalize_preview(app: AppContext, actor: Actor, preview_id: int) -> Finalize
     msg = f"Finalized preview {preview_id}: {n} assignment(s) written" + (
         f", {len(rows) - n} task(s) stay open." if len(rows) - n else ".")
     return FinalizeOutcome(int(preview_id), n, int(len(rows) - n), msg)
+
+
+def _recheck_limits(conn: Any, prev: dict[str, Any], final: pd.DataFrame, staff: pd.DataFrame,
+                    options: PreviewOptions) -> list[LimitBreach]:
+    """The preview's per-person limits, checked again inside the finalize transaction: everything finalized
+    now in the preview's window (read on ``conn``, so assignments finalized after the preview was made count)
+    plus this preview's assigned rows, against contract hours pro rata for the window and the preview's
+    max tasks per person — the limits :func:`create_preview` gave the solver."""
+    if final.empty or not (options.use_hours or options.max_tasks_per_person):
+        return []
+    w = prev["summary"].get("window") or [None, None]
+    start, end = (pd.Timestamp(w[0]), pd.Timestamp(w[1])) if w[0] else _task_window(final)
+    done = ps.load_finalized(conn, start=start.to_pydatetime(), end=end.to_pydatetime())
+    made = prev.get("scored_as_of")
+    done["since"] = (done["assigned_at"] >= pd.Timestamp(made)) if made is not None else False
+    st = staff.drop_duplicates("staff_id", keep="last")
+    caps = pd.Series(_capacity_hours(st, start, end).to_numpy(), index=st["staff_id"].astype(str))
+    return limit_breaches(final[["staff_id", "hours"]], done[["staff_id", "hours", "since"]], caps,
+                          use_hours=options.use_hours, max_tasks=options.max_tasks_per_person)
+
+
+def _limits_message(breaches: Sequence[LimitBreach], staff: pd.DataFrame, show: int = 5) -> str:
+    """One sentence per person over a limit (the first ``show``), then what happened and what to do."""
+    names = staff.drop_duplicates("staff_id", keep="last").set_index("staff_id")["name"] if len(staff) else {}
+    parts = []
+    for b in breaches[:show]:
+        name = str(names.get(b.staff_id, "") or "")
+        who = f"{name} ({b.staff_id})" if name else b.staff_id
+        if b.limit == "tasks":
+            parts.append(f"{who} would have {int(b.amount)} tasks in this preview against a limit of {int(b.cap)}")
+            continue
+        text = f"{who} would have {b.amount:.1f} h against a {b.cap:.1f} h limit"
+        if b.finalized_since:
+            n = b.finalized_since
+            text += (f" because {n} assignment{'s were' if n != 1 else ' was'} finalized after this preview "
+                     "was made")
+        else:
+            text += " (their finalized work or contract hours changed after this preview was made)"
+        parts.append(text)
+    if len(breaches) > show:
+        parts.append(f"and {len(breaches) - show} more")
+    return "; ".join(parts) + "; nothing was finalized — create a new preview."
 
 
 def discard_preview(app: AppContext, actor: Actor, preview_id: int) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 
 import pandas as pd
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from src.data import db, store
 from src.data import people_store as ps
 from src.data.demo import DemoConfig, generate_demo
+from src.models.assignment import LimitBreach
 from src.models.ranking import ScorerSettings, TrainConfig
 from src.services import data as data_service
 from src.services import people
@@ -202,6 +204,135 @@ def test_finalize_is_all_or_nothing(world):
     assert _count(world, ps.finalized) == n_final
     assert len(store.audit_events(world.engine)) == n_audit
     assert ps.get_preview(world.engine, int(b.preview["id"]))["status"] == "draft"
+
+
+# Two planners, one person: Anna Berg may work 35 h a week, 5.0 h on the one-day window of these tasks.
+LIMIT_STAFF = pd.DataFrame({
+    "staff_id": ["S012", "S013"], "name": ["Anna Berg", "Ben Ott"], "site": ["CC-Berlin", "CC-Hamburg"],
+    "role": ["agent", "agent"], "skills": ["calls:3", "calls:3"],
+    "hire_date": pd.to_datetime(["2020-01-01", "2020-01-01"]), "contract_hours": [35.0, 35.0],
+    "ot_willing": [True, True], "preferred_sites": ["", ""]})
+
+
+def _limit_world(app, hours_a: float, hours_b: float):
+    data_service.ingest_frame(app, ADMIN, kind="staff", frame=LIMIT_STAFF, name="test:staff")
+    content = ("task_id,task_type,site,priority,due,required_skill,hours\n"
+               f"A1,callback,CC-Berlin,2,2026-12-01 09:00,calls,{hours_a}\n"
+               f"B1,callback,CC-Berlin,2,2026-12-01 14:00,calls,{hours_b}\n").encode()
+    _rep, stored = people.import_tasks(app, ADMIN, filename="tasks.csv", content=content)
+    assert stored is not None and stored.rows == 2
+    a = people.create_preview(app, PLANNER, task_ids=["A1"])
+    b = people.create_preview(app, PLANNER, task_ids=["B1"])
+    # both previews counted Anna's load before either was finalized, and both give her the task
+    assert a.rows.set_index("task_id")["staff_id"].to_dict() == {"A1": "S012"}
+    assert b.rows.set_index("task_id")["staff_id"].to_dict() == {"B1": "S012"}
+    assert b.preview["summary"]["window"] == a.preview["summary"]["window"]
+    return int(a.preview["id"]), int(b.preview["id"])
+
+
+def _statuses(app):
+    return ps.load_tasks(app.engine, status=None).set_index("task_id")["status"].to_dict()
+
+
+def test_finalize_refuses_a_preview_overloaded_by_an_earlier_finalize(app):
+    pa, pb = _limit_world(app, 3.0, 3.0)
+    people.finalize_preview(app, PLANNER, pa)
+    before = (_count(app, ps.finalized), _statuses(app), len(store.audit_events(app.engine)))
+    assert before[1] == {"A1": "assigned", "B1": "open"}
+    msg = ("Anna Berg (S012) would have 6.0 h against a 5.0 h limit because 1 assignment was finalized after this "
+           "preview was made; nothing was finalized — create a new preview.")
+    with pytest.raises(ServiceError) as exc:
+        people.finalize_preview(app, ADMIN, pb)
+    assert str(exc.value) == msg
+    assert (_count(app, ps.finalized), _statuses(app), len(store.audit_events(app.engine))) == before
+    assert ps.get_preview(app.engine, pb)["status"] == "draft"
+    assert people.latest_draft(app, PLANNER) == pb
+    assert ps.load_finalized(app.engine)["task_id"].tolist() == ["A1"]
+    # a new preview sees Anna's load and leaves B1 open (nobody else may work at CC-Berlin)
+    fresh = people.create_preview(app, PLANNER, task_ids=["B1"])
+    assert fresh.rows["staff_id"].tolist() == [""]
+
+
+def test_concurrent_finalizes_are_checked_one_after_the_other(app, monkeypatch):
+    """B's finalize starts while A's is inside its transaction (rows written, not committed): B waits for A
+    (SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock) and then sees A's assignments."""
+    pa, pb = _limit_world(app, 3.0, 3.0)
+    written, release = threading.Event(), threading.Event()
+    insert = ps.insert_finalized
+
+    def paused_insert(conn, rows):
+        n = insert(conn, rows)
+        if int(rows["preview_id"].iloc[0]) == pa:
+            written.set()
+            assert release.wait(20)
+        return n
+
+    monkeypatch.setattr(ps, "insert_finalized", paused_insert)
+    results: dict[int, object] = {}
+
+    def run(pid):
+        try:
+            results[pid] = people.finalize_preview(app, PLANNER, pid)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[pid] = exc
+
+    ta = threading.Thread(target=run, args=(pa,))
+    ta.start()
+    assert written.wait(20)
+    tb = threading.Thread(target=run, args=(pb,))
+    tb.start()
+    tb.join(0.5)
+    assert tb.is_alive()  # B waits for A's transaction
+    release.set()
+    ta.join(30)
+    tb.join(30)
+    assert isinstance(results[pa], people.FinalizeOutcome)
+    assert isinstance(results[pb], ServiceError) and "6.0 h against a 5.0 h limit" in str(results[pb])
+    assert ps.load_finalized(app.engine)["task_id"].tolist() == ["A1"]
+    assert ps.get_preview(app.engine, pb)["status"] == "draft"
+
+
+def test_finalize_succeeds_when_the_limits_still_hold(app):
+    pa, pb = _limit_world(app, 3.0, 2.0)
+    people.finalize_preview(app, PLANNER, pa)
+    out = people.finalize_preview(app, PLANNER, pb)
+    assert out.assigned == 1
+    final = ps.load_finalized(app.engine)
+    assert final.set_index("task_id")["staff_id"].to_dict() == {"A1": "S012", "B1": "S012"}
+    assert final["hours"].sum() == 5.0
+    assert _statuses(app) == {"A1": "assigned", "B1": "assigned"}
+    assert ps.get_preview(app.engine, pb)["status"] == "finalized"
+
+
+def test_finalize_applies_the_limits_the_preview_used(app):
+    """Without 'respect contract hours' the preview had no hour limit, so finalize adds none; the task limit
+    counts the tasks of one preview (as the solver does), so another preview's finalize cannot break it."""
+    staff = LIMIT_STAFF.assign(contract_hours=[7.0, 7.0])  # 1.0 h on the window
+    data_service.ingest_frame(app, ADMIN, kind="staff", frame=staff, name="test:staff")
+    content = (b"task_id,task_type,site,priority,due,required_skill,hours\n"
+               b"A1,callback,CC-Berlin,2,2026-12-01 09:00,calls,3\n"
+               b"B1,callback,CC-Berlin,2,2026-12-01 14:00,calls,3\n")
+    people.import_tasks(app, ADMIN, filename="tasks.csv", content=content)
+    opts = people.PreviewOptions(use_hours=False, max_tasks_per_person=1)
+    a = people.create_preview(app, PLANNER, task_ids=["A1"], options=opts)
+    b = people.create_preview(app, PLANNER, task_ids=["B1"], options=opts)
+    people.finalize_preview(app, PLANNER, int(a.preview["id"]))
+    assert people.finalize_preview(app, PLANNER, int(b.preview["id"])).assigned == 1
+    assert ps.load_finalized(app.engine)["staff_id"].tolist() == ["S012", "S012"]
+
+
+def test_limits_message_names_people_limits_and_amounts():
+    b = [LimitBreach("S012", "hours", 46.0, 40.0, 30.0, 2), LimitBreach("S013", "hours", 12.25, 10.0, 4.0, 0),
+         LimitBreach("S013", "tasks", 4.0, 3.0)]
+    assert people._limits_message(b, LIMIT_STAFF) == (
+        "Anna Berg (S012) would have 46.0 h against a 40.0 h limit because 2 assignments were finalized after "
+        "this preview was made; Ben Ott (S013) would have 12.2 h against a 10.0 h limit (their finalized work or "
+        "contract hours changed after this preview was made); Ben Ott (S013) would have 4 tasks in this preview "
+        "against a limit of 3; nothing was finalized — create a new preview.")
+    many = [LimitBreach(f"S{i:03d}", "hours", 9.0, 8.0, 8.0, 1) for i in range(7)]
+    msg = people._limits_message(many, LIMIT_STAFF.iloc[0:0])
+    assert msg.startswith("S000 would have 9.0 h against a 8.0 h limit because 1 assignment was finalized")
+    assert msg.count("would have") == 5 and "; and 2 more; nothing was finalized" in msg
 
 
 def test_empty_period_and_bad_options(world):

@@ -5,9 +5,11 @@ from src.models.assignment.core import (
     OUTPUT_COLUMNS,
     AssignmentConfig,
     AssignmentResult,
+    LimitBreach,
     assign,
     compare_methods,
     count_violations,
+    limit_breaches,
     prepare,
     solve,
     utilisation,
@@ -22,7 +24,7 @@ from src.models.assignment.eligibility import (
 )
 
 __all__ = [
-    "METHODS", "OUTPUT_COLUMNS", "REASONS", "AssignmentConfig", "AssignmentResult", "Candidates", "assign",
-    "attach_scores", "build_candidates", "compare_methods", "count_violations", "parse_requirement",
-    "parse_skills", "prepare", "solve", "utilisation",
+    "METHODS", "OUTPUT_COLUMNS", "REASONS", "AssignmentConfig", "AssignmentResult", "Candidates", "LimitBreach",
+    "assign", "attach_scores", "build_candidates", "compare_methods", "count_violations", "limit_breaches",
+    "parse_requirement", "parse_skills", "prepare", "solve", "utilisation",
 ]

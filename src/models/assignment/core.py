@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -123,6 +123,88 @@ def count_violations(c: Candidates, chosen: np.ndarray) -> int:
         bad += int(np.sum(hours > c.remaining_hours + 1e-6))
     return bad
 
+
+
+#: slack for float sums when re-checking hour limits (same as :func:`count_violations`)
+LIMIT_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class LimitBreach:
+    """One person who would exceed a limit if a batch of assignments were added.
+
+    ``limit`` is ``"hours"`` (``amount`` = finalized + batch hours, ``cap`` = capacity hours) or ``"tasks"``
+    (``amount`` = tasks of the batch, ``cap`` = max tasks per person). ``finalized`` is the part of
+    ``amount`` already finalized; ``finalized_since`` how many of those assignments are marked as newer than
+    the batch's plan (they are why a plan that was valid no longer is).
+    """
+
+    staff_id: str
+    limit: Literal["hours", "tasks"]
+    amount: float
+    cap: float
+    finalized: float = 0.0
+    finalized_since: int = 0
+
+    def __post_init__(self) -> None:
+        if self.limit not in ("hours", "tasks"):
+            raise ValueError(f"limit must be 'hours' or 'tasks', got {self.limit!r}")
+        if self.finalized_since < 0:
+            raise ValueError("finalized_since must be >= 0")
+
+
+def limit_breaches(
+    batch: pd.DataFrame,
+    finalized: pd.DataFrame,
+    capacity_hours: Mapping[str, float] | pd.Series,
+    *,
+    use_hours: bool,
+    max_tasks: int = 0,
+    tolerance: float = LIMIT_TOLERANCE,
+) -> list[LimitBreach]:
+    """Re-check the per-person limits of a planned batch of assignments against what is finalized now.
+
+    ``batch`` has ``staff_id, hours`` (rows with an empty ``staff_id`` are unassigned and ignored);
+    ``finalized`` has ``staff_id, hours`` and optionally a boolean ``since`` (finalized after the batch
+    was planned) — the assignments already finalized in the same window. ``capacity_hours`` maps
+    ``staff_id`` → hours allowed in the window (a person without an entry has no hour limit, as in
+    :func:`~src.models.assignment.eligibility.build_candidates`).
+
+    The limits are the ones the assignment methods enforce: with ``use_hours``, finalized + batch hours
+    ≤ capacity (``tolerance`` absorbs float sums); with ``max_tasks`` > 0, the batch's own tasks per
+    person ≤ ``max_tasks`` (``max_assignments`` counts the tasks of one run, not finalized ones). Only
+    people with work in the batch are checked. Returns the breaches sorted by ``staff_id`` then limit.
+    """
+    if max_tasks < 0:
+        raise ValueError("max_tasks must be >= 0 (0 = no count limit)")
+    b = batch.loc[batch["staff_id"].fillna("").astype(str) != "", ["staff_id", "hours"]].copy()
+    b["staff_id"] = b["staff_id"].astype(str)
+    b["hours"] = pd.to_numeric(b["hours"], errors="coerce").fillna(0.0).astype(float)
+    out: list[LimitBreach] = []
+    if b.empty:
+        return out
+    new_hours = b.groupby("staff_id")["hours"].sum()
+    new_count = b.groupby("staff_id").size()
+    if use_hours:
+        f = finalized.copy()
+        f["staff_id"] = f["staff_id"].astype(str)
+        f["hours"] = pd.to_numeric(f["hours"], errors="coerce").fillna(0.0).astype(float)
+        f["since"] = f["since"].fillna(False).astype(bool) if "since" in f.columns else False
+        done_hours = f.groupby("staff_id")["hours"].sum()
+        done_since = f[f["since"]].groupby("staff_id").size()
+        caps = pd.Series(capacity_hours, dtype=float)
+        for sid, hours in new_hours.items():
+            cap = caps.get(sid)
+            if cap is None or pd.isna(cap):
+                continue
+            done = float(done_hours.get(sid, 0.0))
+            if done + float(hours) > float(cap) + tolerance:
+                out.append(LimitBreach(str(sid), "hours", done + float(hours), float(cap), done,
+                                       int(done_since.get(sid, 0))))
+    if max_tasks:
+        out.extend(LimitBreach(str(sid), "tasks", float(n), float(max_tasks))
+                   for sid, n in new_count.items() if n > max_tasks)
+    return sorted(out, key=lambda x: (x.staff_id, x.limit))
 
 def _result(c: Candidates, out: SolveOutcome, method: str, seconds: float) -> AssignmentResult:
     chosen = out.chosen
