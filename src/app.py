@@ -7,6 +7,7 @@ and a page not allowed for a role is never registered, so it cannot be reached e
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,9 @@ if str(ROOT) not in sys.path:  # `streamlit run src/app.py` puts src/ on the pat
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
+from src.settings import ConfigError  # noqa: E402
 from src.ui import auth as ui_auth  # noqa: E402
 from src.ui.common import app_context  # noqa: E402
 
@@ -74,9 +77,30 @@ def _signed_out() -> None:
     """The only page of an anonymous session: the login form is already drawn by the router."""
 
 
+def _setup_needed(message: str) -> None:
+    """Say what set-up is missing instead of Streamlit's redacted "This app has encountered an error"."""
+    st.title("Workforce Planner")
+    st.error(message, icon=":material/settings:")
+    st.info("`make run` sets everything up on first start: a cookie key in `.local/cookie_key`, the SQLite file under "
+            "`data/` and the demo data. See `config.example.env` for the settings.")
+    st.navigation([st.Page(_signed_out, title="Set-up needed", url_path="setup", default=True)],
+                  position="hidden").run()
+    st.stop()
+
+
 def main() -> None:
     st.set_page_config(page_title="Workforce Planner", page_icon=":material/insights:", layout="wide")
-    app = app_context()
+    try:
+        app = app_context()
+    except ConfigError as exc:
+        _setup_needed(f"The app is not configured yet: {exc}")
+        return
+    except SQLAlchemyError as exc:  # the message can hold host names; the details go to the server log only
+        logging.getLogger(__name__).exception("database unavailable at start-up")
+        _setup_needed(f"The database cannot be opened ({type(exc).__name__}). Check DATABASE_URL (or unset it to use "
+                      "the built-in SQLite file under data/) and that the database server is running; the details "
+                      "are in the server log.")
+        return
     actor, authenticator = ui_auth.authenticate(app)
     if actor is None:
         st.caption("Workforce Planner — forecasting, staffing and fair assignment for contact centres "

@@ -87,3 +87,27 @@ def test_anonymous_session_registers_only_the_sign_in_page(ui_app):
     for page in ["pages/home.py", *ADMIN_PAGES]:
         with pytest.raises(ValueError, match="Could not find"):
             at.switch_page(page).run()
+
+
+@pytest.mark.parametrize("error, expected", [
+    ("config", "The app is not configured yet: APP_COOKIE_KEY is missing"),
+    ("database", "The database cannot be opened (OperationalError)"),
+])
+def test_missing_setup_is_explained_instead_of_a_redacted_crash(monkeypatch, error, expected):
+    from sqlalchemy.exc import OperationalError
+
+    from src.services import context
+    from src.settings import ConfigError
+
+    def broken(settings=None):
+        if error == "config":
+            raise ConfigError("APP_COOKIE_KEY is missing. Run `make run` once.")
+        raise OperationalError("connect", {}, Exception("could not connect to server db.internal:5432"))
+
+    context.set_app(None)
+    monkeypatch.setattr(context, "build_app", broken)
+    at = AppTest.from_file(APP_FILE, default_timeout=30).run()
+    assert not at.exception
+    assert any(expected in e.value for e in at.error)
+    assert not any("db.internal" in e.value for e in at.error)
+    assert not at.text_input  # no login form
