@@ -491,10 +491,16 @@ def _plan() -> None:
             try:
                 pid = svc.save_plan(app, actor, plan, name=name, volume=volume, scenario=scenario,
                                     shift_plan=shift_plan)
+                # the Saved plans tab is drawn above this form: rerun so it lists (and opens) the new plan
+                st.session_state[state.key("saved_flash")] = f"Saved as plan #{pid} ({name.strip()})."
+                st.session_state[state.key("saved_pick")] = pid
                 st.toast(f"Saved plan #{pid}")
-                st.success(f"Saved as plan #{pid} ({name.strip()}).")
+                st.rerun()
             except ServiceError as exc:
                 st.error(str(exc))
+    flash = st.session_state.pop(state.key("saved_flash"), None)
+    if flash:
+        e3.success(flash + " It is listed in the Saved plans tab above.")
     st.caption("Every download is audited and a timestamped copy is kept in the outputs folder. The workbook has "
                "Summary, Intervals, Daily, Shift plan and Parameters sheets with a native chart.")
 
