@@ -449,6 +449,9 @@ def _plan() -> None:
             st.dataframe(saved, hide_index=True, width="stretch", column_config={
                 "agent_hours": st.column_config.NumberColumn("agent hours", format="%.0f"),
                 "paid_hours": st.column_config.NumberColumn("paid hours", format="%.0f")})
+            pending = st.session_state.pop(state.key("saved_pick_next"), None)
+            if pending in saved["id"].tolist():
+                st.session_state[state.key("saved_pick")] = pending
             pick = st.selectbox("Open a saved plan", saved["id"].tolist(), key=state.key("saved_pick"),
                                 format_func=lambda i: f"#{i} {saved.loc[saved['id'] == i, 'name'].iloc[0]}")
             found = svc.load_saved_plan(app, actor, int(pick))
@@ -493,7 +496,7 @@ def _plan() -> None:
                                     shift_plan=shift_plan)
                 # the Saved plans tab is drawn above this form: rerun so it lists (and opens) the new plan
                 st.session_state[state.key("saved_flash")] = f"Saved as plan #{pid} ({name.strip()})."
-                st.session_state[state.key("saved_pick")] = pid
+                st.session_state[state.key("saved_pick_next")] = pid  # applied before the selectbox is drawn
                 st.toast(f"Saved plan #{pid}")
                 st.rerun()
             except ServiceError as exc:

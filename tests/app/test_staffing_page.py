@@ -198,6 +198,13 @@ def test_saved_plan_can_be_downloaded_again(staffed_app, monkeypatch):
     assert xlsx.proto.deferred_file_id and csv.proto.deferred_file_id, "bytes are built only on click"
     assert xlsx.proto.ignore_rerun and csv.proto.ignore_rerun
     assert len(at.download_button) == 4  # the live plan's two buttons are still there
+    # a second save (the selectbox already exists now) opens the newer plan, no widget-state error
+    at.text_input(key=_key("save_name")).input("Second plan")
+    _submit(at, "Save plan")
+    assert not at.exception, at.exception
+    newest = max(plan_store.list_plans(staffed_app.engine)["id"].tolist())
+    assert newest != pid and at.selectbox(key=_key("saved_pick")).value == newest
+    assert any("Saved as plan #" in s.value for s in at.success)
 
     name = f"staffing_plan_{pid}_Week_plan"
     assert {f"{name}.xlsx", f"{name}.csv"} <= set(deferred)
