@@ -12,7 +12,7 @@ Use :func:`write_tx` for every write.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -36,6 +36,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -44,7 +45,10 @@ from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+#: Version history (a database records the version it was brought to in ``schema_version``):
+#: 1 — the first release; 2 — saved staffing plans keep every quality column per interval (P(wait), e-mail
+#: backlog, and the ASA / P(abandon) / productive agents the shift plan's people achieve).
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -278,6 +282,47 @@ STORE_EXTENSIONS = (
 )
 
 
+#: version → steps that bring a database of the previous version up to it. ``create_all`` only creates missing
+#: tables, so a column added to an existing table needs a step; store modules register theirs when imported.
+_MIGRATIONS: dict[int, list[tuple[str, Callable[[Connection], None]]]] = {}
+
+
+def register_migration(version: int, description: str, step: Callable[[Connection], None]) -> None:
+    """Run ``step(conn)`` when :func:`init_schema` upgrades a database from below ``version``.
+
+    Why steps must be idempotent: ``create_all`` runs first in the same transaction and may just have created the
+    table in its newest form (a capability whose tables did not exist yet), so a step adds only what is missing.
+    Registering the same description twice (a module imported again) is a no-op.
+    """
+    if not 1 < version <= SCHEMA_VERSION:
+        raise ValueError(f"Migration to version {version}: versions run from 2 to {SCHEMA_VERSION}.")
+    steps = _MIGRATIONS.setdefault(version, [])
+    if all(d != description for d, _ in steps):
+        steps.append((description, step))
+
+
+def add_missing_columns(conn: Connection, table: Table, names: Sequence[str]) -> list[str]:
+    """``ALTER TABLE … ADD COLUMN`` for each named column of ``table`` the database lacks; return those added.
+
+    Only nullable columns can be added this way: rows stored before the upgrade get NULL, which readers must show
+    as "not recorded". Both backends take the column's type from the table definition.
+    """
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    quote = conn.dialect.identifier_preparer.quote
+    added = []
+    for name in names:
+        col = table.c[name]
+        if not col.nullable:
+            raise ValueError(f"{table.name}.{name} is NOT NULL; existing rows cannot get it by ALTER TABLE.")
+        if name in present:
+            continue
+        guard = "" if is_sqlite(conn) else "IF NOT EXISTS "  # PostgreSQL: a concurrent start may have added it
+        conn.exec_driver_sql(f"ALTER TABLE {quote(table.name)} ADD COLUMN {guard}{quote(name)} "
+                             f"{col.type.compile(dialect=conn.dialect)}")
+        added.append(name)
+    return added
+
+
 def load_extensions() -> None:
     import importlib
 
@@ -290,9 +335,11 @@ def load_extensions() -> None:
 
 
 def init_schema(engine: Engine) -> int:
-    """Create missing tables, the append-only audit guard and record the schema version; return it.
+    """Create missing tables, the append-only audit guard, upgrade an older schema and record the version; return it.
 
-    Refuses to run against a database whose schema is newer than this code (a downgrade would corrupt it).
+    An older database runs the registered migration steps of every version above its own, in order, inside the
+    same transaction (all or nothing). Refuses to run against a database whose schema is newer than this code
+    (a downgrade would corrupt it).
     """
     load_extensions()
     with write_tx(engine) as conn:
@@ -303,6 +350,11 @@ def init_schema(engine: Engine) -> int:
         if current is not None and current > SCHEMA_VERSION:
             raise RuntimeError(f"The database schema is version {current}, newer than this code "
                                f"(version {SCHEMA_VERSION}). Upgrade the application.")
+        if current is not None:  # a new database got every table in its newest form from create_all
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for description, step in _MIGRATIONS.get(version, []):
+                    step(conn)
+                    log.info("schema upgraded to version %d: %s", version, description)
         if current is None or current < SCHEMA_VERSION:
             conn.execute(insert(schema_version).values(version=SCHEMA_VERSION, applied_at=utcnow()))
     return SCHEMA_VERSION

@@ -7,6 +7,9 @@ with its audit event (the caller passes the connection from :func:`src.data.db.w
 
 Floats that are NaN/inf (no SL for an e-mail queue, ASA of an unstable interval) are stored as NULL, so the
 same rows work on SQLite and PostgreSQL.
+
+Schema version 2 added :data:`V2_INTERVAL_COLUMNS` (P(wait), e-mail backlog, and what the shift plan's people
+achieve: productive agents, ASA, P(abandon)). Plans saved before that have NULL there; readers show them empty.
 """
 
 from __future__ import annotations
@@ -83,6 +86,12 @@ staffing_plan_intervals = Table(
     Column("p_abandon", Float, nullable=True),
     Column("planned", Float, nullable=True),
     Column("planned_service_level", Float, nullable=True),
+    # schema version 2 (NULL in plans saved before): keep each added column nullable, see V2_INTERVAL_COLUMNS
+    Column("p_wait", Float, nullable=True),
+    Column("backlog_hours", Float, nullable=True),
+    Column("planned_productive_agents", Float, nullable=True),
+    Column("planned_asa_seconds", Float, nullable=True),
+    Column("planned_p_abandon", Float, nullable=True),
     UniqueConstraint("plan_id", "queue", "ds", name="uq_staffing_plan_intervals_key"),
     CheckConstraint("agents >= agents_raw AND agents_raw >= 0", name="ck_staffing_plan_intervals_agents"),
     CheckConstraint("volume >= 0", name="ck_staffing_plan_intervals_volume"),
@@ -104,9 +113,22 @@ staffing_plan_shifts = Table(
     Index("ix_staffing_plan_shifts_plan", "plan_id"),
 )
 
+#: interval columns added by schema version 2
+V2_INTERVAL_COLUMNS = ("p_wait", "backlog_hours", "planned_productive_agents", "planned_asa_seconds",
+                       "planned_p_abandon")
 INTERVAL_FIELDS = ("queue", "ds", "volume", "aht_seconds", "traffic", "agents_raw", "agents", "agents_fractional",
-                   "service_level", "asa_seconds", "occupancy", "p_abandon", "planned", "planned_service_level")
+                   "service_level", "asa_seconds", "occupancy", "p_abandon", "planned", "planned_service_level",
+                   *V2_INTERVAL_COLUMNS)
 SHIFT_FIELDS = ("queue", "pattern", "start", "end", "paid_hours", "people")
+
+
+def _add_v2_interval_columns(conn: Connection) -> None:
+    """Schema 1 → 2: the quality columns of saved plan intervals (existing rows keep NULL = not recorded)."""
+    db.add_missing_columns(conn, staffing_plan_intervals, V2_INTERVAL_COLUMNS)
+
+
+db.register_migration(2, "saved staffing plan intervals: P(wait), backlog and the shift plan's ASA/P(abandon)",
+                      _add_v2_interval_columns)
 
 
 def _num(v: Any) -> float | None:

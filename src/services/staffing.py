@@ -866,6 +866,47 @@ def _plan_rows(plan: StaffingPlan, shift_plan: ShiftPlanResult | None) -> pd.Dat
     return iv
 
 
+#: what the shift plan's people achieve per interval (live ``ShiftPlanResult.intervals`` column → stored column)
+_PLANNED_QUALITY = {"productive_agents": "planned_productive_agents", "asa_seconds": "planned_asa_seconds",
+                    "p_abandon": "planned_p_abandon"}
+
+
+def _stored_rows(plan: StaffingPlan, shift_plan: ShiftPlanResult | None) -> pd.DataFrame:
+    """The rows a saved plan keeps: :func:`_plan_rows` (requirement with every quality column, incl. P(wait) and the
+    e-mail backlog) plus what the shift plan's people achieve — so a saved plan opens and re-exports with the same
+    columns as the live one."""
+    rows = _plan_rows(plan, shift_plan)
+    if shift_plan is not None:
+        have = [c for c in _PLANNED_QUALITY if c in shift_plan.intervals]
+        extra = shift_plan.intervals[["queue", "ds", *have]].rename(columns=_PLANNED_QUALITY)
+        rows = rows.merge(extra, on=["queue", "ds"], how="left")
+    return rows
+
+
+#: columns of the requirement table that only mean something for one channel
+_VOICE_ONLY = ("service_level", "asa_seconds", "p_wait", "p_abandon")
+_EMAIL_ONLY = ("backlog_hours",)
+
+
+def requirement_rows(plan: StaffingPlan, queue: str, shift_plan: ShiftPlanResult | None = None) -> pd.DataFrame:
+    """One queue's requirement per interval as the Staffing page shows it, for a live and a saved plan alike.
+
+    Why here: the live table and an opened saved plan must show the same columns. The quality columns of the
+    queue's channel stay even when they are empty (a plan saved before they were stored shows them blank, rather
+    than hiding that they were not recorded); columns of other channels are left out. With a shift plan of this
+    queue, ``planned`` people and the SL they achieve (``planned_service_level``) are joined on.
+    """
+    if queue not in plan.params:
+        raise ServiceError(f"Queue {queue!r} is not in this plan.")
+    channel = plan.params[queue].channel
+    rows = plan.intervals[plan.intervals["queue"] == queue].drop(columns=["queue"]).reset_index(drop=True)
+    if shift_plan is not None and len(shift_plan.intervals) and shift_plan.intervals["queue"].iloc[0] == queue:
+        rows = rows.merge(shift_plan.intervals[["ds", "planned", "service_level"]].rename(
+            columns={"service_level": "planned_service_level"}), on="ds", how="left")
+    drop = [*(_VOICE_ONLY if channel != "voice" else ()), *(_EMAIL_ONLY if channel != "email" else ())]
+    return rows.drop(columns=[c for c in drop if c in rows])
+
+
 def _safe_name(name: str) -> str:
     clean = _CONTROL.sub(" ", str(name)).strip()
     return clean[:200]
@@ -933,7 +974,7 @@ def save_plan(app: AppContext, actor: Actor, plan: StaffingPlan, *, name: str, v
     clean = _safe_name(name)
     if not clean:
         raise ServiceError("Give the plan a name.")
-    rows = _plan_rows(plan, shift_plan)
+    rows = _stored_rows(plan, shift_plan)
     hours = plan.intervals["queue"].map({q: p.interval_seconds / 3600 for q, p in plan.params.items()})
     rows["agent_hours"] = np.where(rows["queue"].map({q: p.channel == "care" for q, p in plan.params.items()}),
                                    0.0, rows["agents"] * hours.to_numpy())
@@ -984,9 +1025,21 @@ def _saved_shift_plan(iv: pd.DataFrame, shifts: pd.DataFrame, paid_hours: float 
     required = sub["agents"].astype(float).to_numpy()
     planned = sub["planned"].astype(float).to_numpy()
     under = np.maximum(required - planned, 0.0)
+
+    def stored(col: str) -> pd.Series:
+        # NaN where the plan was saved before schema 2 recorded the column: shown and exported as empty cells
+        return sub[col] if col in sub else pd.Series(np.nan, index=sub.index)
+
+    productive = stored("planned_productive_agents")
+    if productive.notna().all():
+        productive = productive.round().astype(np.int64)  # whole people, as in the live shift plan
+    # the columns of plan_shifts' intervals in their order, so the Shift plan sheet matches the live export
     rows = pd.DataFrame({"queue": queue, "ds": sub["ds"].to_numpy(), "required": required, "planned": planned,
                          "over": np.maximum(planned - required, 0.0), "under": under,
-                         "volume": sub["volume"].to_numpy(), "service_level": sub["planned_service_level"].to_numpy()})
+                         "volume": sub["volume"].to_numpy(), "productive_agents": productive.to_numpy(),
+                         "service_level": stored("planned_service_level").to_numpy(),
+                         "asa_seconds": stored("planned_asa_seconds").to_numpy(),
+                         "p_abandon": stored("planned_p_abandon").to_numpy()})
     starts = shifts[shifts["queue"] == queue].drop(columns=["queue"]).reset_index(drop=True)
     paid = float(paid_hours) if paid_hours is not None else float((starts["paid_hours"] * starts["people"]).sum())
     return ShiftPlanResult(intervals=rows, shifts=starts, status="as saved", optimal=True, paid_hours=paid,
@@ -1008,7 +1061,7 @@ def saved_plan_parts(found: Mapping[str, Any], actor: Actor) -> tuple[StaffingPl
     if iv.empty:
         raise ServiceError(f"Saved plan {plan_id} has no interval rows to export.")
     try:
-        plan = plan_from_intervals(iv.drop(columns=["planned", "planned_service_level"]), params,
+        plan = plan_from_intervals(iv.drop(columns=[c for c in iv if str(c).startswith("planned")]), params,
                                    volume_basis=head.get("volume_basis") or "point")
     except ValueError as exc:
         raise ServiceError(f"Saved plan {plan_id}: {exc}") from None
@@ -1033,17 +1086,57 @@ def saved_plan_parts(found: Mapping[str, Any], actor: Actor) -> tuple[StaffingPl
     return plan, shift_plan, info
 
 
-def export_saved_plan(app: AppContext, actor: Actor, plan_id: int, *, fmt: str) -> ExportFile:
-    """The live plan's Excel workbook or CSV, rebuilt from a saved plan (stored intervals, shift plan, parameters
-    and facts); audited and copied to ``outputs_dir`` like :func:`export_plan`."""
+@dataclass(frozen=True)
+class SavedPlan:
+    """A saved plan opened for reading: the same objects a live plan has (requirement with its quality columns,
+    shift plan), so the page draws and exports it with the live plan's code, plus its stored header facts."""
+
+    plan_id: int
+    name: str
+    header: Mapping[str, Any]
+    plan: StaffingPlan
+    shift_plan: ShiftPlanResult | None
+    info: Mapping[str, Any]
+
+    @property
+    def queues(self) -> list[str]:
+        return list(self.plan.params)
+
+    @property
+    def stem(self) -> str:
+        """File stem of its downloads (:func:`saved_plan_stem`)."""
+        return saved_plan_stem(self.plan_id, self.name)
+
+    def describe(self) -> str:
+        """One line for the page: source, what-if, author and time of saving."""
+        h = self.header
+        created = h.get("created_at")
+        when = f"{pd.Timestamp(created):%Y-%m-%d %H:%M} UTC" if created is not None else "an unknown time"
+        shift = f", shift plan for {self.shift_plan.intervals['queue'].iloc[0]}" if self.shift_plan is not None else ""
+        return (f"{h.get('source_detail') or h.get('source')} · what-if: {self.info.get('what_if', 'as planned')}"
+                f"{shift} · saved by {h.get('created_by')} on {when}")
+
+
+def open_saved_plan(app: AppContext, actor: Actor, plan_id: int) -> SavedPlan:
+    """A saved plan rebuilt from its stored rows (numbers exactly as saved, nothing recomputed) for viewing and
+    re-export. Needs no live inputs: a planner or manager can open last month's plan with no volume loaded."""
     require_role(actor, "planner", "admin")
-    _check_format(fmt)
     found = load_saved_plan(app, actor, plan_id)
     plan, shift_plan, info = saved_plan_parts(found, actor)
     head = found["header"]
-    return _write_export(app, actor, plan, fmt=fmt, shift_plan=shift_plan, info=info,
-                         name=saved_plan_stem(head["id"], head["name"]),
-                         audit_extra={"saved_plan_id": int(head["id"])})
+    return SavedPlan(plan_id=int(head["id"]), name=str(head["name"]), header=head, plan=plan,
+                     shift_plan=shift_plan, info=info)
+
+
+def export_saved_plan(app: AppContext, actor: Actor, plan_id: int, *, fmt: str) -> ExportFile:
+    """The live plan's Excel workbook or CSV, rebuilt from a saved plan (stored intervals with their quality
+    columns, shift plan, parameters and facts); written, audited and copied to ``outputs_dir`` by the live
+    export's own path (:func:`_write_export`)."""
+    require_role(actor, "planner", "admin")
+    _check_format(fmt)
+    saved = open_saved_plan(app, actor, plan_id)
+    return _write_export(app, actor, saved.plan, fmt=fmt, shift_plan=saved.shift_plan, info=saved.info,
+                         name=saved.stem, audit_extra={"saved_plan_id": saved.plan_id})
 
 
 __all__ = [
@@ -1051,7 +1144,7 @@ __all__ = [
     "VolumeUpload", "build_plan", "build_shift_plan", "care_volume", "default_params", "default_params_for",
     "default_patterns_table", "erlang_calculator", "export_plan", "export_saved_plan", "forecast_series",
     "forecast_volume", "history_volume", "infer_interval_seconds", "interval_label", "latest_forecast",
-    "list_saved_plans", "load_saved_plan", "param_columns", "params_from_table", "params_table",
-    "patterns_from_table", "plan_info", "plan_totals", "planning_options", "save_plan", "saved_plan_parts",
-    "saved_plan_stem", "series_label", "validate_volume_upload",
+    "list_saved_plans", "load_saved_plan", "open_saved_plan", "param_columns", "params_from_table", "params_table",
+    "patterns_from_table", "plan_info", "plan_totals", "planning_options", "requirement_rows", "save_plan",
+    "SavedPlan", "saved_plan_parts", "saved_plan_stem", "series_label", "validate_volume_upload",
 ]

@@ -285,9 +285,8 @@ def test_saved_plan_export_matches_the_live_export_and_is_audited(app):
     assert iv["agents"].tolist() == stored["agents"].tolist() == plan.intervals["agents"].tolist()
     assert iv["volume"].tolist() == pytest.approx(stored["volume"].tolist())
     assert iv["service_level"].tolist() == pytest.approx(plan.intervals["service_level"].tolist())
-    live_iv = _sheet(live, "Intervals")
-    pd.testing.assert_frame_equal(iv.drop(columns=["p_wait"]), live_iv.drop(columns=["p_wait"]))
-    for name in ("Summary", "Daily", "Shift starts", "Parameters"):
+    # every quality column (P(wait) too) and the shift plan's achieved ASA/P(abandon) are stored: sheets are equal
+    for name in ("Summary", "Intervals", "Daily", "Shift plan", "Shift starts", "Parameters"):
         pd.testing.assert_frame_equal(_sheet(wb, name), _sheet(live, name), check_exact=False, obj=name)
     shift = _sheet(wb, "Shift plan")
     assert shift["planned"].tolist() == pytest.approx(sp.intervals["planned"].tolist())
@@ -311,6 +310,7 @@ def test_saved_plan_export_matches_the_live_export_and_is_audited(app):
     live_csv = pd.read_csv(io.BytesIO(svc.export_plan(app, PLANNER, plan, fmt="csv", shift_plan=sp).data),
                            encoding="utf-8-sig")
     assert list(csv.columns) == list(live_csv.columns)
+    pd.testing.assert_frame_equal(csv, live_csv, check_exact=False)
     assert csv["agents"].tolist() == plan.intervals["agents"].tolist()
     assert csv["planned"].tolist() == pytest.approx(sp.intervals["planned"].tolist())
 
