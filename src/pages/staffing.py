@@ -26,6 +26,25 @@ PCT = st.column_config.NumberColumn
 WHATIF_KEYS = ("wi_volume", "wi_aht", "wi_sl", "wi_shrink")
 SL_OPTIONS = ["as planned", *[f"{v} %" for v in range(50, 100)]]
 SHRINK_OPTIONS = ["as planned", *[f"{v} %" for v in range(0, 61)]]
+#: the requirement table of a live and of an opened saved plan (same columns: svc.requirement_rows)
+INTERVAL_COLS = {
+    "ds": st.column_config.DatetimeColumn("interval", format="ddd YYYY-MM-DD HH:mm"),
+    "date": None,
+    "volume": st.column_config.NumberColumn("volume", format="%.1f"),
+    "aht_seconds": st.column_config.NumberColumn("AHT (s)", format="%.0f"),
+    "traffic": st.column_config.NumberColumn("traffic (Erl)", format="%.2f"),
+    "agents_raw": st.column_config.NumberColumn("productive agents", format="%d"),
+    "agents": st.column_config.NumberColumn("required agents", format="%d"),
+    "agents_fractional": st.column_config.NumberColumn("fractional", format="%.2f"),
+    "service_level": st.column_config.NumberColumn("SL", format="percent"),
+    "asa_seconds": st.column_config.NumberColumn("ASA (s)", format="%.1f"),
+    "occupancy": st.column_config.NumberColumn("occupancy", format="percent"),
+    "p_wait": st.column_config.NumberColumn("P(wait)", format="percent"),
+    "p_abandon": st.column_config.NumberColumn("P(abandon)", format="percent"),
+    "backlog_hours": st.column_config.NumberColumn("backlog (h)", format="%.1f"),
+    "planned": st.column_config.NumberColumn("planned people", format="%.1f"),
+    "planned_service_level": st.column_config.NumberColumn("SL with planned", format="percent"),
+}
 
 st.title("Staffing")
 st.caption("Turn volume into people: required agents per interval (Erlang C, or Erlang A with patience), "
@@ -304,27 +323,7 @@ def _plan() -> None:
     if shift_state is not None and shift_state[0] in plan.params and shift_state[1] == _req_hash(shift_state[0]):
         shift_plan = shift_state[2]
 
-    tab_req, tab_daily, tab_shift, tab_saved = st.tabs(
-        ["Requirement per interval", "Daily summary", "Shift plan", "Saved plans"])
-
-    interval_cols = {
-        "ds": st.column_config.DatetimeColumn("interval", format="ddd YYYY-MM-DD HH:mm"),
-        "date": None,
-        "volume": st.column_config.NumberColumn("volume", format="%.1f"),
-        "aht_seconds": st.column_config.NumberColumn("AHT (s)", format="%.0f"),
-        "traffic": st.column_config.NumberColumn("traffic (Erl)", format="%.2f"),
-        "agents_raw": st.column_config.NumberColumn("productive agents", format="%d"),
-        "agents": st.column_config.NumberColumn("required agents", format="%d"),
-        "agents_fractional": st.column_config.NumberColumn("fractional", format="%.2f"),
-        "service_level": st.column_config.NumberColumn("SL", format="percent"),
-        "asa_seconds": st.column_config.NumberColumn("ASA (s)", format="%.1f"),
-        "occupancy": st.column_config.NumberColumn("occupancy", format="percent"),
-        "p_wait": st.column_config.NumberColumn("P(wait)", format="percent"),
-        "p_abandon": st.column_config.NumberColumn("P(abandon)", format="percent"),
-        "backlog_hours": st.column_config.NumberColumn("backlog (h)", format="%.1f"),
-        "planned": st.column_config.NumberColumn("planned people", format="%.1f"),
-        "planned_service_level": st.column_config.NumberColumn("SL with planned", format="percent"),
-    }
+    tab_req, tab_daily, tab_shift = st.tabs(["Requirement per interval", "Daily summary", "Shift plan"])
 
     with tab_req:
         queues = list(plan.params)
@@ -339,15 +338,8 @@ def _plan() -> None:
                                                  sl_target=p.sl_target if p.channel == "voice" else None,
                                                  title=f"{q}: required vs planned agents ({p.channel})"),
                         width="stretch")
-        show = rows.drop(columns=["queue"])
-        if planned is not None:
-            show = show.merge(planned[["ds", "planned", "service_level"]].rename(
-                columns={"service_level": "planned_service_level"}), on="ds", how="left")
-        if p.channel != "voice":
-            show = show.drop(columns=["service_level", "asa_seconds", "p_wait", "p_abandon"])
-        if p.channel != "email":
-            show = show.drop(columns=["backlog_hours"])
-        st.dataframe(show, hide_index=True, width="stretch", column_config=interval_cols, height=360)
+        st.dataframe(svc.requirement_rows(plan, q, shift_plan if same_queue else None), hide_index=True,
+                     width="stretch", column_config=INTERVAL_COLS, height=360)
 
     with tab_daily:
         has_hours = plan.daily["agent_hours"].notna().any()
@@ -439,36 +431,7 @@ def _plan() -> None:
                     "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm")})
                 c2.markdown("**Coverage per interval**")
                 c2.dataframe(shift_plan.intervals.drop(columns=["queue"]), hide_index=True, width="stretch",
-                             column_config=interval_cols)
-
-    with tab_saved:
-        saved = svc.list_saved_plans(app, actor)
-        if saved.empty:
-            st.caption("No saved plans yet. Save the current plan below.")
-        else:
-            st.dataframe(saved, hide_index=True, width="stretch", column_config={
-                "agent_hours": st.column_config.NumberColumn("agent hours", format="%.0f"),
-                "paid_hours": st.column_config.NumberColumn("paid hours", format="%.0f")})
-            pending = st.session_state.pop(state.key("saved_pick_next"), None)
-            if pending in saved["id"].tolist():
-                st.session_state[state.key("saved_pick")] = pending
-            pick = st.selectbox("Open a saved plan", saved["id"].tolist(), key=state.key("saved_pick"),
-                                format_func=lambda i: f"#{i} {saved.loc[saved['id'] == i, 'name'].iloc[0]}")
-            found = svc.load_saved_plan(app, actor, int(pick))
-            st.dataframe(found["intervals"], hide_index=True, width="stretch", column_config=interval_cols, height=300)
-            if len(found["shifts"]):
-                st.dataframe(found["shifts"], hide_index=True, width="stretch")
-            saved_id = int(found["header"]["id"])
-            saved_stem = svc.saved_plan_stem(saved_id, found["header"]["name"])
-            d1, d2, _ = st.columns([1, 1, 2])
-            d1.download_button(
-                "Download Excel workbook", file_name=f"{saved_stem}.xlsx", mime=svc.XLSX_MIME, on_click="ignore",
-                data=lambda pid=saved_id: svc.export_saved_plan(app, actor, pid, fmt="xlsx").data,
-                icon=":material/download:", key=state.key("saved_dl_xlsx"))
-            d2.download_button(
-                "Download CSV", file_name=f"{saved_stem}.csv", mime="text/csv", on_click="ignore",
-                data=lambda pid=saved_id: svc.export_saved_plan(app, actor, pid, fmt="csv").data,
-                icon=":material/download:", key=state.key("saved_dl_csv"))
+                             column_config=INTERVAL_COLS)
 
     # ------------------------------------------------------------------------------------ 5. export/save
     st.subheader("4 · Export and save")
@@ -494,7 +457,7 @@ def _plan() -> None:
             try:
                 pid = svc.save_plan(app, actor, plan, name=name, volume=volume, scenario=scenario,
                                     shift_plan=shift_plan)
-                # the Saved plans tab is drawn above this form: rerun so it lists (and opens) the new plan
+                # rerun so the Saved plans tab lists (and opens) the new plan whatever order the tabs are drawn in
                 st.session_state[state.key("saved_flash")] = f"Saved as plan #{pid} ({name.strip()})."
                 st.session_state[state.key("saved_pick_next")] = pid  # applied before the selectbox is drawn
                 st.toast(f"Saved plan #{pid}")
@@ -503,13 +466,86 @@ def _plan() -> None:
                 st.error(str(exc))
     flash = st.session_state.pop(state.key("saved_flash"), None)
     if flash:
-        e3.success(flash + " It is listed in the Saved plans tab above.")
+        e3.success(flash + " Open or download it again on the **Saved plans** tab.")
     st.caption("Every download is audited and a timestamped copy is kept in the outputs folder. The workbook has "
                "Summary, Intervals, Daily, Shift plan and Parameters sheets with a native chart.")
 
 
-plan_tab, calc_tab = st.tabs(["Staffing plan", "Erlang calculator"])
+@st.fragment
+def _saved_plans() -> None:
+    """Saved plans: list, open and download again.
+
+    Why a tab of its own and a fragment: opening last week's plan needs no live inputs (no forecast, history or
+    upload), so a manager can read or download it at once; and choosing a plan reruns only this part instead of
+    recomputing the live plan.
+    """
+    saved = svc.list_saved_plans(app, actor)
+    if saved.empty:
+        st.info("No saved plans yet. Build a plan on the **Staffing plan** tab and press **Save plan**; it is then "
+                "listed here for everyone who plans.")
+        return
+    st.caption(f"{len(saved):,} saved plan(s), newest first. Open one to see its requirement per interval with the "
+               "service level, ASA, occupancy, P(wait), P(abandon) and backlog it was planned with, and download "
+               "it again.")
+    st.dataframe(saved, hide_index=True, width="stretch", height=min(38 + 35 * len(saved), 250),
+                 column_order=["id", "name", "source_detail", "range_start", "range_end", "queues", "intervals",
+                               "agent_hours", "paid_hours", "created_by", "created_at"],
+                 column_config={
+                     "id": st.column_config.NumberColumn("#", format="%d", width="small"),
+                     "name": st.column_config.TextColumn("name", width="medium"),
+                     "source_detail": st.column_config.TextColumn("volume from", width="large"),
+                     "range_start": st.column_config.DatetimeColumn("first interval", format="ddd YYYY-MM-DD"),
+                     "range_end": st.column_config.DatetimeColumn("last interval", format="ddd YYYY-MM-DD"),
+                     "queues": st.column_config.NumberColumn("queues", format="%d", width="small"),
+                     "intervals": st.column_config.NumberColumn("intervals", format="%d", width="small"),
+                     "agent_hours": st.column_config.NumberColumn("agent hours", format="%.0f"),
+                     "paid_hours": st.column_config.NumberColumn("paid hours", format="%.0f"),
+                     "created_by": st.column_config.TextColumn("saved by"),
+                     "created_at": st.column_config.DatetimeColumn("saved (UTC)", format="YYYY-MM-DD HH:mm")})
+    names = dict(zip(saved["id"].tolist(), saved["name"].tolist(), strict=True))
+    pending = st.session_state.pop(state.key("saved_pick_next"), None)
+    if pending in names:
+        st.session_state[state.key("saved_pick")] = pending
+    pick = st.selectbox("Open a saved plan", list(names), key=state.key("saved_pick"),
+                        format_func=lambda i: f"#{i} {names[i]}")
+    try:
+        opened = svc.open_saved_plan(app, actor, int(pick))
+    except ServiceError as exc:
+        st.error(str(exc))
+        return
+    st.caption(opened.describe())
+    queues = opened.queues
+    q = st.selectbox("Queue", queues, key=state.key(f"saved_queue_{opened.plan_id}")) if len(queues) > 1 \
+        else queues[0]
+    p = opened.plan.params[q]
+    sp = opened.shift_plan
+    same_queue = sp is not None and sp.intervals["queue"].iloc[0] == q
+    st.plotly_chart(charts.requirement_chart(
+        opened.plan.intervals[opened.plan.intervals["queue"] == q], interval_seconds=p.interval_seconds,
+        planned=sp.intervals if same_queue else None, sl_target=p.sl_target if p.channel == "voice" else None,
+        title=f"{q}: required vs planned agents ({p.channel}), as saved"), width="stretch")
+    st.dataframe(svc.requirement_rows(opened.plan, q, sp), hide_index=True, width="stretch",
+                 column_config=INTERVAL_COLS, height=300)
+    if same_queue and len(sp.shifts):
+        st.markdown("**People per shift start**")
+        st.dataframe(sp.shifts, hide_index=True, width="stretch", column_config={
+            "start": st.column_config.DatetimeColumn("start", format="ddd DD.MM HH:mm"),
+            "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm")})
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button(
+        "Download Excel workbook", file_name=f"{opened.stem}.xlsx", mime=svc.XLSX_MIME, on_click="ignore",
+        data=lambda pid=opened.plan_id: svc.export_saved_plan(app, actor, pid, fmt="xlsx").data,
+        icon=":material/download:", key=state.key("saved_dl_xlsx"))
+    d2.download_button(
+        "Download CSV", file_name=f"{opened.stem}.csv", mime="text/csv", on_click="ignore",
+        data=lambda pid=opened.plan_id: svc.export_saved_plan(app, actor, pid, fmt="csv").data,
+        icon=":material/download:", key=state.key("saved_dl_csv"))
+
+
+plan_tab, saved_tab, calc_tab = st.tabs(["Staffing plan", "Saved plans", "Erlang calculator"])
 with plan_tab:
     _plan()
+with saved_tab:
+    _saved_plans()
 with calc_tab:
     _calculator()

@@ -215,3 +215,88 @@ def test_saved_plan_can_be_downloaded_again(staffed_app, monkeypatch):
     assert deferred[f"{name}.csv"]().decode("utf-8-sig").startswith('"queue","ds"')
     events = store.audit_events(staffed_app.engine, action="staffing.export")
     assert len(events) == 2 and set(events["actor"]) == {"pat"}
+
+
+def _save_mixed_plan(ctx, name: str, *, with_shift_plan: bool = True) -> int:
+    """Save an Erlang A calls + e-mail plan through the service (no stored history needed)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from src.services import staffing as svc
+    from tests.conftest import PLANNER
+
+    ds = pd.date_range("2026-11-02 08:00", periods=6, freq="h")
+    frame = pd.DataFrame({"queue": ["calls"] * 6 + ["emails"] * 6, "ds": list(ds) * 2,
+                          "yhat": [120.0, 200.0, 220.0, 180.0, 90.0, 40.0, 40.0, 80.0, 60.0, 30.0, 20.0, 10.0]})
+    v = svc.VolumeInput(frame=frame, source="upload", detail="Uploaded file mixed.csv", interval_seconds=3600)
+    params = svc.default_params_for(v)
+    params["calls"] = replace(params["calls"], patience_s=90.0)
+    plan = svc.build_plan(ctx, PLANNER, v, params)
+    sp = svc.build_shift_plan(ctx, PLANNER, plan, queue="calls",
+                              patterns=svc.patterns_from_table(svc.default_patterns_table())) \
+        if with_shift_plan else None
+    return svc.save_plan(ctx, PLANNER, plan, name=name, volume=v, shift_plan=sp)
+
+
+def _saved_table(at):
+    """The opened saved plan's requirement table (the only interval table while no live plan is loaded)."""
+    return next(d.value for d in at.dataframe if "agents_raw" in d.value.columns)
+
+
+def test_saved_plans_open_and_download_with_no_live_inputs(ui_app):
+    """A manager with no history, forecast or upload loaded opens and downloads a saved plan right away."""
+    at = _open()
+    assert any("No saved plans yet" in i.value for i in at.info)
+    older = _save_mixed_plan(ui_app, "Week 44", with_shift_plan=False)
+    newest = _save_mixed_plan(ui_app, "Week 45")
+    at = _open()
+    assert any("No workload history" in i.value for i in at.info), "no live inputs are available"
+    assert all(m.label != "Agent hours (after shrinkage)" for m in at.metric), "no live plan was computed"
+
+    listed = next(d.value for d in at.dataframe if "source_detail" in d.value.columns)
+    assert listed["id"].tolist() == [newest, older]
+    pick = at.selectbox(key=_key("saved_pick"))
+    assert pick.value == newest
+    table = _saved_table(at)
+    quality = {"service_level", "asa_seconds", "occupancy", "p_wait", "p_abandon"}
+    assert quality <= set(table.columns) and table[sorted(quality)].notna().all().all()
+    assert table["p_abandon"].gt(0).any(), "Erlang A abandonment as saved"
+    assert {"planned", "planned_service_level"} <= set(table.columns) and "backlog_hours" not in table
+    assert any("shift plan for calls" in c.value for c in at.caption)
+    assert any(d.value.columns.tolist()[:2] == ["pattern", "start"] for d in at.dataframe), "people per shift start"
+    labels = [(b.label, b.proto.deferred_file_id != "") for b in at.download_button]
+    assert labels == [("Download Excel workbook", True), ("Download CSV", True)]  # only the saved plan's
+
+    # the e-mail queue shows its backlog, not voice-only columns
+    at.selectbox(key=_key(f"saved_queue_{newest}")).set_value("emails").run()
+    assert not at.exception, at.exception
+    emails = _saved_table(at)
+    assert emails["backlog_hours"].notna().all() and not {"service_level", "p_wait"} & set(emails.columns)
+
+    # another plan opens from the list
+    pick.set_value(older).run()
+    assert not at.exception, at.exception
+    table = _saved_table(at)
+    assert table["p_wait"].notna().all() and "planned" not in table, "saved without a shift plan"
+    assert not any("pattern" in d.value.columns for d in at.dataframe)
+    assert len(at.download_button) == 2
+
+
+def test_plan_saved_before_the_quality_columns_opens_with_them_empty(ui_app):
+    from src.data import db
+
+    pid = _save_mixed_plan(ui_app, "Old week")
+    with db.write_tx(ui_app.engine) as conn:  # what schema version 1 left behind
+        for col in plan_store.V2_INTERVAL_COLUMNS:
+            conn.exec_driver_sql(f"ALTER TABLE staffing_plan_intervals DROP COLUMN {col}")
+        conn.execute(db.schema_version.delete())
+        conn.execute(db.schema_version.insert().values(version=1, applied_at=db.utcnow()))
+    db.init_schema(ui_app.engine)  # the app's start-up upgrade
+
+    at = _open()
+    assert at.selectbox(key=_key("saved_pick")).value == pid
+    table = _saved_table(at)
+    assert "p_wait" in table and table["p_wait"].isna().all(), "not recorded: an empty column, not an error"
+    assert table["service_level"].notna().all() and table["planned"].notna().all()
+    assert len(at.download_button) == 2
