@@ -5,7 +5,8 @@
     python -m src.cli backtest --input FILE [--model …] [--folds 3] [--horizon N] [--json]
 
 Input columns ``ds, y`` and optionally ``series_id`` (any case; the workload aliases ``timestamp``/
-``volume``/``queue`` are accepted too). Exit codes: 0 ok, 2 bad input or too little history.
+``volume``/``queue`` are accepted too). Exit codes: 0 ok, 2 bad input or too little history (nothing
+written), 3 some series could not be forecast (each named on stderr with its reason; the others are written).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 MAX_XLSX_UNZIPPED = 50_000_000
+#: exit code of ``forecast`` when some series were skipped (the rest written): automation must notice
+EXIT_PARTIAL = 3
 _ALIASES = {"timestamp": "ds", "date": "ds", "datetime": "ds", "volume": "y", "value": "y", "queue": "series_id",
             "series": "series_id"}
 
@@ -65,7 +68,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         config = ForecastConfig(horizon=args.horizon, levels=levels, model=args.model, folds=args.folds,
                                 backtest_horizon=args.backtest_horizon, seed=args.seed, n_jobs=args.n_jobs,
                                 freq=args.freq, country_holidays=None if args.holidays == "none" else args.holidays)
-        result = run_forecast(df, config)
+        result = run_forecast(df, config, skip_failed=True)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,6 +86,12 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         print(f"{sid}: model={model} freq={result.freq[sid]} backtest: {metrics}")
         print(f"  {result.reasons[sid]}")
     print(f"wrote {len(out)} rows to {args.output} in {result.seconds:.1f} s")
+    for sid, why in result.failed.items():
+        print(f"skipped {sid}: {why}", file=sys.stderr)
+    if result.failed:
+        print(f"error: {len(result.failed)} of {len(result.failed) + len(result.chosen)} series could not be "
+              "forecast (see above); the others were written", file=sys.stderr)
+        return EXIT_PARTIAL
     return 0
 
 
@@ -132,7 +141,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``forecast`` and ``backtest`` commands (plugin contract of :mod:`src.cli`)."""
     p = subparsers.add_parser("forecast", help="forecast every series in a file",
-                              description="Forecast the N steps after each series' last timestamp.")
+                              description="Forecast the N steps after each series' last timestamp. Exit codes: 0 ok; "
+                                          "2 bad input, nothing written; 3 some series skipped (named on "
+                                          "stderr), the others written.")
     _common(p)
     p.add_argument("--horizon", type=int, required=True, help="steps to forecast (in the series' own step)")
     p.add_argument("--output", required=True, help="CSV to write")

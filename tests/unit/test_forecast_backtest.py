@@ -256,3 +256,40 @@ def test_short_windows_get_more_folds_so_intervals_rest_on_enough_residuals():
     res = run_forecast(long, ForecastConfig(horizon=7, candidates=("seasonal_naive", "profile"), country_holidays=None))
     assert (res.backtest["folds"] == 8).all() and (res.backtest["n"] == 56).all()
     assert "8-fold backtest" in res.reasons["home-a/unit-1"]
+
+
+def test_constant_and_all_zero_histories_are_forecast_exactly():
+    """A unit that always needs 5 shifts (or a queue that never gets work) has no MASE: the choice falls back to
+    MAE and says so, and the forecast is the constant with zero-width intervals."""
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    for value in (5.0, 0.0):
+        res = run_forecast(pd.DataFrame({"ds": ds, "y": value}),
+                           ForecastConfig(horizon=14, candidates=("seasonal_naive", "profile", "prophet"),
+                                          country_holidays=None))
+        fc = res.forecast
+        assert np.allclose(fc["yhat"], value) and np.allclose(fc["yhat_lower_95"], value)
+        assert np.allclose(fc["yhat_upper_95"], value)
+        assert "compared on MAE because MASE is undefined" in res.reasons["series"]
+        assert "nan" not in res.reasons["series"]
+
+
+def test_one_spike_does_not_flatten_the_mase_scale():
+    df = daily(140, 4)
+    df.loc[60, "y"] = 1e9  # a data error far in the past
+    res = run_forecast(df, ForecastConfig(horizon=14, candidates=("seasonal_naive", "profile"),
+                                          country_holidays=None))
+    mase = res.backtest.set_index("model")["mase"]
+    assert 0.3 < mase["profile"] < 1.5 and 0.5 < mase["seasonal_naive"] < 2.0  # raw scale: ~1e-7
+
+
+def test_skip_failed_forecasts_the_rest_and_names_the_short_series():
+    short = daily(10, 1, "new-unit")
+    df = pd.concat([daily(84, 1, "old-unit"), short])
+    cfg = ForecastConfig(horizon=7, candidates=("seasonal_naive", "profile"), country_holidays=None)
+    with pytest.raises(ValueError, match="'new-unit' has 10 steps"):
+        run_forecast(df, cfg)
+    res = run_forecast(df, cfg, skip_failed=True)
+    assert set(res.chosen) == {"old-unit"} and set(res.forecast["series_id"]) == {"old-unit"}
+    assert "at least" in res.failed["new-unit"]
+    with pytest.raises(ValueError, match="^Series 'new-unit' has 10 steps"):  # only one series: its own message
+        run_forecast(short, cfg, skip_failed=True)

@@ -55,3 +55,17 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys):
     assert "needed" in capsys.readouterr().err
     missing = main(["backtest", "--input", str(tmp_path / "nope.csv")])
     assert missing == 2
+
+
+def test_partial_failure_writes_the_others_and_exits_3(csv_file, tmp_path, capsys):
+    df = pd.read_csv(csv_file)
+    short = pd.DataFrame({"Series_ID": "brand-new", "DS": ["2024-03-01", "2024-03-02", "2024-03-03"], "Y": [4, 5, 6]})
+    path = tmp_path / "mixed.csv"
+    pd.concat([df, short]).to_csv(path, index=False)
+    out = tmp_path / "fc.csv"
+    code = main(["forecast", "--input", str(path), "--horizon", "7", "--output", str(out), "--model", "profile",
+                 "--folds", "2"])
+    assert code == 3
+    assert set(pd.read_csv(out)["series_id"]) == {"home-a", "home-b"}
+    err = capsys.readouterr().err
+    assert "skipped brand-new: Series 'brand-new' has 3 steps" in err and "1 of 3 series" in err

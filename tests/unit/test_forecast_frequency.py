@@ -111,3 +111,27 @@ def test_daily_series_with_closed_sundays():
     assert prep.cal.step == pd.Timedelta(days=1) and prep.cal.season == 7
     assert prep.active_slots.tolist() == [True] * 6 + [False]
     assert prep.n_missing == 0
+
+
+def test_irregular_event_timestamps_are_refused_with_advice():
+    rng = np.random.default_rng(3)
+    events = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 300 * 24, 2000)), unit="h")
+    with pytest.raises(ValueError, match=r"irregular: only \d+% of the gaps.*aggregate the rows per interval"):
+        infer_step(events)
+    # one stray row in an hourly export is still hourly (9 of 10 gaps on the grid is enough)
+    hourly = pd.date_range("2024-01-01", periods=200, freq="h")
+    assert infer_step(hourly.append(pd.DatetimeIndex(["2024-01-02 05:17"]))) == pd.Timedelta(hours=1)
+
+
+def test_alternate_day_series_is_daily_with_closed_days():
+    ds = pd.date_range("2024-01-01", periods=84, freq="D")
+    ds = ds[ds.dayofweek.isin([0, 2, 4])]  # Mon/Wed/Fri only: gaps of 2 and 3 days
+    assert infer_step(ds) == pd.Timedelta(days=1)
+    prep = prepare_series(ds, np.full(len(ds), 20.0), country=None)
+    assert prep.cal.step == pd.Timedelta(days=1)
+    assert prep.active_slots.tolist() == [True, False, True, False, True, False, False]
+
+
+def test_weekly_totals_are_refused_as_too_coarse():
+    with pytest.raises(ValueError, match="too coarse"):
+        Calendar(infer_step(pd.date_range("2024-01-07", periods=30, freq="W")))

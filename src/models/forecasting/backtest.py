@@ -144,8 +144,8 @@ class SeriesBacktest:
     def table(self, levels: tuple[int, ...], scale: str = "sqrt") -> pd.DataFrame:
         """One row per model: point metrics, coverage/width per level, seconds per fold, error.
 
-        When the models were backtested on different folds (``expensive_folds``), ``mase_common`` is the MASE on
-        the folds every working model has — the fair basis for choosing.
+        When the models were backtested on different folds (``expensive_folds``), ``mase_common`` (and
+        ``mae_common``) is the MASE (MAE) on the folds every working model has — the fair basis for choosing.
         """
         rows = []
         ok_runs = [r for r in self.runs.values() if r.ok]
@@ -163,9 +163,10 @@ class SeriesBacktest:
                 row["seconds"] = float(np.mean(run.seconds)) if run.seconds else float("nan")
                 if differ:
                     shared = [f for f in run.folds if f.fold in common]
-                    row["mase_common"] = (M.mase(np.concatenate([f.y for f in shared]),
-                                                 np.concatenate([f.yhat for f in shared]), self.scale)
-                                          if shared else float("nan"))
+                    ys = np.concatenate([f.y for f in shared]) if shared else np.array([])
+                    fs = np.concatenate([f.yhat for f in shared]) if shared else np.array([])
+                    row["mase_common"] = M.mase(ys, fs, self.scale) if shared else float("nan")
+                    row["mae_common"] = M.mae(ys, fs) if shared else float("nan")
             else:
                 row["n"] = 0
                 for key in ("mae", "rmse", "mape", "smape", "wape", "mase"):
@@ -176,6 +177,7 @@ class SeriesBacktest:
                 row["seconds"] = float("nan")
                 if differ:
                     row["mase_common"] = float("nan")
+                    row["mae_common"] = float("nan")
             row["error"] = run.error
             rows.append(row)
         return pd.DataFrame(rows)
@@ -290,7 +292,9 @@ def backtest_series(
         preps.append(prepare_series(rows["ds"][train], rows["y"][train], series_id=series_id, step=step,
                                     country=country, end=origin - step))
     first = preps[0]
-    scale = M.seasonal_naive_scale(np.where(first.observed, first.y, np.nan), first.cal.season)
+    # the MASE denominator from the cleaned history: one outage or data spike of 1e9 in the raw rows would
+    # otherwise inflate the scale so far that every model scores 'MASE 0.00' and the pre-screen compares noise
+    scale = M.seasonal_naive_scale(np.where(first.observed, first.y_train, np.nan), first.cal.season)
     wanted = list(dict.fromkeys(models))
     to_run = [m for m in wanted if m != "ensemble"]
     if "ensemble" in wanted:

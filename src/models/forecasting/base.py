@@ -164,6 +164,8 @@ class ForecastResult:
     coverage: dict[str, dict[int, float]] = field(default_factory=dict)
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
+    #: series that could not be forecast (only with ``run_forecast(..., skip_failed=True)``): id → reason
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def clip_nonnegative(frame: pd.DataFrame) -> pd.DataFrame:

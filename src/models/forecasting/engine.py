@@ -170,18 +170,29 @@ def _forecast_one(series_id: str, ds: np.ndarray, y: np.ndarray, config: Forecas
             "diagnostics": diag}
 
 
-def _job(series_id: str, ds: np.ndarray, y: np.ndarray, config: ForecastConfig) -> dict[str, Any]:
-    return _forecast_one(series_id, ds, y, config)
+def _job(series_id: str, ds: np.ndarray, y: np.ndarray, config: ForecastConfig, skip_failed: bool = False,
+         on_progress: ProgressCallback | None = None) -> dict[str, Any]:
+    try:
+        return _forecast_one(series_id, ds, y, config, on_progress)
+    except ValueError as exc:
+        if not skip_failed:
+            raise
+        logger.warning("forecast: series %s skipped: %s", series_id, exc)
+        return {"series_id": series_id, "failed": str(exc)}
 
 
-def run_forecast(df: pd.DataFrame, config: ForecastConfig, on_progress: ProgressCallback | None = None
-                 ) -> ForecastResult:
+def run_forecast(df: pd.DataFrame, config: ForecastConfig, on_progress: ProgressCallback | None = None,
+                 *, skip_failed: bool = False) -> ForecastResult:
     """Forecast every series of a long frame ``series_id, ds, y`` (``series_id`` optional).
 
     Per series: infer the grid, backtest the candidate models (rolling origin), pick one (or use
     ``config.model``), refit it on the full history, forecast ``config.horizon`` steps with
     conformal intervals. Deterministic for a given ``config.seed``. ``ValueError`` with the minimum
     needed when a series is too short. ``on_progress(fraction, text)`` is called as work finishes.
+
+    ``skip_failed``: a series that cannot be forecast (too short, irregular, …) is listed in
+    ``result.failed`` with its reason instead of failing the whole run — one new queue with a week of
+    history must not block the forecasts of fifty others. ``ValueError`` still when every series fails.
     """
     t0 = time.perf_counter()
     data = normalise_input(df)
@@ -195,18 +206,24 @@ def run_forecast(df: pd.DataFrame, config: ForecastConfig, on_progress: Progress
                 if on_progress:
                     on_progress(min(1.0, (i + frac) / total), text)
 
-            outcomes.append(_forecast_one(sid, ds, y, config, prog))
+            outcomes.append(_job(sid, ds, y, config, skip_failed, prog))
             if on_progress:
                 on_progress((i + 1) / total, f"{sid}: done ({i + 1}/{total})")
     else:
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=config.n_jobs, return_as="generator_unordered")
-        for done, outcome in enumerate(parallel(delayed(_job)(sid, ds, y, config) for sid, ds, y in groups), 1):
+        for done, outcome in enumerate(parallel(delayed(_job)(sid, ds, y, config, skip_failed)
+                                                for sid, ds, y in groups), 1):
             outcomes.append(outcome)
             if on_progress:
                 on_progress(done / total, f"{outcome['series_id']}: done ({done}/{total})")
         outcomes.sort(key=lambda o: o["series_id"])
+    failed = {o["series_id"]: o["failed"] for o in outcomes if "failed" in o}
+    outcomes = [o for o in outcomes if "failed" not in o]
+    if not outcomes:
+        reasons = list(failed.values())
+        raise ValueError(reasons[0] if len(reasons) == 1 else "No series could be forecast: " + "; ".join(reasons))
     comps = [o["components"] for o in outcomes if o["components"] is not None]
     result = ForecastResult(
         forecast=pd.concat([o["forecast"] for o in outcomes], ignore_index=True),
@@ -219,6 +236,7 @@ def run_forecast(df: pd.DataFrame, config: ForecastConfig, on_progress: Progress
         coverage={o["series_id"]: o["coverage"] for o in outcomes},
         diagnostics=pd.DataFrame([o["diagnostics"] for o in outcomes]),
         seconds=time.perf_counter() - t0,
+        failed=failed,
     )
     logger.info("forecast: %d series in %.1f s (%s)", total, result.seconds, result.chosen)
     return result

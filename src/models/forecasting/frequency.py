@@ -34,6 +34,9 @@ WEEK = pd.Timedelta(days=7)
 OPEN_WINDOW_WEEKS = 8
 #: a slot is open when observed in at least this share of the recent weeks
 OPEN_MIN_SHARE = 0.25
+#: share of consecutive gaps that must be whole multiples of the inferred step (an event log of single
+#: contacts at random times is not a series of counts; one stray shifted row in 10 still is)
+REGULAR_MIN_SHARE = 0.9
 #: outlier threshold in robust standard deviations
 OUTLIER_Z = 4.0
 
@@ -50,8 +53,9 @@ class Calendar:
         if self.step <= pd.Timedelta(0):
             raise ValueError("The step between timestamps must be positive.")
         if self.step > DAY or DAY % self.step != pd.Timedelta(0):
+            coarse = " (weekly or monthly totals are too coarse to plan staff by)" if self.step > DAY else ""
             raise ValueError(
-                f"Unsupported frequency {self.label}: use a step that divides one day "
+                f"Unsupported frequency {self.label}{coarse}: use a step that divides one day "
                 "(e.g. 15min, 30min, 1h) or exactly one day."
             )
 
@@ -89,6 +93,11 @@ def freq_label(step: pd.Timedelta) -> str:
     return f"{int(step.total_seconds())}s"
 
 
+def _gap_text(step: pd.Timedelta) -> str:
+    """A gap for a sentence: the frequency label, or seconds (with fractions) below one minute."""
+    return freq_label(step) if step >= pd.Timedelta(minutes=1) else f"{step.total_seconds():g} s"
+
+
 def parse_freq(text: str) -> pd.Timedelta:
     """Parse ``15min``, ``30min``, ``h``, ``1h``, ``60min``, ``D``, ``day`` … into a step."""
     key = text.strip().lower()
@@ -112,8 +121,18 @@ def infer_step(ds: pd.Series | pd.DatetimeIndex) -> pd.Timedelta:
         raise ValueError("Need at least two distinct timestamps to infer the frequency.")
     diffs = pd.Series(values[1:] - values[:-1])
     counts = diffs.value_counts()
-    best = counts[counts == counts.max()].index.min()
-    return pd.Timedelta(best)
+    best = pd.Timedelta(counts[counts == counts.max()].index.min())
+    if DAY < best < WEEK and (best % DAY == pd.Timedelta(0)) and (values == values.normalize()).all():
+        # whole days only, most often 2 apart: a daily series of a unit open on alternate days (Mon/Wed/Fri)
+        return DAY
+    on_grid = float(np.mean((diffs % best) == pd.Timedelta(0)))
+    if on_grid < REGULAR_MIN_SHARE:
+        raise ValueError(
+            f"The timestamps are irregular: only {on_grid:.0%} of the gaps between consecutive timestamps are whole "
+            f"multiples of the most common gap ({_gap_text(best)}). Forecasting needs counts per regular interval "
+            "(15, 30 or 60 minutes, or a day): aggregate the rows per interval first (one row per interval with "
+            "the number of contacts), or name the interval explicitly.")
+    return best
 
 
 @lru_cache(maxsize=64)
