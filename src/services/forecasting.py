@@ -191,7 +191,8 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
                     model: str = "auto", folds: int = 3, history_end: date | datetime | None = None,
                     activate: bool | None = None, seed: int = 0,
                     on_progress: ProgressCallback | None = None) -> TrainOutcome:
-    """Train, save and store forecasts for ``series_ids`` — all of them or none.
+    """Train, save and store forecasts for ``series_ids`` — all of them or none (every series' history is checked
+    before the first is trained).
 
     ``horizon_days`` is converted to steps of each series' own interval. ``history_end`` trains on history up
     to that day only (a back-dated forecast whose accuracy can be checked at once against later actuals).
@@ -200,7 +201,7 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
     that cannot be forecast (too short history names the minimum needed).
     """
     require_role(actor, "planner", "admin")
-    from src.models.forecasting import ForecastConfig, run_forecast
+    from src.models.forecasting import ForecastConfig, history_problems, run_forecast
     from src.models.registry import RegistryError, data_fingerprint
 
     ids = list(dict.fromkeys(series_ids))
@@ -234,8 +235,20 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
         hist = fstore.load_series_history(app.engine, info, end=end)
         if len(hist) < 2:
             raise ServiceError(f"{info.label}: no stored history" + (f" up to {end:%Y-%m-%d}" if end else "") + ".")
-        per_day, freq = _steps_per_day(hist["ds"])
+        try:
+            per_day, freq = _steps_per_day(hist["ds"])
+        except ServiceError as exc:
+            raise ServiceError(f"{info.label}: {exc}") from None
         jobs.append((info, hist, per_day, freq))
+
+    # every series checked before any is trained: "all of them or none" must not cost minutes to find out
+    problems = []
+    for info, hist, per_day, _freq in jobs:
+        config = ForecastConfig(horizon=horizon_days * per_day, levels=LEVELS, model=model, folds=folds, seed=seed)
+        for why in history_problems(hist.assign(series_id=info.series_id)[["series_id", "ds", "y"]], config).values():
+            problems.append(f"{info.label}: {why}")
+    if problems:
+        raise ServiceError("Nothing was trained. " + " ".join(problems))
 
     results = []
     total = len(jobs)

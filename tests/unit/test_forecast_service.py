@@ -122,6 +122,23 @@ def test_too_short_history_names_the_minimum(sqlite_app):
     assert fstore.list_runs(sqlite_app.engine) == []
 
 
+def test_short_series_is_found_before_any_series_is_trained(sqlite_app, monkeypatch):
+    """One too-short series among several: refused up front, naming it — no model is fitted first."""
+    load_history(sqlite_app)
+    short = pd.DataFrame({"date": pd.date_range("2025-03-01", periods=10, freq="D"), "site": "Haus Test",
+                          "unit": "Neu", "shifts": 4})
+    ingest_frame(sqlite_app, SYSTEM, kind="unit_shifts", frame=short, name="test:new unit")
+    import src.models.forecasting.engine as engine
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a model was trained before the check")
+
+    monkeypatch.setattr(engine, "_forecast_one", no_fit)
+    with pytest.raises(ServiceError, match=r"^Nothing was trained\. Haus Test / Neu: Series .* has 10 steps"):
+        svc.train_forecasts(sqlite_app, PLANNER, [UNIT, "care:Haus Test/Neu"], horizon_days=7, model="profile")
+    assert fstore.list_runs(sqlite_app.engine) == []
+
+
 def test_failed_store_leaves_no_run_and_no_model_file(sqlite_app, monkeypatch):
     load_history(sqlite_app)
     real = fstore.insert_run

@@ -15,7 +15,7 @@ from .auto import choose_model
 from .backtest import backtest, backtest_series, rolling_origins, split_masks
 from .base import AUTO_CANDIDATES, MODEL_NAMES, ForecastConfig, Forecaster, ForecastResult, make_model
 from .conformal import ConformalCalibrator
-from .engine import normalise_input, run_forecast
+from .engine import history_problems, normalise_input, run_forecast
 from .fitted import FittedModel
 from .frequency import Calendar, PreparedSeries, infer_step, parse_freq, prepare_series
 from .intraday import reforecast_intraday
@@ -24,7 +24,7 @@ from .metrics import coverage, mae, mape, mase, mean_width, rmse, seasonal_naive
 __all__ = [
     "AUTO_CANDIDATES", "MODEL_NAMES", "Calendar", "ConformalCalibrator", "FittedModel", "ForecastConfig",
     "ForecastResult", "Forecaster", "PreparedSeries", "backtest", "backtest_series", "choose_model", "coverage",
-    "infer_step", "mae", "make_model", "mape", "mase", "mean_width", "normalise_input", "parse_freq",
-    "prepare_series", "reforecast_intraday", "rmse", "rolling_origins", "run_forecast", "seasonal_naive_scale",
-    "smape", "split_masks", "wape",
+    "history_problems", "infer_step", "mae", "make_model", "mape", "mase", "mean_width", "normalise_input",
+    "parse_freq", "prepare_series", "reforecast_intraday", "rmse", "rolling_origins", "run_forecast",
+    "seasonal_naive_scale", "smape", "split_masks", "wape",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .auto import choose_model
-from .backtest import MIN_TRAIN_WEEKS, backtest_series
+from .backtest import MIN_TRAIN_WEEKS, backtest_series, min_history_message
 from .base import ForecastConfig, ForecastResult, ProgressCallback, make_model
 from .fitted import FittedModel
 from .frequency import PreparedSeries, parse_freq, prepare_series
@@ -118,6 +118,35 @@ def backtest_folds(config: ForecastConfig, prep: PreparedSeries, horizon: int) -
     if expensive is not None:
         expensive = min(target, max(int(expensive), min(wanted, room)))
     return target, expensive
+
+
+def history_problems(df: pd.DataFrame, config: ForecastConfig) -> dict[str, str]:
+    """Series of ``df`` that :func:`run_forecast` would refuse, with the reason — without fitting anything.
+
+    Why: a training run over many series otherwise finds a too-short or irregular series only when it reaches
+    it, after minutes of work on the others. This checks what can be known up front (input columns, grid,
+    values, the backtest's minimum history and a named model's own minimum) in milliseconds per series.
+    """
+    data = normalise_input(df)
+    step = parse_freq(config.freq) if config.freq else None
+    problems: dict[str, str] = {}
+    for sid, part in data.groupby("series_id", sort=True):
+        try:
+            prep = prepare_series(part["ds"].to_numpy(), part["y"].to_numpy(), series_id=str(sid), step=step,
+                                  country=config.country_holidays, clean=False)
+            horizon = backtest_horizon(config, prep)
+            folds, _ = backtest_folds(config, prep, horizon)
+            need = MIN_TRAIN_WEEKS * prep.cal.season + folds * horizon
+            if prep.n < need:
+                raise ValueError(min_history_message(str(sid), prep.n, need, prep.cal.step, folds, horizon))
+            if config.model != "auto":
+                own = make_model(config.model, config.seed).min_history_steps(prep, config.horizon)
+                if prep.n < own:
+                    raise ValueError(f"Series {sid!r}: {config.model} needs {own} steps of history for a horizon "
+                                     f"of {config.horizon}; it has {prep.n}.")
+        except ValueError as exc:
+            problems[str(sid)] = str(exc)
+    return problems
 
 
 def _forecast_one(series_id: str, ds: np.ndarray, y: np.ndarray, config: ForecastConfig,
