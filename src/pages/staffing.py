@@ -488,8 +488,8 @@ def _saved_plans() -> None:
                "service level, ASA, occupancy, P(wait), P(abandon) and backlog it was planned with, and download "
                "it again.")
     st.dataframe(saved, hide_index=True, width="stretch", height=min(38 + 35 * len(saved), 250),
-                 column_order=["id", "name", "source_detail", "range_start", "range_end", "queues", "intervals",
-                               "agent_hours", "paid_hours", "created_by", "created_at"],
+                 column_order=["id", "name", "range_start", "range_end", "agent_hours", "paid_hours", "created_by",
+                               "created_at", "queues", "intervals", "source_detail"],
                  column_config={
                      "id": st.column_config.NumberColumn("#", format="%d", width="small"),
                      "name": st.column_config.TextColumn("name", width="medium"),
@@ -526,11 +526,16 @@ def _saved_plans() -> None:
         title=f"{q}: required vs planned agents ({p.channel}), as saved"), width="stretch")
     st.dataframe(svc.requirement_rows(opened.plan, q, sp), hide_index=True, width="stretch",
                  column_config=INTERVAL_COLS, height=300)
+    missing = opened.not_recorded(q)
+    if missing:
+        st.caption(f"Not recorded when this plan was saved (before they were kept with a plan): {', '.join(missing)} "
+                   "— empty here and in the downloads.")
     if same_queue and len(sp.shifts):
         st.markdown("**People per shift start**")
         st.dataframe(sp.shifts, hide_index=True, width="stretch", column_config={
             "start": st.column_config.DatetimeColumn("start", format="ddd DD.MM HH:mm"),
-            "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm")})
+            "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm"),
+            "paid_hours": st.column_config.NumberColumn("paid hours", format="%.1f")})
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button(
         "Download Excel workbook", file_name=f"{opened.stem}.xlsx", mime=svc.XLSX_MIME, on_click="ignore",

@@ -1086,6 +1086,10 @@ def saved_plan_parts(found: Mapping[str, Any], actor: Actor) -> tuple[StaffingPl
     return plan, shift_plan, info
 
 
+#: requirement-table columns stored since schema version 2 (older saved plans have them empty)
+_V2_LABELS = {"p_wait": "P(wait)", "backlog_hours": "backlog (h)"}
+
+
 @dataclass(frozen=True)
 class SavedPlan:
     """A saved plan opened for reading: the same objects a live plan has (requirement with its quality columns,
@@ -1106,6 +1110,15 @@ class SavedPlan:
     def stem(self) -> str:
         """File stem of its downloads (:func:`saved_plan_stem`)."""
         return saved_plan_stem(self.plan_id, self.name)
+
+    def not_recorded(self, queue: str) -> list[str]:
+        """Names of the quality columns of ``queue``'s table that this plan holds no numbers for.
+
+        Why: a plan saved before schema version 2 kept no P(wait) or e-mail backlog; its table shows those
+        columns empty, and the page says why instead of leaving the reader to guess (a voice queue always has a
+        P(wait) and an e-mail queue a backlog when they were recorded)."""
+        rows = requirement_rows(self.plan, queue, self.shift_plan)
+        return [label for col, label in _V2_LABELS.items() if col in rows and len(rows) and rows[col].isna().all()]
 
     def describe(self) -> str:
         """One line for the page: source, what-if, author and time of saving."""

@@ -264,6 +264,7 @@ def test_saved_plans_open_and_download_with_no_live_inputs(ui_app):
     assert table["p_abandon"].gt(0).any(), "Erlang A abandonment as saved"
     assert {"planned", "planned_service_level"} <= set(table.columns) and "backlog_hours" not in table
     assert any("shift plan for calls" in c.value for c in at.caption)
+    assert not any(c.value.startswith("Not recorded") for c in at.caption)
     assert any(d.value.columns.tolist()[:2] == ["pattern", "start"] for d in at.dataframe), "people per shift start"
     labels = [(b.label, b.proto.deferred_file_id != "") for b in at.download_button]
     assert labels == [("Download Excel workbook", True), ("Download CSV", True)]  # only the saved plan's
@@ -298,5 +299,7 @@ def test_plan_saved_before_the_quality_columns_opens_with_them_empty(ui_app):
     assert at.selectbox(key=_key("saved_pick")).value == pid
     table = _saved_table(at)
     assert "p_wait" in table and table["p_wait"].isna().all(), "not recorded: an empty column, not an error"
+    assert any(c.value.startswith("Not recorded when this plan was saved") and "P(wait)" in c.value
+               for c in at.caption)
     assert table["service_level"].notna().all() and table["planned"].notna().all()
     assert len(at.download_button) == 2
