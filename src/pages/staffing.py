@@ -508,11 +508,16 @@ def _saved_plans() -> None:
         st.session_state[state.key("saved_pick")] = pending
     pick = st.selectbox("Open a saved plan", list(names), key=state.key("saved_pick"),
                         format_func=lambda i: f"#{i} {names[i]}")
-    try:
-        opened = svc.open_saved_plan(app, actor, int(pick))
-    except ServiceError as exc:
-        st.error(str(exc))
-        return
+    # a saved plan never changes: keep the opened one for this session, so moving a live what-if slider (a full
+    # rerun) does not read and rebuild a 56-day plan again
+    opened: svc.SavedPlan | None = state.get("saved_open")
+    if opened is None or opened.plan_id != int(pick):
+        try:
+            opened = svc.open_saved_plan(app, actor, int(pick))
+        except ServiceError as exc:
+            st.error(str(exc))
+            return
+        state.put("saved_open", opened)
     st.caption(opened.describe())
     queues = opened.queues
     q = st.selectbox("Queue", queues, key=state.key(f"saved_queue_{opened.plan_id}")) if len(queues) > 1 \

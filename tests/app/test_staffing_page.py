@@ -244,8 +244,18 @@ def _saved_table(at):
     return next(d.value for d in at.dataframe if "agents_raw" in d.value.columns)
 
 
-def test_saved_plans_open_and_download_with_no_live_inputs(ui_app):
+def test_saved_plans_open_and_download_with_no_live_inputs(ui_app, monkeypatch):
     """A manager with no history, forecast or upload loaded opens and downloads a saved plan right away."""
+    from src.services import staffing as svc
+
+    opened: list[int] = []
+    real_open = svc.open_saved_plan
+
+    def counting_open(app, actor, plan_id):
+        opened.append(plan_id)
+        return real_open(app, actor, plan_id)
+
+    monkeypatch.setattr(svc, "open_saved_plan", counting_open)
     at = _open()
     assert any("No saved plans yet" in i.value for i in at.info)
     older = _save_mixed_plan(ui_app, "Week 44", with_shift_plan=False)
@@ -268,6 +278,8 @@ def test_saved_plans_open_and_download_with_no_live_inputs(ui_app):
     assert any(d.value.columns.tolist()[:2] == ["pattern", "start"] for d in at.dataframe), "people per shift start"
     labels = [(b.label, b.proto.deferred_file_id != "") for b in at.download_button]
     assert labels == [("Download Excel workbook", True), ("Download CSV", True)]  # only the saved plan's
+    at.run()  # any other rerun (a live slider, another tab) reuses the opened plan of this session
+    assert not at.exception and opened == [newest]
 
     # the e-mail queue shows its backlog, not voice-only columns
     at.selectbox(key=_key(f"saved_queue_{newest}")).set_value("emails").run()
@@ -278,6 +290,7 @@ def test_saved_plans_open_and_download_with_no_live_inputs(ui_app):
     # another plan opens from the list
     pick.set_value(older).run()
     assert not at.exception, at.exception
+    assert opened == [newest, older]
     table = _saved_table(at)
     assert table["p_wait"].notna().all() and "planned" not in table, "saved without a shift plan"
     assert not any("pattern" in d.value.columns for d in at.dataframe)
