@@ -1,4 +1,10 @@
-"""REST API fixtures: a temporary store, users, tokens per role and a TestClient."""
+"""REST API fixtures: a temporary store, users, tokens per role and a TestClient.
+
+Every store-backed fixture runs once per backend of ``tests.conftest.BACKENDS``: SQLite always, PostgreSQL too
+when ``TEST_DATABASE_URL`` is set. The API is where values from outside (path ids, dates with offsets, free
+text) reach the database, and PostgreSQL is stricter than SQLite about them (32-bit integer keys, string
+lengths, types): what passes on SQLite alone may be a 500 in production.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,19 @@ from src.api import security
 from src.api.app import create_app
 from src.services import auth, tokens
 from src.services.context import set_app
-from tests.conftest import ADMIN, fresh_app
+from tests.conftest import ADMIN, BACKENDS, fresh_app
 
 
 @pytest.fixture
-def api_app(tmp_path, monkeypatch):
+def api_app(app, monkeypatch):
+    """The shared empty store of ``tests/conftest.py`` (one per backend) with users admin + pat, served by the API."""
     monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     monkeypatch.setattr(security, "limiter", security.FailedAuthLimiter())
-    ctx = fresh_app("sqlite", tmp_path)
-    auth.ensure_admin(ctx, "Secure-Root-Pass1")
-    auth.create_user(ctx, ADMIN, username="pat", display_name="Pat", role="planner", password="Planner-Pass-77")
-    set_app(ctx)
-    yield ctx
+    auth.ensure_admin(app, "Secure-Root-Pass1")
+    auth.create_user(app, ADMIN, username="pat", display_name="Pat", role="planner", password="Planner-Pass-77")
+    set_app(app)
+    yield app
     set_app(None)
-    ctx.engine.dispose()
 
 
 @pytest.fixture
@@ -54,16 +59,23 @@ class DemoApi:
         return bearer(self.admin if role == "admin" else self.planner)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_backend(request) -> str:
+    """The backend ``demo_api`` runs on: each of BACKENDS. A module overrides this fixture to pin one backend
+    (test_schemathesis.py: SQLite only)."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def demo_api(tmp_path_factory):
-    """The demo data loaded once per test module (SQLite), users admin + pat, a token each, a TestClient.
+def demo_api(demo_backend, tmp_path_factory):
+    """The demo data loaded once per test module and backend, users admin + pat, a token each, a TestClient.
 
     Tests sharing it must not depend on each other's writes (use fresh requests/previews)."""
     from src.services.data import load_demo_data
 
     mp = pytest.MonkeyPatch()
     mp.setattr(auth, "BCRYPT_ROUNDS", 4)
-    ctx = fresh_app("sqlite", tmp_path_factory.mktemp("demo_api"))
+    ctx = fresh_app(demo_backend, tmp_path_factory.mktemp("demo_api"))
     load_demo_data(ctx)
     auth.ensure_admin(ctx, "Secure-Root-Pass1")
     auth.create_user(ctx, ADMIN, username="pat", display_name="Pat", role="planner", password="Planner-Pass-77")
