@@ -11,11 +11,24 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from src.api.schemas import ERROR_RESPONSES, DatasetOut, Health, IngestOut, Kind, ReportOut, StatusOut
+from src.api.schemas import (
+    ERROR_RESPONSES,
+    BatchOut,
+    DatasetOut,
+    DeletedBatchOut,
+    ErrorOut,
+    Health,
+    IngestOut,
+    Kind,
+    ReportOut,
+    StatusOut,
+    ValidationErrorOut,
+    records,
+)
 from src.api.security import BodySizeLimit, app_ctx, current_actor
 from src.data import db
 from src.data.loader import ParseOptions
@@ -131,6 +144,39 @@ def create_app() -> FastAPI:
         return IngestOut(stored=outcome.stored, message=outcome.message, batch_id=res.batch_id if res else None,
                          rows=res.rows if res else 0, replaced_rows=res.replaced_rows if res else 0,
                          report=_report(outcome.report))
+
+    @api.get("/api/v1/data/batches", response_model=list[BatchOut], tags=["data"])
+    def list_batches(actor: Annotated[Actor, Depends(current_actor)], ctx: Annotated[AppContext, Depends(app_ctx)],
+                     limit: Annotated[int, Query(ge=1, le=1000, description="newest first")] = 200,
+                     ) -> list[BatchOut]:
+        """The upload history, newest first: which file was stored as which batch, when and by whom — to check
+        that a push arrived, or to pick a batch to delete. Any role (planners see the last uploads on Home too)."""
+        # who may read it is the service's decision (upload_history: planner or admin), not this layer's
+        history = data_service.upload_history(ctx, actor, limit=limit)
+        return [BatchOut.model_validate(row) for row in records(history, list(BatchOut.model_fields))]
+
+    @api.delete("/api/v1/data/batches/{batch_id}", response_model=DeletedBatchOut, tags=["data"],
+                responses={403: {"model": ErrorOut, "description": "admin only"},
+                           404: {"model": ErrorOut, "description": "no upload batch with this id"},
+                           422: {"model": ValidationErrorOut | ErrorOut,
+                                 "description": "invalid id (field path), or other records depend on the batch: "
+                                                "nothing deleted, the message names them"}})
+    def delete_batch(actor: Annotated[Actor, Depends(current_actor)], ctx: Annotated[AppContext, Depends(app_ctx)],
+                     batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> DeletedBatchOut:
+        """Delete one upload batch and every row it stored (admin), as on the Data page. Refused, with nothing
+        deleted, while other records depend on the batch. Every attempt is audited with the token's owner. Rows
+        the batch replaced when it was stored are not restored."""
+        # the id's upper bound is the 32-bit integer key: PostgreSQL refuses a larger value with a DataError
+        # (a 500), SQLite would just find nothing; the service checks the role and writes the audit events
+        try:
+            deleted = data_service.delete_batch(ctx, actor, batch_id)
+        except data_service.UnknownBatch as exc:
+            raise HTTPException(404, str(exc)) from None
+        rows = {db.KIND_TABLES[deleted.kind].name: deleted.rows_deleted, db.upload_batches.name: 1}
+        return DeletedBatchOut(batch_id=deleted.batch_id, kind=deleted.kind, file_name=deleted.file_name,
+                               uploaded_by=deleted.uploaded_by, uploaded_at=deleted.uploaded_at, rows_deleted=rows,
+                               message=f"Deleted batch {deleted.batch_id} ({deleted.file_name}): "
+                                       f"{deleted.rows_deleted:,} row(s) removed.")
 
     for name in ROUTER_MODULES:
         try:

@@ -104,6 +104,38 @@ class IngestOut(BaseModel):
     report: ReportOut
 
 
+class BatchOut(BaseModel):
+    """One upload batch of the upload history: which file was stored when, by whom, and how many rows."""
+
+    id: int = Field(description="batch id (the one to pass to DELETE /api/v1/data/batches/{batch_id})")
+    kind: str = Field(description="dataset kind, e.g. `workload` (a string, not an enum, like DatasetOut.kind: a "
+                                  "kind added later must not make the history unreadable)")
+    file_name: str
+    sha256: str = Field(description="SHA-256 of the uploaded file (of the rows for demo data): an identical "
+                                    "re-upload is recognised by it")
+    rows: int = Field(description="rows stored by the upload (some may since have been replaced by later uploads)")
+    replaced_rows: int = Field(description="stored rows this upload replaced (policy `replace`)")
+    policy: str = Field(description="overlap policy of the upload: `reject` or `replace`")
+    uploaded_by: str
+    uploaded_at: UtcDateTime
+    range_start: LocalDateTime | None = Field(default=None, description="first date/time in the upload, if any")
+    range_end: LocalDateTime | None = Field(default=None, description="last date/time in the upload, if any")
+
+
+class DeletedBatchOut(BaseModel):
+    """What deleting a batch removed, so a client can log and check it without another request."""
+
+    batch_id: int
+    kind: str
+    file_name: str
+    uploaded_by: str
+    uploaded_at: UtcDateTime
+    rows_deleted: dict[str, int] = Field(
+        description="rows removed per table: the batch's data rows (table named after the kind) and the batch "
+                    "row itself (`upload_batches`)")
+    message: str
+
+
 class ErrorOut(BaseModel):
     """A refusal with a message for people: bad token, wrong role, a service's "cannot do that" (422)."""
 

@@ -135,6 +135,11 @@ def upload_history(app: AppContext, actor: Actor, limit: int = 200) -> pd.DataFr
     return store.upload_history(app.engine, limit)
 
 
+class UnknownBatch(ServiceError):
+    """No upload batch has this id. A :class:`ServiceError` (pages show the message as before); its own type so
+    the REST API can answer 404 instead of the 422 it uses for other refusals."""
+
+
 def _batch_id(batch_id: Any) -> int:
     if isinstance(batch_id, bool) or not isinstance(batch_id, int | str):
         raise ServiceError(f"Invalid upload batch id {batch_id!r}.")
@@ -188,7 +193,7 @@ def describe_batch(app: AppContext, actor: Actor, batch_id: int) -> BatchPreview
     try:
         info = store.describe_batch(app.engine, bid)
     except store.BatchNotFound as exc:
-        raise ServiceError(str(exc)) from None
+        raise UnknownBatch(str(exc)) from None
     return BatchPreview(batch_id=bid, kind=info["kind"], file_name=info["file_name"], rows_uploaded=info["rows"],
                         rows_stored=info["rows_stored"], uploaded_by=info["uploaded_by"],
                         uploaded_at=info["uploaded_at"], range_start=info["range_start"],
@@ -199,8 +204,8 @@ def delete_batch(app: AppContext, actor: Actor, batch_id: int) -> store.DeletedB
     """Delete one upload batch and every row it stored, in one audited transaction (admin only).
 
     Refused — nothing deleted, the attempt audited — for a non-admin (:class:`PermissionDenied`), an unknown
-    id or a batch other records depend on (:class:`ServiceError` naming them). Rows the batch replaced when it
-    was stored are not restored.
+    id (:class:`UnknownBatch`) or a batch other records depend on (:class:`ServiceError` naming them). Rows the
+    batch replaced when it was stored are not restored.
     """
     try:
         require_role(actor, "admin")
@@ -213,7 +218,7 @@ def delete_batch(app: AppContext, actor: Actor, batch_id: int) -> store.DeletedB
         return store.delete_batch(app.engine, batch_id=bid, actor=actor.username, role=actor.role)
     except store.BatchNotFound as exc:
         _audit_delete_attempt(app, actor, bid, "rejected", "unknown batch")
-        raise ServiceError(str(exc)) from None
+        raise UnknownBatch(str(exc)) from None
     except store.BatchInUse as exc:
         _audit_delete_attempt(app, actor, bid, "rejected", str(exc))
         raise ServiceError(str(exc)) from None
