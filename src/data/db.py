@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 
 #: Version history (a database records the version it was brought to in ``schema_version``):
 #: 1 — the first release; 2 — saved staffing plans keep every quality column per interval (P(wait), e-mail
-#: backlog, and the ASA / P(abandon) / productive agents the shift plan's people achieve).
-SCHEMA_VERSION = 2
+#: backlog, and the ASA / P(abandon) / productive agents the shift plan's people achieve); 3 — the ``roster`` table
+#: of the roster upload kind (regular shifts, seen by the overtime ranking).
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -190,6 +191,27 @@ overtime = Table(
     CheckConstraint("hours_worked >= 0", name="ck_overtime_hours"),
 )
 
+# Regular rostered shifts. ``start``/``end`` are full local timestamps (a night shift ends on the next day) so a
+# week's roster is one range query; ``hours`` are the paid hours (end − start unless the upload said less).
+roster = Table(
+    "roster", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", Integer, ForeignKey("upload_batches.id"), nullable=False),
+    Column("staff_id", String(64), nullable=False),
+    Column("date", DateTime, nullable=False),
+    Column("shift_type", String(32), nullable=False, default=""),
+    Column("start", DateTime, nullable=False),
+    Column("end", DateTime, nullable=False),
+    Column("site", String(128), nullable=False),
+    Column("unit", String(128), nullable=True),
+    Column("hours", Float, nullable=False),
+    UniqueConstraint("staff_id", "date", "start", name="uq_roster_key"),
+    CheckConstraint('"end" > "start"', name="ck_roster_times"),
+    CheckConstraint("hours > 0 AND hours <= 24", name="ck_roster_hours"),
+    Index("ix_roster_start", "start"),
+    Index("ix_roster_site_date", "site", "date"),
+)
+
 #: dataset kind -> table holding its rows
 KIND_TABLES: dict[str, Table] = {
     "workload": workload,
@@ -197,6 +219,7 @@ KIND_TABLES: dict[str, Table] = {
     "staff": staff,
     "assignments": assignments,
     "overtime": overtime,
+    "roster": roster,
 }
 
 
@@ -299,6 +322,14 @@ def register_migration(version: int, description: str, step: Callable[[Connectio
     steps = _MIGRATIONS.setdefault(version, [])
     if all(d != description for d, _ in steps):
         steps.append((description, step))
+
+
+def _create_roster_table(conn: Connection) -> None:
+    """Schema 2 → 3: the roster table. ``checkfirst`` keeps it idempotent (``create_all`` has usually made it)."""
+    roster.create(conn, checkfirst=True)
+
+
+register_migration(3, "roster table for the roster upload kind (regular shifts)", _create_roster_table)
 
 
 def add_missing_columns(conn: Connection, table: Table, names: Sequence[str]) -> list[str]:

@@ -113,7 +113,8 @@ _EMAILS = (0.08, 0.06, 0.05, 0.05, 0.06, 0.10, 0.18, 0.35, 0.70, 0.95, 1.0, 0.95
            0.60, 0.50, 0.45, 0.40, 0.33, 0.25, 0.15)
 _OUTBOUND = {10: 0.80, 11: 1.0, 12: 0.85, 13: 0.75, 14: 0.95, 15: 1.0, 16: 0.90, 17: 0.70}
 
-_STREAMS = {"workload": 1, "unit_shifts": 2, "staff": 3, "assignments": 4, "overtime": 5, "outage": 6, "layout": 7}
+_STREAMS = {"workload": 1, "unit_shifts": 2, "staff": 3, "assignments": 4, "overtime": 5, "outage": 6, "layout": 7,
+            "roster": 8}
 
 
 def _profile(d: dict[int, float]) -> np.ndarray:
@@ -154,6 +155,8 @@ class DemoConfig:
     holiday_subdiv: str = "BE"
     trend_per_year: float = 0.08
     outage: bool = True
+    #: weeks of published roster after the history (from the first Monday after ``end``); 0 = no roster
+    roster_weeks: int = 13
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -170,6 +173,9 @@ class DemoConfig:
             raise ValueError("n_assignments and n_overtime_requests must be >= 0")
         if not (-0.5 < self.trend_per_year < 1.0):
             raise ValueError(f"trend_per_year must be in (-0.5, 1.0), got {self.trend_per_year}")
+        if isinstance(self.roster_weeks, bool) or not isinstance(self.roster_weeks, int) \
+                or not 0 <= self.roster_weeks <= 104:
+            raise ValueError(f"roster_weeks must be an int in [0, 104], got {self.roster_weeks!r}")
         if not self.cc_site.strip() or self.cc_site in CARE_HOMES:
             raise ValueError(f"cc_site must be a non-empty name distinct from the care homes, got {self.cc_site!r}")
 
@@ -182,6 +188,11 @@ class DemoConfig:
     def overtime_start(self) -> date:
         """First day of the overtime history (inclusive)."""
         return self.end - timedelta(days=math.ceil(365.25 * self.overtime_years))
+
+    @property
+    def roster_start(self) -> date:
+        """First day of the demo roster: the first Monday after the history ends."""
+        return self.end + timedelta(days=7 - self.end.weekday())
 
 
 def _rng(config: DemoConfig, stream: str) -> np.random.Generator:
@@ -820,6 +831,77 @@ def _generate_overtime(config: DemoConfig, staff: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# Roster (care homes, the weeks after the history)
+# --------------------------------------------------------------------------------------------
+
+#: minimum rest between two rostered shifts of one person (German ArbZG § 5), respected by the demo roster
+ROSTER_MIN_REST_HOURS = 11.0
+#: the demo roster never plans more than this in a week (the ArbZG ceiling the overtime rules default to)
+ROSTER_MAX_WEEK_HOURS = 48.0
+
+
+def _generate_roster(config: DemoConfig, staff: pd.DataFrame) -> pd.DataFrame:
+    """The published roster of the care-home staff for ``config.roster_weeks`` weeks after the history.
+
+    Plausible rather than optimal, like a hand-made rota: every care-home person works on one unit of their home;
+    unit leads work early shifts on weekdays, about one in five others are permanent night staff, everyone else
+    alternates early and late weeks. The number of shifts a week follows the contract (contract hours / shift
+    length on average; the remainder is carried from week to week), about one person-week in ten has an extra
+    shift covering for a colleague (a 48 h week for a full-timer, so one more overtime shift would break the
+    weekly maximum; never more than :data:`ROSTER_MAX_WEEK_HOURS`), and about half of the people take one week
+    of leave (no shifts that week). No one gets less than :data:`ROSTER_MIN_REST_HOURS` between two shifts.
+    Contact-centre staff are not rostered here, so rankings use their contract hours.
+    """
+    cols = KINDS["roster"].column_names
+    care = staff.loc[staff["site"] != config.cc_site].sort_values("staff_id", kind="mergesort")
+    if config.roster_weeks == 0 or care.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            cols, ["object", "datetime64[ns]", "object", "datetime64[ns]", "datetime64[ns]", "object", "object",
+                   "float64"], strict=True)})
+    rng = _rng(config, "roster")
+    first = pd.Timestamp(config.roster_start)
+    weeks = config.roster_weeks
+    rows: list[tuple] = []
+    for p in care.itertuples(index=False):
+        units = CARE_HOMES[p.site]
+        unit = units[int(rng.integers(len(units)))]
+        lead = p.role == "Wohnbereichsleitung"
+        nights = not lead and rng.random() < 0.2
+        offset = int(rng.integers(2))  # which weeks are early weeks
+        leave = int(rng.integers(weeks)) if rng.random() < 0.5 else -1
+        carry = 0.0
+        last_end: pd.Timestamp | None = None
+        for w in range(weeks):
+            kind = "early" if lead else "night" if nights else ("early", "late")[(w + offset) % 2]
+            start_h, hours = SHIFT_TYPES[kind]
+            carry += float(p.contract_hours) / hours
+            count = int(carry)
+            carry -= count
+            extra = rng.random() < 0.1
+            if w == leave:
+                carry = 0.0
+                continue
+            days = np.arange(5) if lead else np.arange(7)
+            count = min(count + int(extra), len(days), int(ROSTER_MAX_WEEK_HOURS // hours))
+            chosen = np.sort(rng.choice(days, size=count, replace=False))
+            for d in chosen:
+                day = first + pd.Timedelta(weeks=w, days=int(d))
+                start = day + pd.Timedelta(hours=start_h)
+                if last_end is not None and (start - last_end) < pd.Timedelta(hours=ROSTER_MIN_REST_HOURS):
+                    continue  # e.g. a late Sunday before an early Monday: that day stays free
+                end = start + pd.Timedelta(hours=hours)
+                rows.append((p.staff_id, day, kind, start, end, p.site, unit, float(hours)))
+                last_end = end
+    df = pd.DataFrame(rows, columns=cols)
+    for c in ("date", "start", "end"):
+        df[c] = df[c].astype("datetime64[ns]")
+    for c in ("staff_id", "shift_type", "site", "unit"):
+        df[c] = df[c].astype(object)
+    df = df.sort_values(["date", "site", "unit", "start", "staff_id"], kind="mergesort").reset_index(drop=True)
+    return df[cols]
+
+
+# --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
 
@@ -844,9 +926,11 @@ def generate_demo(
     assignments = _generate_assignments(config, staff)
     _progress(on_progress, 0.75, "Overtime history")
     overtime = _generate_overtime(config, staff)
+    _progress(on_progress, 0.95, "Roster")
+    roster = _generate_roster(config, staff)
     _progress(on_progress, 1.0, "Done")
     out = {"workload": workload, "unit_shifts": unit_shifts, "staff": staff, "assignments": assignments,
-           "overtime": overtime}
+           "overtime": overtime, "roster": roster}
     logger.info("demo data ready: %s", {k: len(v) for k, v in out.items()})
     return {k: out[k] for k in KINDS}
 
@@ -858,7 +942,8 @@ def sample_frames(config: DemoConfig | None = None,
     workload: the last 4 weeks of ``calls`` and ``emails``; unit_shifts: the last 8 weeks of 6
     units (3 of "Haus Lindenhof", 3 of "Haus Abendrot"); staff: 20 people (8 contact centre,
     6 + 6 from those two homes); assignments: the latest 200 tasks of those people; overtime: the
-    latest complete requests at those two homes, ~150 rows (whole requests only).
+    latest complete requests at those two homes, ~150 rows (whole requests only); roster: the first two weeks of
+    the care-home people among those 20 (about 100 shifts).
     """
     config = config or DemoConfig()
     frames = frames if frames is not None else generate_demo(config)
@@ -902,8 +987,14 @@ def sample_frames(config: DemoConfig | None = None,
         total += int(size)
     ot_s = ot_h[ot_h["request_id"].isin(keep)]
 
+    ro = frames["roster"]
+    ro_s = ro[ro["staff_id"].isin(st_s["staff_id"]) & (ro["date"] < pd.Timestamp(config.roster_start)
+                                                      + pd.Timedelta(weeks=2))]
+    ro_s = ro_s.sort_values(["staff_id", "start"], kind="mergesort")
+
     return {k: v.reset_index(drop=True) for k, v in {
-        "workload": wl, "unit_shifts": us, "staff": st_s, "assignments": asg_s, "overtime": ot_s}.items()}
+        "workload": wl, "unit_shifts": us, "staff": st_s, "assignments": asg_s, "overtime": ot_s,
+        "roster": ro_s}.items()}
 
 
 def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
@@ -1050,7 +1141,13 @@ GERMAN_HEADERS: dict[str, dict[str, str]] = {
                  "shift_type": "Schichtart", "staff_id": "Personalnummer", "contacted_at": "Kontaktiert am",
                  "responded_at": "Geantwortet am", "accepted": "Angenommen", "hours_worked": "Geleistete Stunden",
                  "unit": "Wohnbereich"},
+    "roster": {"staff_id": "Personalnummer", "date": "Datum", "shift_type": "Schicht", "start": "Beginn",
+               "end": "Ende", "site": "Einrichtung", "unit": "Wohnbereich", "hours": "Stunden"},
 }
+
+#: German names of the demo shift types in the German roster sample (aliases of early/late/night)
+GERMAN_SHIFT_NAMES: dict[str, str] = {"early": "Frühdienst", "late": "Spätdienst", "night": "Nachtdienst",
+                                      "day": "Tagdienst"}
 
 #: sample file name -> how it is written (documented in data/sample/README.md)
 SAMPLE_FILES: tuple[str, ...] = (
@@ -1059,6 +1156,7 @@ SAMPLE_FILES: tuple[str, ...] = (
     "staff_sample.csv", "staff_sample_de.xlsx",
     "assignments_sample.csv", "assignments_sample.xlsx",
     "overtime_sample_de.csv", "overtime_sample.xlsx",
+    "roster_sample_de.csv", "roster_sample.xlsx",
 )
 
 
@@ -1071,6 +1169,8 @@ def write_samples(out_dir: Path, config: DemoConfig | None = None) -> list[Path]
     - ``assignments_sample.csv``: English, ',' separated, ISO timestamps.
     - ``overtime_sample_de.csv``: German headers, ';' separated, utf-8-sig, dd.mm.yyyy HH:MM,
       ja/nein, decimal comma.
+    - ``roster_sample_de.csv``: German headers and shift names (Frühdienst …), ';' separated, utf-8-sig,
+      dd.mm.yyyy dates, HH:MM times (a night shift's end on the next morning), decimal comma.
     - ``.xlsx`` versions: real date cells, bold frozen header, autofilter, fitted column widths
       (``unit_shifts`` and ``staff`` with German headers and dd.mm.yyyy display format).
     Returns the written paths in the order of :data:`SAMPLE_FILES`.
@@ -1095,5 +1195,12 @@ def write_samples(out_dir: Path, config: DemoConfig | None = None) -> list[Path]
         s["overtime"], sep=";", encoding="utf-8-sig", date_format="%d.%m.%Y", datetime_format="%d.%m.%Y %H:%M",
         decimal=",", bool_values=("ja", "nein"), headers=GERMAN_HEADERS["overtime"]))
     _write_xlsx(s["overtime"], p["overtime_sample.xlsx"], "overtime")
+    ro = s["roster"].copy()
+    ro_de = ro.assign(shift_type=ro["shift_type"].map(GERMAN_SHIFT_NAMES), start=ro["start"].dt.strftime("%H:%M"),
+                      end=ro["end"].dt.strftime("%H:%M"))
+    p["roster_sample_de.csv"].write_bytes(frame_to_csv_bytes(
+        ro_de, sep=";", encoding="utf-8-sig", date_format="%d.%m.%Y", decimal=",", headers=GERMAN_HEADERS["roster"]))
+    ro_x = ro.assign(start=[t.time() for t in ro["start"]], end=[t.time() for t in ro["end"]])
+    _write_xlsx(ro_x, p["roster_sample.xlsx"], "roster")
     logger.info("wrote %d sample files to %s", len(p), out_dir)
     return [p[name] for name in SAMPLE_FILES]

@@ -15,16 +15,21 @@ Value conventions (what validation produces and the store keeps):
 - ``list`` columns: ``|``-separated tokens (``;`` and ``,`` accepted inside the cell too);
   for ``skills`` each token is ``name`` or ``name:level`` with level 1..5.
 - ``text`` columns: stripped strings without control characters.
+- ``time`` columns: a time of day (``06:00``, ``6:00``, ``06:00:00``, ``06:00 Uhr``, an Excel time cell or day
+  fraction; ``24:00`` is midnight) or a full date and time. The roster kind places them on the row's ``date``
+  (an end that is not after the start lies on the next day), so the stored values are full ``datetime64[ns]``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
-ColumnType = Literal["datetime", "date", "count", "number", "bool", "list", "text", "outcome"]
+ColumnType = Literal["datetime", "date", "time", "count", "number", "bool", "list", "text", "outcome"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class KindSpec:
     series_columns: tuple[str, ...] = ()
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    #: rows describe planned work (a roster), so dates after today are expected and not warned about
+    planned: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -193,7 +200,62 @@ OVERTIME = KindSpec(
     time_column="shift_date",
 )
 
-KINDS: dict[str, KindSpec] = {k.key: k for k in (WORKLOAD, UNIT_SHIFTS, STAFF, ASSIGNMENTS, OVERTIME)}
+ROSTER = KindSpec(
+    key="roster",
+    title="Roster (regular shifts)",
+    description="One row per rostered shift: who works when, where. Overtime rankings exclude people rostered at "
+                "that time or without the minimum rest, and count rostered hours towards the weekly maximum. Give "
+                "a shift type (early, late, night, day; German names work) or start and end times; a night shift "
+                "ends on the next day.",
+    columns=(
+        ColumnSpec("staff_id", "text", aliases=("staff_id", "employee_id", "personalnummer", "mitarbeiter_id",
+                                                "personal_nr", "pers_nr")),
+        ColumnSpec("date", "date", aliases=("date", "day", "shift_date", "datum", "tag", "dienstdatum",
+                                            "schichtdatum"),
+                   description="Day the shift starts on."),
+        ColumnSpec("shift_type", "text", required=False,
+                   aliases=("shift_type", "shift", "schicht", "schichtart", "dienst", "dienstart"),
+                   description="early, late, night or day; required unless start and end are given."),
+        ColumnSpec("start", "time", required=False,
+                   aliases=("start", "start_time", "begin", "from", "beginn", "von", "dienstbeginn", "schichtbeginn",
+                            "startzeit"),
+                   description="Start time (default: the shift type's usual start)."),
+        ColumnSpec("end", "time", required=False,
+                   aliases=("end", "end_time", "until", "to", "ende", "bis", "dienstende", "schichtende", "endzeit"),
+                   description="End time; not after the start means the next day."),
+        ColumnSpec("site", "text", aliases=("site", "home", "care_home", "facility", "einrichtung", "heim",
+                                            "pflegeheim", "standort", "haus")),
+        ColumnSpec("unit", "text", required=False, aliases=("unit", "ward", "station", "wohnbereich", "bereich")),
+        ColumnSpec("hours", "number", required=False, positive=True,
+                   aliases=("hours", "paid_hours", "stunden", "arbeitsstunden", "bezahlte_stunden", "dauer_h"),
+                   description="Paid hours (default: end − start); counts towards the weekly maximum."),
+    ),
+    key_columns=("staff_id", "date", "start"),
+    time_column="date",
+    planned=True,
+)
+
+KINDS: dict[str, KindSpec] = {k.key: k for k in (WORKLOAD, UNIT_SHIFTS, STAFF, ASSIGNMENTS, OVERTIME, ROSTER)}
+
+#: usual start (HH:MM) of each canonical shift type: the overtime rules' defaults and a roster row's default start
+DEFAULT_SHIFT_STARTS: Mapping[str, str] = MappingProxyType(
+    {"early": "06:00", "late": "14:00", "night": "22:00", "day": "08:00"}
+)
+
+#: length of a rostered shift given by its type alone (no end time, no hours)
+DEFAULT_SHIFT_HOURS = 8.0
+
+#: spellings accepted for the canonical shift types (compared after :func:`normalise_shift_type`)
+SHIFT_TYPE_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "early": "early", "frueh": "early", "fruehdienst": "early", "fruehschicht": "early", "morning": "early",
+        "f": "early",
+        "late": "late", "spaet": "late", "spaetdienst": "late", "spaetschicht": "late", "evening": "late",
+        "s": "late",
+        "night": "night", "nacht": "night", "nachtdienst": "night", "nachtschicht": "night", "n": "night",
+        "day": "day", "tag": "day", "tagdienst": "day", "d": "day",
+    }
+)
 
 OUTCOME_VALUES = {
     "success": True, "successful": True, "succeeded": True, "ok": True, "done": True, "erfolg": True,
@@ -218,6 +280,16 @@ def normalise_header(name: str) -> str:
     s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
     return _NON_WORD.sub("_", s).strip("_")
+
+
+def normalise_shift_type(value: object) -> str:
+    """Fold a shift-type spelling to its canonical name (``"Frühdienst"`` → ``"early"``).
+
+    Unknown spellings are returned folded (lower case, umlauts as ``ae``/``oe``/``ue``) so that configured
+    custom types still match; the caller decides whether an unknown type is an error.
+    """
+    folded = normalise_header(value)
+    return SHIFT_TYPE_ALIASES.get(folded, folded)
 
 
 def get_kind(key: str) -> KindSpec:

@@ -548,6 +548,93 @@ def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: b
     return Parsed(out, valid, empty)
 
 
+#: the day a time of day without a date is placed on by :func:`parse_times` (long before any accepted date, so a
+#: caller can tell "06:00" from "2026-11-02 06:00")
+TIME_ONLY_DAY = np.datetime64("1970-01-01", "ns")
+_RE_TIME = re.compile(r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*uhr)?", re.IGNORECASE)
+_RE_HAS_DATE = re.compile(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}")
+
+
+def parse_times(cells: Sequence[Any], *, date_order: DateOrder, epoch: datetime, rows: np.ndarray, column: str,
+                sink: IssueCollector) -> Parsed:
+    """Parse a time-of-day column: ``H:MM``, ``HH:MM``, ``HH:MM:SS`` (optionally followed by ``Uhr``), ``24:00``
+    (midnight), Excel time cells and day fractions ``0 <= x < 1``.
+
+    Why times keep their date when they have one: exports from rostering systems often write the start and end as
+    full timestamps (``2026-11-02 06:00``); those cells are read by :func:`parse_datetimes`' rules and returned as
+    they are, while a bare time is returned on :data:`TIME_ONLY_DAY`. The caller places bare times on the row's
+    day and checks that full timestamps agree with it. An Excel date cell on the workbook's day zero (how Excel
+    stores a time formatted as a date) counts as a bare time.
+    """
+    n = len(cells)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    valid = np.zeros(n, dtype=bool)
+    empty = np.zeros(n, dtype=bool)
+    zero_days = {epoch.date(), (epoch + timedelta(days=1)).date()}  # 1899-12-30 / -31 (1904-01-01 / -02)
+    dated_idx: list[int] = []
+
+    def bad(i: int, msg: str) -> None:
+        sink.add("error", "bad_time", f"Row {rows[i]}, column '{column}': {msg}", row=int(rows[i]), column=column,
+                 value=cells[i])
+
+    def set_time(i: int, seconds: float) -> None:
+        out[i] = TIME_ONLY_DAY + np.timedelta64(int(round(seconds)) % 86_400, "s")
+        valid[i] = True
+
+    for i, raw in enumerate(cells):
+        v = clean_str(raw)
+        if v is None:
+            empty[i] = True
+        elif isinstance(v, time):
+            if v.tzinfo is not None:
+                bad(i, f"{show_value(raw)} has a time zone; use local time without an offset.")
+            else:
+                set_time(i, v.hour * 3600 + v.minute * 60 + v.second)
+        elif isinstance(v, (datetime, np.datetime64)):
+            ts = pd.Timestamp(v)
+            if ts is pd.NaT:
+                empty[i] = True
+            elif ts.tzinfo is not None:
+                bad(i, f"{show_value(raw)} has a time zone; use local time without an offset.")
+            elif ts.date() in zero_days:
+                set_time(i, ts.hour * 3600 + ts.minute * 60 + ts.second)
+            else:
+                dated_idx.append(i)
+        elif isinstance(v, date):
+            bad(i, f"{show_value(raw)} is a date without a time of day.")
+        elif _is_number(v):
+            x = float(v)
+            if 0.0 <= x < 1.0:
+                set_time(i, x * 86_400)
+            elif math.isfinite(x) and x >= 1.0:
+                dated_idx.append(i)  # an Excel date-time serial
+            else:
+                bad(i, f"{show_value(raw)} is not a time of day (use HH:MM, e.g. 06:00).")
+        elif isinstance(v, str):
+            m = _RE_TIME.fullmatch(v)
+            if m:
+                h, mi, sec = int(m["H"]), int(m["M"]), int(m["S"] or 0)
+                if (h, mi, sec) == (24, 0, 0):
+                    set_time(i, 0)
+                elif h > 23 or mi > 59 or sec > 59:
+                    bad(i, f"{show_value(raw)} is not a valid time of day (hours 0–23, minutes 0–59).")
+                else:
+                    set_time(i, h * 3600 + mi * 60 + sec)
+            elif _RE_HAS_DATE.match(v):
+                dated_idx.append(i)
+            else:
+                bad(i, f"{show_value(raw)} is not a time of day (use HH:MM, e.g. 06:00 or 21:30).")
+        else:
+            bad(i, f"{show_value(raw)} is not a time of day (use HH:MM, e.g. 06:00).")
+    if dated_idx:
+        idx = np.asarray(dated_idx)
+        sub = parse_datetimes([cells[i] for i in dated_idx], date_order=date_order, date_only=False, epoch=epoch,
+                              rows=rows[idx], column=column, sink=sink)
+        out[idx[sub.valid]] = sub.values[sub.valid]
+        valid[idx[sub.valid]] = True
+    return Parsed(out, valid, empty)
+
+
 # --------------------------------------------------------------------------------------------
 # bool, outcome, text, lists
 # --------------------------------------------------------------------------------------------

@@ -213,7 +213,10 @@ def _overlap_conditions(kind: str, frame: pd.DataFrame) -> list[Any]:
 
     Time series (workload, unit shifts): per series, the stored rows inside the upload's time range — a
     re-upload of a period replaces that period. Staff: same staff_id. Assignments: same task_id.
-    Overtime: same request_id (a request's contacts are replaced as a whole).
+    Overtime: same request_id (a request's contacts are replaced as a whole). Roster: per site, the stored shifts
+    dated inside the upload's first..last day for that site — a site's roster is published for a period, so a
+    corrected one replaces the whole period (shifts dropped from the new file disappear) and leaves other sites'
+    rosters alone; a stored shift with the same (staff_id, date, start) at another site counts as overlapping too.
     """
     table = db.KIND_TABLES[kind]
     spec = get_kind(kind)
@@ -232,6 +235,15 @@ def _overlap_conditions(kind: str, frame: pd.DataFrame) -> list[Any]:
                           table.c[tcol] >= grp[tcol].min().to_pydatetime(),
                           table.c[tcol] <= grp[tcol].max().to_pydatetime())
             conds.append(clause)
+    elif kind == "roster":
+        for site, grp in frame.groupby("site", sort=True):
+            conds.append(and_(table.c.site == site, table.c.date >= grp["date"].min().to_pydatetime(),
+                              table.c.date <= grp["date"].max().to_pydatetime()))
+        # the same person's same shift stored under another site (they moved homes): replaced too, never a clash
+        keys = sorted({(str(s), d.to_pydatetime(), b.to_pydatetime())
+                       for s, d, b in zip(frame["staff_id"], frame["date"], frame["start"], strict=True)})
+        key = tuple_(table.c.staff_id, table.c.date, table.c.start)
+        conds.extend(key.in_(list(chunk)) for chunk in _chunks(keys, 200))
     else:
         key_col = {"staff": "staff_id", "assignments": "task_id", "overtime": "request_id"}[kind]
         keys = sorted(set(frame[key_col].astype(str)))

@@ -22,6 +22,9 @@ Decisions worth knowing (the "why"):
 - Dates before 1990 or more than 2 years after ``today`` are errors; dates after ``today`` in the
   kind's time column are one warning per column.
 - Repeated problems are capped per (column, problem): 50 listed, then "... and N more".
+- Roster rows (a plan, so future dates are normal) are resolved to full start/end timestamps from the shift type
+  or the given times before duplicates are checked; see :func:`_resolve_roster_times` for the rules. Whether the
+  staff ids exist is a question for the store, so the service adds that warning (``src.services.data``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from src.data.loader import (
 )
 from src.data.parsing import (
     EXCEL_EPOCH,
+    TIME_ONLY_DAY,
     Issue,
     IssueCollector,
     Parsed,
@@ -59,6 +63,7 @@ from src.data.parsing import (
     parse_numbers,
     parse_outcomes,
     parse_texts,
+    parse_times,
     show_value,
 )
 
@@ -318,7 +323,10 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
                 sink.add("error", "empty", f"Row {rows[i]}: column '{header_of[canon]}' is empty; a value is required.",
                          row=int(rows[i]), column=header_of[canon])
         if col.type in ("date", "datetime"):
-            _check_date_range(p, canon == spec.time_column, header_of[canon], rows, sink, options)
+            _check_date_range(p, canon == spec.time_column and not spec.planned, header_of[canon], rows, sink,
+                              options)
+    if spec.key == "roster":
+        _resolve_roster_times(parsed, header_of, rows, sink, n)
 
     # 5. duplicate keys, cross-field rules, series ---------------------------------------------
     _check_duplicates(spec, parsed, header_of, rows, sink, n)
@@ -337,6 +345,8 @@ def _parse_column(col: ColumnSpec, cells: list[Cell], header: str, rows: np.ndar
     if col.type in ("datetime", "date"):
         return parse_datetimes(cells, date_order=options.date_order, date_only=col.type == "date", epoch=epoch,
                                rows=rows, column=header, sink=sink)
+    if col.type == "time":
+        return parse_times(cells, date_order=options.date_order, epoch=epoch, rows=rows, column=header, sink=sink)
     if col.type in ("count", "number"):
         return parse_numbers(cells, decimal=decimal, integer=col.type == "count",  # type: ignore[arg-type]
                              non_negative=col.non_negative or col.type == "count", positive=col.positive,
@@ -472,6 +482,158 @@ def _check_cross_fields(spec: KindSpec, parsed: dict[str, Parsed], header_of: di
         hours_cap("contract_hours", MAX_WEEK_HOURS, "a week")
 
 
+#: a rostered shift longer than this is reported as a warning: it is usually a swapped or mistyped time
+LONG_SHIFT_HOURS = 12.0
+_DAY = np.timedelta64(1, "D")
+
+
+def _fmt_ts(v: np.datetime64) -> str:
+    return f"{pd.Timestamp(v):%Y-%m-%d %H:%M}"
+
+
+def _resolve_roster_times(parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
+                          sink: IssueCollector, n: int) -> None:
+    """Roster rows: put start and end on the row's date, fill them from the shift type, derive the paid hours.
+
+    Why in validation and not later: the duplicate-key check (staff_id, date, start) and the overlap check need the
+    resolved start, and the store keeps full start/end timestamps so that a week's roster is one range query.
+
+    Rules (every violation is an error, except a long shift, which is a warning):
+    - ``shift_type``, when given, must be a known type (early, late, night, day or a German/English alias); without
+      one, both ``start`` and ``end`` are required.
+    - ``start`` defaults to the type's usual start (:data:`kinds.DEFAULT_SHIFT_STARTS`); ``end`` to start +
+      :data:`kinds.DEFAULT_SHIFT_HOURS` (8 h), or start + ``hours`` when those are more (a long shift; fewer paid
+      hours are breaks inside the usual 8 h). A bare end time that is not after the start lies on the next
+      day (night shifts); equal times are an error (0 or 24 hours?). Full timestamps must lie on the row's date
+      (the end: that day or the next) and the end must be after the start.
+    - ``hours`` (paid hours) default to end − start; they may be less (breaks), not more, and at most 24.
+    - One person's shifts in the file must not overlap.
+
+    Afterwards ``parsed`` holds the resolved ``start``, ``end``, ``hours`` and canonical ``shift_type`` (``""`` when
+    none was given), valid on the rows that resolved.
+    """
+    if "date" not in parsed:
+        return
+    date_p = parsed["date"]
+    day = date_p.values.astype("datetime64[ns]")
+    usable = date_p.valid.copy()
+    st, sp, ep, hp = (parsed.get(c) for c in ("shift_type", "start", "end", "hours"))
+    for p in (st, sp, ep, hp):
+        if p is not None:
+            usable &= p.valid | p.empty  # a filled cell that did not parse is already reported
+
+    def col(name: str) -> str:
+        return header_of.get(name, name)
+
+    def err(i: int, code: str, column: str | None, text: str, value: Any = None, raw: bool = False) -> None:
+        where = f"Row {rows[i]}, column '{column}'" if column in header_of.values() else f"Row {rows[i]}"
+        sink.add("error", code, f"{where}: {text}", row=int(rows[i]), column=column, value=value, raw_value=raw)
+        usable[i] = False
+
+    # shift types
+    type_key = np.full(n, "", dtype=object)
+    has_type = np.zeros(n, dtype=bool)
+    if st is not None:
+        cache: dict[str, str] = {}
+        for i in np.flatnonzero(st.valid):
+            raw = str(st.values[i])
+            key = cache.setdefault(raw, kinds.normalise_shift_type(raw))
+            if key in kinds.DEFAULT_SHIFT_STARTS:
+                type_key[i], has_type[i] = key, True
+            else:
+                err(int(i), "unknown_shift_type", col("shift_type"),
+                    f"{raw!r} is not a known shift type; use {', '.join(kinds.DEFAULT_SHIFT_STARTS)} (German names "
+                    "such as Frühdienst, Spätdienst, Nachtdienst work too), or leave it empty and give start and end "
+                    "times.", raw)
+    has_start = sp.valid.copy() if sp is not None else np.zeros(n, dtype=bool)
+    has_end = ep.valid.copy() if ep is not None else np.zeros(n, dtype=bool)
+    has_hours = hp.valid.copy() if hp is not None else np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(usable & ~has_type & ~(has_start & has_end)):
+        missing = " and ".join(c for c, h in (("start", has_start[i]), ("end", has_end[i])) if not h)
+        err(int(i), "missing_shift_time", header_of.get("shift_type"),
+            f"without a shift type a shift needs its start and end times ({missing} missing). Give the shift type "
+            f"(early, late, night, day) in '{col('shift_type')}', or both times.")
+
+    # start
+    offsets = {k: np.timedelta64(int(v[:2]) * 60 + int(v[3:]), "m") for k, v in kinds.DEFAULT_SHIFT_STARTS.items()}
+    start = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    for i in np.flatnonzero(usable & has_type & ~has_start):
+        start[i] = day[i] + offsets[type_key[i]]
+    bare_start = np.zeros(n, dtype=bool)
+    if sp is not None:
+        sv = sp.values
+        bare_start = has_start & (sv >= TIME_ONLY_DAY) & (sv < TIME_ONLY_DAY + _DAY)
+        sel = usable & bare_start
+        start[sel] = day[sel] + (sv[sel] - TIME_ONLY_DAY)
+        for i in np.flatnonzero(usable & has_start & ~bare_start):
+            if sv[i].astype("datetime64[D]") != day[i].astype("datetime64[D]"):
+                err(int(i), "start_not_on_date", col("start"), f"{_fmt_ts(sv[i])} is not on the row's date "
+                    f"{pd.Timestamp(day[i]):%Y-%m-%d}.", _fmt_ts(sv[i]), raw=True)
+            else:
+                start[i] = sv[i]
+
+    # end
+    end = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    hours_in = hp.values if hp is not None else np.zeros(n)
+    for i in np.flatnonzero(usable & ~has_end):  # only rows with a shift type get here
+        length = max(kinds.DEFAULT_SHIFT_HOURS, float(hours_in[i]) if has_hours[i] else 0.0)
+        end[i] = start[i] + np.timedelta64(int(round(length * 3600)), "s")
+    if ep is not None:
+        ev = ep.values
+        for i in np.flatnonzero(usable & has_end):
+            if TIME_ONLY_DAY <= ev[i] < TIME_ONLY_DAY + _DAY:
+                e = day[i] + (ev[i] - TIME_ONLY_DAY)
+                if e == start[i]:
+                    hhmm = f"{pd.Timestamp(e):%H:%M}"
+                    err(int(i), "end_equals_start", col("end"), f"the shift starts and ends at {hhmm}; a shift cannot "
+                        "last 0 or 24 hours. Check start and end.", hhmm, raw=True)
+                    continue
+                end[i] = e if e > start[i] else e + _DAY  # not after the start: the next day (night shift)
+            elif not (day[i] <= ev[i].astype("datetime64[D]") <= day[i] + _DAY):
+                err(int(i), "end_not_on_date", col("end"), f"{_fmt_ts(ev[i])} is neither on the row's date "
+                    f"{pd.Timestamp(day[i]):%Y-%m-%d} nor on the next day.", _fmt_ts(ev[i]), raw=True)
+            elif ev[i] <= start[i]:
+                err(int(i), "end_before_start", col("end"), f"the end {_fmt_ts(ev[i])} is not after the start "
+                    f"{_fmt_ts(start[i])}.", _fmt_ts(ev[i]), raw=True)
+            else:
+                end[i] = ev[i]
+
+    # paid hours
+    duration = (end - start) / np.timedelta64(1, "h")
+    hours = np.where(has_hours, hours_in, duration).astype(np.float64)
+    for i in np.flatnonzero(usable & has_hours):
+        if hours_in[i] > MAX_SHIFT_HOURS:
+            err(int(i), "too_many_hours", col("hours"), f"{hours_in[i]:g} hours is more than {MAX_SHIFT_HOURS:g} "
+                "hours for one shift.", float(hours_in[i]))
+        elif hours_in[i] > duration[i] + 1e-6:
+            err(int(i), "hours_exceed_shift", col("hours"), f"{hours_in[i]:g} paid hours is more than the "
+                f"{duration[i]:g} h from {_fmt_ts(start[i])} to {_fmt_ts(end[i])}.", float(hours_in[i]))
+    for i in np.flatnonzero(usable & (duration > LONG_SHIFT_HOURS)):
+        sink.add("warning", "long_shift", f"Row {rows[i]}: the shift lasts {duration[i]:g} h ({_fmt_ts(start[i])} to "
+                 f"{_fmt_ts(end[i])}); check start and end.", row=int(rows[i]), column=header_of.get("end"))
+
+    # one person's shifts must not overlap
+    sid_p = parsed.get("staff_id")
+    if sid_p is not None:
+        mask = usable & sid_p.valid
+        f = pd.DataFrame({"sid": sid_p.values[mask], "s": start[mask], "e": end[mask], "row": rows[mask]})
+        f = f.sort_values(["sid", "s", "row"], kind="stable")
+        prev = f.groupby("sid", sort=False)[["s", "e", "row"]].shift(1)
+        clash = (f["s"] < prev["e"]) & (f["s"] != prev["s"])  # the same start is a duplicate key, reported there
+        for (_, r), (_, q) in zip(f[clash].iterrows(), prev[clash].iterrows(), strict=True):
+            sink.add("error", "overlapping_shifts",
+                     f"Rows {int(q['row'])} and {int(r['row'])}: {r['sid']!r} is rostered twice at the same time "
+                     f"({_fmt_ts(q['s'])}–{pd.Timestamp(q['e']):%H:%M} and {_fmt_ts(r['s'])}–"
+                     f"{pd.Timestamp(r['e']):%H:%M}).", row=int(r["row"]), column=header_of.get("staff_id"),
+                     value=r["sid"])
+
+    zeros = np.zeros(n, dtype=bool)
+    parsed["start"] = Parsed(start, usable.copy(), zeros.copy())
+    parsed["end"] = Parsed(end, usable.copy(), zeros.copy())
+    parsed["hours"] = Parsed(hours, usable.copy(), zeros.copy())
+    parsed["shift_type"] = Parsed(type_key, usable.copy(), zeros.copy())
+
+
 def _check_series(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
                   sink: IssueCollector) -> None:
     tcol = spec.time_column
@@ -579,7 +741,7 @@ def _build_frame(spec: KindSpec, parsed: dict[str, Parsed], n: int) -> pd.DataFr
     data: dict[str, Any] = {}
     for col in spec.columns:
         p = parsed.get(col.name)
-        if col.type in ("datetime", "date"):
+        if col.type in ("datetime", "date", "time"):
             data[col.name] = pd.Series(p.values if p else np.full(n, np.datetime64("NaT"), "datetime64[ns]"),
                                        dtype="datetime64[ns]")
         elif col.type == "count":

@@ -19,6 +19,7 @@ import pandas as pd
 from src.data import db, store
 from src.data.kinds import KINDS, get_kind
 from src.data.loader import ParseOptions, UploadLimits, load_upload
+from src.data.parsing import Issue
 from src.data.store import IngestConflict, IngestResult, OverlapPolicy
 from src.data.validation import ValidationReport, validate_frame
 from src.data.validation import validate_upload as _validate
@@ -48,8 +49,37 @@ def _check(app: AppContext, kind: str, filename: str, content: bytes,
            options: ParseOptions | None) -> ValidationReport:
     limits = upload_limits(app)
     if filename.lower().endswith((".xlsx", ".xlsm")) or len(content) > ISOLATE_ABOVE_BYTES:
-        return load_upload(kind, filename, content, options=options, limits=limits, isolated=True)
-    return _validate(kind, filename, content, options=options, limits=limits)
+        report = load_upload(kind, filename, content, options=options, limits=limits, isolated=True)
+    else:
+        report = _validate(kind, filename, content, options=options, limits=limits)
+    return _check_staff_references(app, report)
+
+
+def _check_staff_references(app: AppContext, report: ValidationReport) -> ValidationReport:
+    """Roster rows whose staff id is not in the staff list get one **warning** (not an error).
+
+    Why a warning: rosters and staff lists come from different systems and are often uploaded in either order; the
+    rows are stored, rankings simply do not see them until the person is in the staff list (rankings start from the
+    staff list). Only a clean report is checked (with errors nothing is stored anyway).
+    """
+    if report.kind != "roster" or report.frame is None or report.frame.empty:
+        return report
+    known = set(store.load_frame(app.engine, "staff")["staff_id"].astype(str))
+    ids = report.frame["staff_id"].astype(str)
+    unknown = ids[~ids.isin(known)].value_counts(sort=False)
+    if unknown.empty:
+        return report
+    column = next((h for h, c in report.column_map.items() if c == "staff_id"), "staff_id")
+    shown = ", ".join(f"{sid} ({n} row{'s' if n != 1 else ''})" for sid, n in list(unknown.items())[:10])
+    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    message = (f"Column '{column}': {len(unknown)} staff id{'s are' if len(unknown) != 1 else ' is'} not in the staff "
+               f"list: {shown}{more}. Their {int(unknown.sum())} shift(s) are stored, but overtime rankings only see "
+               "them once those people are in the staff list (upload it on this page).")
+    first_info = next((k for k, i in enumerate(report.issues) if i.severity == "info"), len(report.issues))
+    report.issues.insert(first_info, Issue("warning", message, report.file, report.sheet, None, column,
+                                           ", ".join(map(str, unknown.index[:10])), "unknown_staff"))
+    report.totals["warning"] = report.totals.get("warning", 0) + 1
+    return report
 
 
 def validate_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, content: bytes,
@@ -249,7 +279,7 @@ def load_demo_data(app: AppContext, on_progress: Callable[[float, str], None] | 
 
     frames = generate_demo(DemoConfig(), on_progress=None)
     stored: dict[str, Any] = {}
-    order = ["staff", "workload", "unit_shifts", "assignments", "overtime"]
+    order = ["staff", "workload", "unit_shifts", "assignments", "overtime", "roster"]
     for i, kind in enumerate(order):
         if on_progress:
             on_progress(i / len(order), f"Storing demo {kind}")

@@ -75,7 +75,7 @@ def test_every_sample_file_ingests(sqlite_app, path: Path):
 
 def test_demo_data_loads_every_kind(sqlite_app):
     stored = data_service.load_demo_data(sqlite_app)
-    assert set(stored) == {"staff", "workload", "unit_shifts", "assignments", "overtime"}
+    assert set(stored) == {"staff", "workload", "unit_shifts", "assignments", "overtime", "roster"}
     summary = store.dataset_summary(sqlite_app.engine).set_index("kind")
     assert summary.loc["workload", "rows"] == stored["workload"] > 30_000
     span = summary.loc["workload", "last"] - summary.loc["workload", "first"]

@@ -90,7 +90,7 @@ def test_frames_use_exact_canonical_columns_and_natural_dtypes(full: dict[str, p
         assert list(df.columns) == spec.column_names, kind
         for col in spec.columns:
             s = df[col.name]
-            if col.type in ("datetime", "date"):
+            if col.type in ("datetime", "date", "time"):  # roster start/end: full timestamps on the row's day
                 assert s.dtype == np.dtype("datetime64[ns]"), (kind, col.name)
             elif col.type == "count":
                 assert s.dtype == np.int64, (kind, col.name)
@@ -446,7 +446,7 @@ def test_write_demo_csv_round_trips_and_xlsx_opens(tmp_path: Path) -> None:
     assert [p.name for p in paths] == [f"{k}{ext}" for k in KINDS for ext in (".csv", ".xlsx")]
     for kind, df in frames.items():
         spec = KINDS[kind]
-        dt_cols = [c.name for c in spec.columns if c.type in ("date", "datetime")]
+        dt_cols = [c.name for c in spec.columns if c.type in ("date", "datetime", "time")]
         back = pd.read_csv(tmp_path / f"{kind}.csv", parse_dates=dt_cols, keep_default_na=False,
                            na_values={c: [""] for c in dt_cols})
         for c in spec.columns:

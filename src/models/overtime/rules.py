@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -16,6 +15,8 @@ from types import MappingProxyType
 from typing import Literal
 
 import pandas as pd
+
+from src.data import kinds
 
 #: the five ranking factors, in display order
 FACTORS: tuple[str, ...] = ("availability", "acceptance", "fairness", "site_preference", "reliability")
@@ -25,29 +26,17 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {"availability": 0.40, "acceptance": 0.25, "fairness": 0.20, "site_preference": 0.10, "reliability": 0.05}
 )
 
-#: default start time of each canonical shift type
-DEFAULT_SHIFT_STARTS: Mapping[str, str] = MappingProxyType(
-    {"early": "06:00", "late": "14:00", "night": "22:00", "day": "08:00"}
-)
-
-#: spellings accepted for the canonical shift types (compared after :func:`normalise_shift_type`)
-SHIFT_TYPE_ALIASES: Mapping[str, str] = MappingProxyType(
-    {
-        "early": "early", "frueh": "early", "fruehdienst": "early", "fruehschicht": "early", "morning": "early",
-        "f": "early",
-        "late": "late", "spaet": "late", "spaetdienst": "late", "spaetschicht": "late", "evening": "late",
-        "s": "late",
-        "night": "night", "nacht": "night", "nachtdienst": "night", "nachtschicht": "night", "n": "night",
-        "day": "day", "tag": "day", "tagdienst": "day", "d": "day",
-    }
-)
+#: default start time of each canonical shift type, and the accepted spellings: defined with the dataset kinds
+#: (``src.data.kinds``) because roster uploads are validated against the same vocabulary
+DEFAULT_SHIFT_STARTS = kinds.DEFAULT_SHIFT_STARTS
+SHIFT_TYPE_ALIASES = kinds.SHIFT_TYPE_ALIASES
+normalise_shift_type = kinds.normalise_shift_type
 
 TieBreak = Literal["seniority", "staff_id", "fewest_hours"]
 TIE_BREAKS: tuple[str, ...] = ("seniority", "staff_id", "fewest_hours")
 SiteScope = Literal["own", "preferred", "any"]
 SITE_SCOPES: tuple[str, ...] = ("own", "preferred", "any")
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -73,19 +62,6 @@ class FrozenDict(dict):
 
     def __deepcopy__(self, memo: dict) -> FrozenDict:
         return self
-
-
-def normalise_shift_type(value: object) -> str:
-    """Fold a shift-type spelling to its canonical name (``"Frühdienst"`` → ``"early"``).
-
-    Unknown spellings are returned folded (lower case, umlauts as ``ae``/``oe``/``ue``) so that configured
-    custom types still match; the caller decides whether an unknown type is an error.
-    """
-    s = str(value).strip().lower()
-    s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
-    s = _NON_WORD.sub("_", s).strip("_")
-    return SHIFT_TYPE_ALIASES.get(s, s)
 
 
 def _parse_hhmm(value: str | time) -> time:
@@ -162,8 +138,9 @@ def parse_required_skill(value: str) -> tuple[str, int | None]:
 class OvertimeRules:
     """Hard limits and scoring parameters for ranking overtime candidates.
 
-    - ``max_weekly_hours``: contract hours + overtime already committed in the shift's ISO week + this shift must
-      not exceed it (48 h is the German ArbZG ceiling averaged over time).
+    - ``max_weekly_hours``: the hours of the shift's ISO week — rostered hours (contract hours for someone with no
+      roster that week) + overtime already committed + this shift — must not exceed it (48 h is the German ArbZG
+      ceiling averaged over time).
     - ``min_rest_hours``: minimum rest between the end of one shift and the start of the next (ArbZG § 5: 11 h).
     - ``weights``: factor → weight, each >= 0, summing to 1 within 1e-9; totals are points out of 100.
     - ``lookback_days``: offers made in the last N days before ``as_of`` feed acceptance, fairness, reliability.
