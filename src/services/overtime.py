@@ -311,16 +311,42 @@ def _validate_shift(app: AppContext, *, site: str, shift_date: date | str, shift
                       required_skill=skill)
 
 
+def roster_label(shift_type: str | None, site: str, unit: str | None) -> str:
+    """How a rostered shift is named in exclusion reasons: ``rostered early shift at Haus A/Wohnbereich 1``."""
+    kind = f"{shift_type} shift" if shift_type else "shift"
+    where = site + (f"/{unit}" if unit else "")
+    return f"rostered {kind} at {where}"
+
+
+def rostered_shifts(app: AppContext, start: datetime | pd.Timestamp, end: datetime | pd.Timestamp, *,
+                    staff_id: str | None = None) -> pd.DataFrame:
+    """Stored roster shifts that start in [start, end): staff_id, date, shift_type, start, end, site, unit, hours,
+    label (see :func:`roster_label`), ordered by start."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    frame = store.load_frame(app.engine, "roster", where={"staff_id": staff_id} if staff_id else None,
+                             start=lo.normalize().to_pydatetime(), end=hi.to_pydatetime())
+    frame = frame.loc[(frame["start"] >= lo) & (frame["start"] < hi)]
+    frame = frame.sort_values(["start", "staff_id"], kind="mergesort").reset_index(drop=True)
+    frame["label"] = [roster_label(t, s, u) for t, s, u in zip(frame["shift_type"], frame["site"], frame["unit"],
+                                                                strict=True)]
+    return frame
+
+
 def availability_inputs(app: AppContext, start: pd.Timestamp, end: pd.Timestamp, *, as_of: pd.Timestamp | None = None,
                         exclude_request: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranking's ``schedule`` and ``absences`` around a shift [start, end) from the store.
 
-    - ``schedule`` (staff_id, start, end, label): overtime shifts people took on in the app (an accepted offer on
-      a request they filled or that is still open), from two days before to two days after the shift — enough for
-      the overlap and minimum-rest rules. A live ranking counts every stored acceptance; a ranking "as of" a past
-      moment only those recorded before it. ``exclude_request`` (a request code) leaves that request out.
-      Regular rosters (the contracted shifts people already work) are **not uploaded yet**: until a roster upload
-      exists, "already working" and "minimum rest" only see overtime shifts (uploaded history and the app's).
+    - ``schedule`` (staff_id, start, end, label, rostered, hours):
+      - the **rostered** shifts (uploaded roster, kind ``roster``; label e.g. "rostered early shift at Haus A/WB 1",
+        ``rostered`` true, ``hours`` = paid hours) from the Monday of the shift's ISO week — or two days before
+        the shift, if earlier — to two days after it: the overlap and minimum-rest rules see them, and the
+        maximum-weekly-hours rule adds up that week's rostered hours instead of assuming the contract hours (see
+        ``rank_candidates``). The roster is read as stored now: it is a plan, and a past ranking "as of" a moment
+        uses the current plan too.
+      - overtime shifts people took on in the app (an accepted offer on a request they filled or that is still
+        open), from two days before to two days after the shift. A live ranking counts every stored acceptance; a
+        ranking "as of" a past moment only those recorded before it. ``exclude_request`` (a request code) leaves
+        that request out. Accepted overtime from the uploaded history reaches the ranking through the history.
     - ``absences`` (staff_id, date, reason): one row per day of every recorded absence touching the shift.
     """
     lo, hi = start.normalize() - pd.Timedelta(days=2), end + pd.Timedelta(days=2)
@@ -338,8 +364,18 @@ def availability_inputs(app: AppContext, start: pd.Timestamp, end: pd.Timestamp,
                                                hours=r.hours), rules)
         except (KeyError, ValueError):
             continue
-        rows.append({"staff_id": r.staff_id, "start": s, "end": e, "label": f"overtime shift {r.request_id}"})
-    schedule = pd.DataFrame(rows, columns=["staff_id", "start", "end", "label"])
+        rows.append({"staff_id": r.staff_id, "start": s, "end": e, "label": f"overtime shift {r.request_id}",
+                     "rostered": False, "hours": float(r.hours)})
+    week_start = start.normalize() - pd.Timedelta(days=start.weekday())
+    roster = rostered_shifts(app, min(week_start, lo), max(week_start + pd.Timedelta(days=7), hi))
+    columns = ["staff_id", "start", "end", "label", "rostered", "hours"]
+    overtime = pd.DataFrame(rows, columns=columns)
+    rostered = roster.assign(rostered=True)[columns]
+    if rostered.empty or overtime.empty:  # (concatenating an empty frame is deprecated in pandas)
+        schedule = overtime if rostered.empty else rostered.reset_index(drop=True)
+    else:
+        schedule = pd.concat([rostered, overtime], ignore_index=True)
+    schedule["rostered"] = schedule["rostered"].astype(bool)
 
     first, last = start.normalize(), (end - pd.Timedelta(microseconds=1)).normalize()
     ab = overtime_store.absences_frame(app.engine, start=first.to_pydatetime(), end=last.to_pydatetime())
@@ -787,6 +823,39 @@ def staff_detail(app: AppContext, actor: Actor, staff_id: str, *, days: int = 90
     contacts = overtime_store.contacts_frame(app.engine, staff_id=detail.staff_id)
     contacts["request_id"] = [request_code(i) for i in contacts["request_id"]]
     return StaffView(detail=detail, contacts=contacts, as_of=as_of)
+
+
+@dataclass(frozen=True, eq=False)
+class RosterWeek:
+    """One person's rostered shifts in one ISO week, and the hours the weekly-maximum rule will count for them."""
+
+    staff_id: str
+    week_start: date
+    shifts: pd.DataFrame  # date, shift_type, start, end, site, unit, hours
+    contract_hours: float
+
+    @property
+    def rostered_hours(self) -> float:
+        return float(self.shifts["hours"].sum()) if len(self.shifts) else 0.0
+
+    @property
+    def counted_hours(self) -> float:
+        """What the maximum-weekly-hours rule starts from: the rostered hours, or the contract without a roster."""
+        return self.rostered_hours if len(self.shifts) else self.contract_hours
+
+
+def roster_week(app: AppContext, actor: Actor, staff_id: str, day: date | str) -> RosterWeek:
+    """The rostered shifts of ``staff_id`` in the ISO week (Monday–Sunday) containing ``day``."""
+    require_role(actor, "planner", "admin")
+    sid = str(staff_id or "").strip()
+    person = store.load_frame(app.engine, "staff", where={"staff_id": sid})
+    if person.empty:
+        raise ServiceError(f"Unknown staff id {staff_id!r}.")
+    d = _parse_date(day, "week")
+    monday = d - timedelta(days=d.weekday())
+    shifts = rostered_shifts(app, pd.Timestamp(monday), pd.Timestamp(monday + timedelta(days=7)), staff_id=sid)
+    return RosterWeek(staff_id=sid, week_start=monday, contract_hours=float(person["contract_hours"].iloc[0]),
+                      shifts=shifts[["date", "shift_type", "start", "end", "site", "unit", "hours"]])
 
 
 def factor_names() -> tuple[str, ...]:

@@ -216,7 +216,8 @@ def test_rankings_date_stays_after_request_and_absence_excludes_person(ot_app):
     assert not at.exception, at.exception
     assert top["staff_id"] not in set(at.dataframe[0].value["staff_id"])
     excluded = at.dataframe[1].value.set_index("staff_id")
-    assert excluded.loc[top["staff_id"], "reasons"] == f"absent on {day:%Y-%m-%d} (sick)"
+    # the absence is one of the reasons (the demo roster may add another, e.g. too little rest after a late shift)
+    assert f"absent on {day:%Y-%m-%d} (sick)" in excluded.loc[top["staff_id"], "reasons"].split("; ")
     absences = at.dataframe[2].value
     assert absences[["staff_id", "days", "reason"]].values.tolist() == [[top["staff_id"], 2, "sick"]]
 

@@ -23,6 +23,7 @@ from .ranking import (
     RankingResult,
     rank_candidates,
     reliability_value,
+    rostered_hours_in_week,
     smoothed_acceptance,
 )
 from .report import (
@@ -60,5 +61,6 @@ __all__ = [
     "acceptance_trend", "fairness_by_window", "fairness_report", "fairness_score", "fairness_timeseries",
     "known_offers", "normalise_shift_type", "overtime_dashboard", "parse_skills", "per_person_hours",
     "prepare_history", "prepare_staff", "rank_candidates", "recent_requests", "reliability_value",
+    "rostered_hours_in_week",
     "response_time_distribution", "shift_interval", "smoothed_acceptance", "staff_detail",
 ]

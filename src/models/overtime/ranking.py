@@ -8,8 +8,10 @@ Factors (all in [0, 1]):
 
 - **availability** = ½ · rest score + ½ · weekly headroom score.
   rest score = clip((closest gap to another shift − min rest) / rest buffer, 0, 1), 1 with no shift nearby;
-  headroom score = clip((max weekly − contract − overtime already that week − this shift) / shift hours, 0, 1),
-  i.e. 1 when one more such shift would still fit in the week.
+  headroom score = clip((max weekly − base hours − overtime already that week − this shift) / shift hours, 0, 1),
+  i.e. 1 when one more such shift would still fit in the week. The base hours are the person's rostered hours
+  in the shift's ISO week when the schedule has rostered shifts of theirs that week, else their contract hours
+  (see :func:`rank_candidates`).
 - **acceptance** = Beta-smoothed acceptance rate (accepted + a) / (offers + a + b), a = p·s, b = (1−p)·s over
   offers in the look-back window; unanswered offers count as not accepted. No offers → the prior p, labelled
   "no history (prior)".
@@ -252,6 +254,27 @@ def _intervals_by_staff(frame: pd.DataFrame | None, start_col: str, end_col: str
     return out
 
 
+def rostered_hours_in_week(schedule: pd.DataFrame | None, week_start: pd.Timestamp, week_end: pd.Timestamp
+                           ) -> dict[str, tuple[float, int]]:
+    """staff_id → (paid hours, number of shifts) of the rostered schedule rows starting in [week_start, week_end).
+
+    Rows count when the optional ``rostered`` column is true; their hours are the ``hours`` column where given,
+    else end − start. A person missing from the result has no roster that week (the caller falls back to the
+    contract). A night shift belongs to the week of the day it starts, like on the roster itself.
+    """
+    if schedule is None or schedule.empty or "rostered" not in schedule.columns:
+        return {}
+    f = schedule.loc[schedule["rostered"].eq(True)].dropna(subset=["start", "end"])
+    starts = pd.to_datetime(f["start"])
+    f = f.loc[(starts >= week_start) & (starts < week_end)]
+    if f.empty:
+        return {}
+    length = (pd.to_datetime(f["end"]) - pd.to_datetime(f["start"])).dt.total_seconds() / 3600.0
+    hours = pd.to_numeric(f["hours"], errors="coerce").fillna(length) if "hours" in f.columns else length
+    grouped = hours.groupby(f["staff_id"].astype(str)).agg(["sum", "count"])
+    return {str(sid): (float(row["sum"]), int(row["count"])) for sid, row in grouped.iterrows()}
+
+
 def _role_names(required: str | tuple[str, ...] | None) -> list[str]:
     if required is None:
         return []
@@ -308,9 +331,17 @@ def rank_candidates(
 ) -> RankingResult:
     """Rank everyone in ``staff`` for ``request``: excluded (with reasons) or scored and ordered.
 
-    ``schedule`` (staff_id, start, end, optional label) lists shifts people already work; ``absences``
-    (staff_id, date, optional reason) days they are away. Overtime already accepted in ``history`` (known before
-    ``as_of``) counts as work too.
+    ``schedule`` (staff_id, start, end; optional label, rostered, hours) lists shifts people already work;
+    ``absences`` (staff_id, date, optional reason) days they are away. Overtime already accepted in ``history``
+    (known before ``as_of``) counts as work too. Every schedule row and accepted overtime shift counts for the
+    overlap ("already working") and minimum-rest rules.
+
+    Maximum weekly hours: base + overtime accepted for that ISO week + this shift must not exceed
+    ``rules.max_weekly_hours``. The base is the sum of the person's **rostered** shifts that week (schedule rows
+    with ``rostered`` true whose start falls in the week; their ``hours`` — paid hours — or end − start) when they
+    have at least one; otherwise — no roster for them that week — their **contract hours**, the old assumption
+    that they work their contract. Why not always the contract: a roster says what the week really holds (a
+    part-timer covering extra shifts, a full-timer on leave), and the exclusion reason names which basis was used.
     ``acceptance_override`` (staff_id → probability) replaces the smoothed historical rate, e.g. with a model
     that beat it on held-out requests; ``acceptance_source`` names it in the result.
     Returns a :class:`RankingResult`; totals are points out of 100.
@@ -336,6 +367,7 @@ def rank_candidates(
         mine.extend(it for it in items if (it[0], it[1]) not in seen)
     week_start = start.normalize() - pd.Timedelta(days=start.weekday())
     week_end = week_start + pd.Timedelta(days=7)
+    rostered_week = rostered_hours_in_week(schedule, week_start, week_end)
     in_week = accepted.loc[(accepted["shift_date"] >= week_start) & (accepted["shift_date"] < week_end)]
     week_ot = in_week.groupby("staff_id")["commit_hours"].sum()
     shift_days = set(pd.date_range(start.normalize(), (end - pd.Timedelta(microseconds=1)).normalize(), freq="D"))
@@ -392,13 +424,18 @@ def rank_candidates(
             codes.append("already_working")
             reasons.append(f"already working then ({what} {_fmt_t(s)}–{e.strftime('%H:%M')})")
         ot_week = float(week_ot.get(sid, 0.0))
-        week_total = p.contract_hours + ot_week + request.hours
+        if sid in rostered_week:
+            base_hours, n_rostered = rostered_week[sid]
+            basis = f"rostered {_fmt_h(base_hours)} in {n_rostered} shift{'s' if n_rostered != 1 else ''}"
+        else:
+            base_hours, n_rostered = p.contract_hours, 0
+            basis = f"contract {_fmt_h(p.contract_hours)}"
+        week_total = base_hours + ot_week + request.hours
         if week_total > rules.max_weekly_hours + 1e-9:
             codes.append("max_weekly_hours")
             reasons.append(
-                f"would work {_fmt_h(week_total)} in the week of {week_start:%Y-%m-%d} (contract "
-                f"{_fmt_h(p.contract_hours)} + overtime {_fmt_h(ot_week)} + this shift {_fmt_h(request.hours)}; "
-                f"max {_fmt_h(rules.max_weekly_hours)})"
+                f"would work {_fmt_h(week_total)} in the week of {week_start:%Y-%m-%d} ({basis} + overtime "
+                f"{_fmt_h(ot_week)} + this shift {_fmt_h(request.hours)}; max {_fmt_h(rules.max_weekly_hours)})"
             )
         min_gap: float | None = None
         worst: tuple[pd.Timestamp, pd.Timestamp, str, str] | None = None
@@ -491,7 +528,8 @@ def rank_candidates(
                 "headroom_hours": headroom, "headroom_score": headroom_score, "overtime_this_week": ot_week,
                 "offers": offers, "accepted": acc, "charged_hours": charged, "charged_per_reference": xi,
                 "team_mean_charged_per_reference": pool_mean, "contract_hours": p.contract_hours,
-                "hire_date": p.hire_date,
+                "hire_date": p.hire_date, "week_basis": "roster" if n_rostered else "contract",
+                "rostered_hours_this_week": base_hours if n_rostered else None, "rostered_shifts_this_week": n_rostered,
             },
         })
 
