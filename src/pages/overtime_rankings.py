@@ -13,7 +13,7 @@ from src.ui import charts_overtime as charts
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
-from src.ui.overtime_common import options_or_stop
+from src.ui.overtime_common import excluded_table, options_or_stop
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -134,10 +134,13 @@ def _draw_ranking(result, key: str) -> None:  # noqa: ANN001
     else:
         st.warning("Nobody is eligible for this shift. The exclusions below say why.")
     with st.expander(f"Excluded staff ({n_x}) and why", expanded=n_c == 0):
-        ex = result.excluded_frame()
+        ex, by_rule = excluded_table(result)
         if len(ex):
-            st.dataframe(ex[["staff_id", "name", "reasons"]], hide_index=True, width="stretch",
-                         key=f"excluded_{key}")
+            st.caption(f"By rule (a person can break several): {by_rule}. Rostered shifts come from the roster "
+                       "upload; a week's rostered hours replace the contract hours in the weekly maximum.")
+            st.dataframe(ex, hide_index=True, width="stretch", key=f"excluded_{key}",
+                         column_config={"staff_id": "Staff", "name": "Name", "rules": "Rules",
+                                        "reasons": st.column_config.TextColumn("Why", width="large")})
         else:
             st.caption("Nobody was excluded.")
 
@@ -316,9 +319,11 @@ shift_day = (state.get(PARAMS) or {}).get("shift_date") or st.session_state.get(
 if view is not None:
     shift_day = view.request["shift_date"].date()
 with st.expander(f"Absences on {shift_day:%a %d.%m.%Y} — record sick leave, holidays, training"):
-    st.caption("People recorded as absent are excluded from rankings on those days (reason shown). Overtime shifts "
-               "already taken on (accepted or filled) exclude people as \"already working\" and count towards rest "
-               "and weekly hours. Regular rosters are not uploaded yet, so contracted shifts are not checked.")
+    st.caption("People recorded as absent are excluded from rankings on those days (reason shown). Rostered shifts "
+               "(the roster upload on the Data page) and overtime shifts already taken on (accepted or filled) "
+               "exclude people as \"already working\" and count towards the minimum rest; the weekly maximum counts "
+               "a person's rostered hours that week (their contract hours when they have no roster that week) plus "
+               "overtime.")
     absences.show(app, actor, key="otr", default_day=shift_day, staff=ot.staff_list(app, actor),
                   start=shift_day, end=shift_day, title="Absences")
 

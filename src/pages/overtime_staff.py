@@ -65,6 +65,30 @@ st.markdown(f"- **Home site:** {d.site} · **Role:** {d.role}\n"
             f"- **Preferred sites:** {', '.join(d.preferred_sites) or '–'}\n"
             f"- **Skills (level 1–5):** {skills}")
 
+st.subheader("Roster")
+week_day = st.date_input("Week of", value=ot.local_now(app).date(), key=state.key("ot_staff_roster_week"),
+                         format="YYYY-MM-DD", help="Any day of the week (Monday to Sunday) to show.")
+try:
+    week = ot.roster_week(app, actor, sid, week_day)
+except ServiceError as exc:
+    st.error(str(exc))
+else:
+    if len(week.shifts):
+        st.dataframe(week.shifts, hide_index=True, width="stretch", key="roster_week",
+                     column_config={"date": st.column_config.DateColumn("Date", format="ddd DD.MM.YYYY"),
+                                    "shift_type": "Shift", "start": st.column_config.DatetimeColumn("Start",
+                                                                                                    format="HH:mm"),
+                                    "end": st.column_config.DatetimeColumn("End", format="DD.MM. HH:mm"),
+                                    "site": "Site", "unit": "Unit",
+                                    "hours": st.column_config.NumberColumn("Paid hours", format="%.1f")})
+        st.caption(f"{week.rostered_hours:.1f} h rostered in {len(week.shifts)} shift(s) in the week of "
+                   f"{week.week_start:%d.%m.%Y} (contract {week.contract_hours:g} h). Overtime rankings for a shift "
+                   "that week count these hours towards the weekly maximum and treat these shifts as work "
+                   "(no overlap, minimum rest).")
+    else:
+        st.caption(f"No rostered shifts in the week of {week.week_start:%d.%m.%Y}: overtime rankings for that week "
+                   f"assume the contract hours ({week.contract_hours:g} h).")
+
 left, right = st.columns(2)
 with left:
     st.subheader("Recent overtime shifts")
@@ -85,7 +109,7 @@ with right:
 
 st.subheader("Absences")
 st.caption("Sick leave, holidays and training recorded here exclude this person from overtime rankings on those "
-           "days. (Regular rosters are not uploaded yet; only overtime shifts and absences are checked.)")
+           "days.")
 absences.show(app, actor, key="ots", default_day=ot.local_now(app).date(), staff_id=sid, title="Absences")
 
 if len(view.contacts):

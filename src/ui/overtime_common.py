@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pandas as pd
 import streamlit as st
 
 from src.services import overtime as ot
@@ -20,3 +23,21 @@ def options_or_stop(app: AppContext, actor: Actor) -> ot.OvertimeOptions:
                 "**Data** page.")
         st.stop()
     return opts
+
+
+#: short names of the exclusion rules (the codes of ``src.models.overtime.EXCLUSION_CODES``) for tables and counts
+EXCLUSION_LABELS = {"not_willing": "not OT-willing", "site": "site", "absent": "absent",
+                    "already_working": "already working", "min_rest": "minimum rest",
+                    "max_weekly_hours": "weekly hours", "role": "role", "skill": "qualification"}
+
+
+def excluded_table(result) -> tuple[pd.DataFrame, str]:  # noqa: ANN001 - a RankingResult
+    """The excluded staff as the pages show them — staff_id, name, rules (short names), reasons — and a one-line
+    count per rule ("already working 12 · minimum rest 9 · …", most frequent first), so a manager sees at a glance
+    whether the roster, the rest rule or the weekly hours took people out."""
+    ex = result.excluded_frame()
+    rules = [[EXCLUSION_LABELS.get(c, c) for c in codes.split(",") if c] for codes in ex["codes"]]
+    ex.insert(2, "rules", [", ".join(r) for r in rules])
+    counts = Counter(label for r in rules for label in r)
+    summary = " · ".join(f"{label} {n}" for label, n in counts.most_common())
+    return ex[["staff_id", "name", "rules", "reasons"]], summary
