@@ -136,10 +136,13 @@ def _draw_ranking(result, key: str) -> None:  # noqa: ANN001
     with st.expander(f"Excluded staff ({n_x}) and why", expanded=n_c == 0):
         ex, by_rule = excluded_table(result)
         if len(ex):
-            st.caption(f"By rule (a person can break several): {by_rule}. Rostered shifts come from the roster "
-                       "upload; a week's rostered hours replace the contract hours in the weekly maximum.")
+            st.caption(f"By rule (a person can break several): {by_rule}. Listed first: people blocked only by "
+                       "absence, rostered or overtime shifts, rest or weekly hours. Rostered shifts come from the "
+                       "roster upload; a week's rostered hours replace the contract hours in the weekly maximum.")
             st.dataframe(ex, hide_index=True, width="stretch", key=f"excluded_{key}",
-                         column_config={"staff_id": "Staff", "name": "Name", "rules": "Rules",
+                         column_config={"staff_id": st.column_config.TextColumn("Staff", width="small"),
+                                        "name": st.column_config.TextColumn("Name", width="small"),
+                                        "rules": st.column_config.TextColumn("Rules", width="small"),
                                         "reasons": st.column_config.TextColumn("Why", width="large")})
         else:
             st.caption("Nobody was excluded.")

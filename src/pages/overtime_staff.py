@@ -66,8 +66,9 @@ st.markdown(f"- **Home site:** {d.site} · **Role:** {d.role}\n"
             f"- **Skills (level 1–5):** {skills}")
 
 st.subheader("Roster")
-week_day = st.date_input("Week of", value=ot.local_now(app).date(), key=state.key("ot_staff_roster_week"),
-                         format="YYYY-MM-DD", help="Any day of the week (Monday to Sunday) to show.")
+week_day = st.columns([1, 3])[0].date_input("Week of", value=ot.local_now(app).date(),
+                                            key=state.key("ot_staff_roster_week"), format="YYYY-MM-DD",
+                                            help="Any day of the week (Monday to Sunday) to show.")
 try:
     week = ot.roster_week(app, actor, sid, week_day)
 except ServiceError as exc:

@@ -31,13 +31,24 @@ EXCLUSION_LABELS = {"not_willing": "not OT-willing", "site": "site", "absent": "
                     "max_weekly_hours": "weekly hours", "role": "role", "skill": "qualification"}
 
 
+#: people excluded for these reasons could not be asked in any case; they are listed after the others
+_NEVER_ASKED = frozenset({"site", "not_willing"})
+_NOT_QUALIFIED = frozenset({"role", "skill"})
+
+
 def excluded_table(result) -> tuple[pd.DataFrame, str]:  # noqa: ANN001 - a RankingResult
     """The excluded staff as the pages show them — staff_id, name, rules (short names), reasons — and a one-line
     count per rule ("already working 12 · minimum rest 9 · …", most frequent first), so a manager sees at a glance
-    whether the roster, the rest rule or the weekly hours took people out."""
+    whether the roster, the rest rule or the weekly hours took people out.
+
+    Ordered by how close a person came: first those blocked only by availability (absent, already working, rest,
+    weekly hours — the ones a manager might still negotiate with), then missing role or qualification, then
+    people outside the site scope or not willing to work overtime; staff_id within each group."""
     ex = result.excluded_frame()
-    rules = [[EXCLUSION_LABELS.get(c, c) for c in codes.split(",") if c] for codes in ex["codes"]]
-    ex.insert(2, "rules", [", ".join(r) for r in rules])
-    counts = Counter(label for r in rules for label in r)
+    codes = [[c for c in cell.split(",") if c] for cell in ex["codes"]]
+    ex.insert(2, "rules", [", ".join(EXCLUSION_LABELS.get(c, c) for c in cs) for cs in codes])
+    ex["_order"] = [2 if _NEVER_ASKED & set(cs) else 1 if _NOT_QUALIFIED & set(cs) else 0 for cs in codes]
+    ex = ex.sort_values(["_order", "staff_id"], kind="mergesort").reset_index(drop=True)
+    counts = Counter(EXCLUSION_LABELS.get(c, c) for cs in codes for c in cs)
     summary = " · ".join(f"{label} {n}" for label, n in counts.most_common())
     return ex[["staff_id", "name", "rules", "reasons"]], summary
