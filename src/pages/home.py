@@ -18,7 +18,7 @@ st.caption("History → forecast → required staff → plan → people → trac
 summary = data_service.data_summary(app, actor)
 total_rows = int(summary["rows"].sum()) if len(summary) else 0
 SHORT = {"workload": "Workload rows", "unit_shifts": "Unit-shift rows", "staff": "Staff", "assignments": "Assignments",
-         "overtime": "Overtime contacts"}
+         "overtime": "Overtime contacts", "roster": "Rostered shifts"}
 cols = st.columns(len(summary) or 1)
 for col, row in zip(cols, summary.itertuples(), strict=False):
     col.metric(SHORT.get(row.kind, row.dataset), f"{row.rows:,}",
