@@ -46,7 +46,8 @@ LocalDateTime = Annotated[datetime, AfterValidator(_as_local)]
 #: a record-keeping time (created/closed at): stored naive in UTC, sent with ``+00:00``
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
-Kind = Literal["workload", "unit_shifts", "staff", "assignments", "overtime"]
+#: the upload kinds of :data:`src.data.kinds.KINDS` (a test keeps the two equal)
+Kind = Literal["workload", "unit_shifts", "staff", "assignments", "overtime", "roster"]
 
 
 class Health(BaseModel):

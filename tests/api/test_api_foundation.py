@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from src.api import security
 from src.data import store
 from src.services import tokens
@@ -34,6 +36,20 @@ def test_validate_returns_the_same_report_as_the_ui(client, planner_token):
     assert body["ok"] is False
     issue = next(i for i in body["issues"] if i["severity"] == "error")
     assert issue["row"] == 3 and issue["column"] == "volume"
+
+
+def test_every_upload_kind_is_served(client, planner_token):
+    from typing import get_args
+
+    from src.api.schemas import Kind
+    from src.data.kinds import KINDS
+
+    assert set(get_args(Kind)) == set(KINDS)
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "roster_sample_de.csv"
+    r = client.post("/api/v1/data/validate", headers=bearer(planner_token), data={"kind": "roster"},
+                    files={"file": (sample.name, sample.read_bytes(), "text/csv")})
+    assert r.status_code == 200 and r.json()["rows"] > 0
+    assert not [i for i in r.json()["issues"] if i["severity"] == "error"]
 
 
 def test_ingest_is_admin_only_and_audited_with_token_owner(client, api_app, planner_token, admin_token):
