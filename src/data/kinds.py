@@ -58,6 +58,9 @@ class KindSpec:
     time_column: str | None
     #: columns that together identify one time series (for interval-regularity and gap checks)
     series_columns: tuple[str, ...] = ()
+    #: headers of a separate time-of-day column that completes a date-only ``time_column`` (ACD exports write
+    #: ``Datum;Uhrzeit`` or ``Date;Interval`` with ``08:00-08:30``); never stored on its own
+    time_of_day_aliases: tuple[str, ...] = ()
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     #: rows describe planned work (a roster), so dates after today are expected and not warned about
@@ -110,6 +113,9 @@ WORKLOAD = KindSpec(
     key_columns=("timestamp", "queue", "site"),
     time_column="timestamp",
     series_columns=("queue", "site"),
+    time_of_day_aliases=("uhrzeit", "time_of_day", "interval_time", "start_time", "startzeit", "beginn", "von",
+                         "intervall_von", "interval_from", "zeitintervall", "halbstunde", "viertelstunde", "stunde",
+                         "hour"),
 )
 
 UNIT_SHIFTS = KindSpec(
@@ -269,6 +275,11 @@ BOOL_TRUE = frozenset({"yes", "ja", "true", "wahr", "1", "y", "j", "x"})
 BOOL_FALSE = frozenset({"no", "nein", "false", "falsch", "0", "n"})
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+#: header tokens that name a date (when a file has a date column and a time column that both look like the
+#: timestamp, the date one is the timestamp and the other its time of day)
+DATE_HEADERS = frozenset({"date", "datum", "day", "tag", "kalendertag"})
 
 
 def normalise_header(name: str) -> str:

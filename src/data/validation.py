@@ -30,6 +30,7 @@ Decisions worth knowing (the "why"):
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -250,19 +251,33 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     # 1. headers -------------------------------------------------------------------------------
     lookup = alias_lookup(spec)
     used: dict[str, list[int]] = {}
+    tod_j: int | None = None  # a separate time-of-day column completing a date-only time column
     for j, header in enumerate(headers):
         if not header:
             if any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in columns[j]):
                 sink.add("warning", "unnamed_column", f"Column {_col_label(j)} has values but no header; it is "
                          "ignored.", column=_col_label(j))
             continue
-        canon = lookup.get(kinds.normalise_header(header))
+        token = kinds.normalise_header(header)
+        if token in spec.time_of_day_aliases and tod_j is None and token not in lookup:
+            tod_j = j
+            continue
+        canon = lookup.get(token)
         if canon is None:
             sink.add("warning", "unknown_column", f"Column '{header}' is not used for {spec.title.lower()} and is "
                      "ignored.", column=header)
             continue
         used.setdefault(canon, []).append(j)
+    tc = spec.time_column
+    if spec.time_of_day_aliases and tod_j is None and tc and len(used.get(tc, [])) == 2:
+        # "Datum" + "Intervall": both name the timestamp; the date one is the day, the other its time of day
+        dated = [j for j in used[tc] if kinds.normalise_header(headers[j]) in kinds.DATE_HEADERS]
+        if len(dated) == 1:
+            tod_j = next(j for j in used[tc] if j != dated[0])
+            used[tc] = dated
     column_map: dict[str, str] = {}
+    if tod_j is not None:
+        column_map[headers[tod_j]] = f"{tc} (time of day)"
     for canon, js in used.items():
         column_map.setdefault(headers[js[0]], canon)
         if len(js) > 1:
@@ -314,6 +329,8 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
         for canon, js in used.items():
             if js[0] == cj:
                 parsed[canon].empty[ri] = False
+    if tod_j is not None and tc in parsed:
+        _add_time_of_day(parsed[tc], columns[tod_j], headers[tod_j], header_of[tc], rows, sink, options, epoch)
 
     # 4. required cells, ranges ------------------------------------------------------------------
     for canon, p in parsed.items():
@@ -338,6 +355,60 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     totals = {s: sink.count(s) for s in ("error", "warning", "info")}
     frame = None if any(i.severity == "error" for i in issues) else _build_frame(spec, parsed, n)
     return ValidationReport(spec.key, file, sheet, encoding, separator, issues, frame, n, column_map, totals)
+
+
+_HHMM = r"\d{1,2}:\d{2}(?::\d{2})?"
+_RE_TIME_RANGE = re.compile(rf"\s*({_HHMM})\s*(?:-|–|—|bis|to)\s*{_HHMM}\s*(?:uhr)?\s*", re.IGNORECASE)
+_RE_WHOLE_HOUR = re.compile(r"\s*(\d{1,2})\s*(?:h|uhr)?\s*", re.IGNORECASE)
+
+
+def _interval_start(cell: Cell, hour_column: bool) -> Cell:
+    """The start of an interval cell: ``08:00 - 08:30`` / ``08:00-08:30 Uhr`` → ``08:00``; in an hour column
+    (``Stunde``/``Hour``) a whole number 0–23 → ``H:00``. Anything else is returned unchanged."""
+    if isinstance(cell, str):
+        m = _RE_TIME_RANGE.fullmatch(cell)
+        if m:
+            return m.group(1)
+        m = _RE_WHOLE_HOUR.fullmatch(cell) if hour_column else None
+        if m and int(m.group(1)) <= 23:
+            return f"{int(m.group(1))}:00"
+    elif hour_column and isinstance(cell, (int, float)) and not isinstance(cell, bool) and float(cell).is_integer() \
+            and 0 <= cell <= 23:
+        return f"{int(cell)}:00"
+    return cell
+
+
+def _add_time_of_day(stamp: Parsed, cells: list[Cell], tod_header: str, date_header: str, rows: np.ndarray,
+                     sink: IssueCollector, options: ParseOptions, epoch: datetime) -> None:
+    """Complete a date-only time column with a separate time-of-day column, in place.
+
+    Why: many ACD/telephony exports write the day and the interval in two columns (``Datum;Uhrzeit;Anrufe`` or
+    ``Date;Interval;Offered`` with ``08:00-08:30``). Each row must then have a date without a time in the date
+    column and a time of day (or a full timestamp on the same day) in the time column; anything else is an error
+    naming the row, so no row is placed at a guessed time.
+    """
+    hour_column = kinds.normalise_header(tod_header) in ("stunde", "hour")
+    tod = parse_times([_interval_start(c, hour_column) for c in cells], date_order=options.date_order, epoch=epoch,
+                      rows=rows, column=tod_header, sink=sink)
+    days = stamp.values.astype("datetime64[D]").astype("datetime64[ns]")
+    for i in np.flatnonzero(stamp.valid & tod.empty):
+        sink.add("error", "empty", f"Row {rows[i]}: column '{tod_header}' is empty; the time of day is required "
+                 f"because '{date_header}' holds only the date.", row=int(rows[i]), column=tod_header)
+    has_time = stamp.valid & (stamp.values != days)
+    for i in np.flatnonzero(has_time & tod.valid):
+        sink.add("error", "date_has_time", f"Row {rows[i]}: column '{date_header}' already has a time of day "
+                 f"({pd.Timestamp(stamp.values[i]):%Y-%m-%d %H:%M}) and column '{tod_header}' gives another; keep the "
+                 "time in one column.", row=int(rows[i]), column=date_header, value=str(pd.Timestamp(stamp.values[i])))
+    bare = tod.valid & (tod.values.astype("datetime64[D]").astype("datetime64[ns]") == TIME_ONLY_DAY)
+    offset = tod.values - tod.values.astype("datetime64[D]").astype("datetime64[ns]")
+    other_day = stamp.valid & tod.valid & ~bare & (tod.values.astype("datetime64[D]").astype("datetime64[ns]") != days)
+    for i in np.flatnonzero(other_day):
+        sink.add("error", "time_other_day", f"Row {rows[i]}: column '{tod_header}' holds "
+                 f"{pd.Timestamp(tod.values[i]):%Y-%m-%d %H:%M}, which is not on the day in column '{date_header}' "
+                 f"({pd.Timestamp(days[i]):%Y-%m-%d}).", row=int(rows[i]), column=tod_header, value=cells[i])
+    ok = stamp.valid & tod.valid & ~has_time & ~other_day
+    stamp.values[ok] = days[ok] + offset[ok]
+    stamp.valid[:] = ok  # every other row with a date has had its error reported above or by parse_times
 
 
 def _parse_column(col: ColumnSpec, cells: list[Cell], header: str, rows: np.ndarray, sink: IssueCollector,

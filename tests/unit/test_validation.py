@@ -233,3 +233,56 @@ def test_csv_round_trip_in_any_dialect(df: pd.DataFrame, sep: str, encoding: str
 def test_report_dataclass_is_plain() -> None:
     r = ValidationReport("workload", "f", None, None, None, [], None, 0, {})
     assert r.ok and r.summary() == "f: 0 rows read without problems; ready to import."
+
+
+# --- a date column and a separate time-of-day column (ACD exports) ------------------------------------------------
+
+def _stamps(report: ValidationReport) -> list[str]:
+    assert report.ok, [i.message for i in report.errors]
+    return [f"{t:%Y-%m-%d %H:%M}" for t in report.frame["timestamp"]]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Datum;Uhrzeit;Warteschlange;Anrufe\n04.03.2024;08:00;Service;12\n04.03.2024;08:30 Uhr;Service;15\n",
+     ["2024-03-04 08:00", "2024-03-04 08:30"]),
+    ("Date,Interval,Queue,Offered\n2024-03-04,08:00 - 08:30,calls,12\n2024-03-04,23:30-00:00,calls,15\n",
+     ["2024-03-04 08:00", "2024-03-04 23:30"]),
+    ("Datum;Intervall;Kanal;Anzahl\n04.03.2024;08:00–08:15;Service;12\n05.03.2024;8:15 bis 8:30;Service;1\n",
+     ["2024-03-04 08:00", "2024-03-05 08:15"]),
+    ("Datum;Stunde;Kanal;Anzahl\n04.03.2024;8;Service;12\n04.03.2024;0;Service;1\n",
+     ["2024-03-04 08:00", "2024-03-04 00:00"]),
+])
+def test_date_and_time_of_day_columns_are_combined(text: str, expected: list[str]) -> None:
+    report = validate_upload("workload", "acd.csv", text.encode(), OPT)
+    assert _stamps(report) == expected
+    assert list(report.frame.columns) == kinds.KINDS["workload"].column_names  # the time column is not stored
+
+
+def test_date_and_time_cells_of_a_workbook_are_combined() -> None:
+    from datetime import time
+
+    from tests.unit.fixtures_files import xlsx_bytes
+
+    content = xlsx_bytes({"Export": [["Datum", "Uhrzeit", "Warteschlange", "Anrufe"],
+                                     [datetime(2024, 3, 4), time(8, 0), "Service", 12],
+                                     [datetime(2024, 3, 4), 0.5, "Service", 7]]})
+    assert _stamps(validate_upload("workload", "acd.xlsx", content, OPT)) == ["2024-03-04 08:00", "2024-03-04 12:00"]
+
+
+def test_date_and_time_of_day_problems_name_row_and_column() -> None:
+    text = ("Date,Time,Queue,Offered\n2024-03-04,08:00,calls,1\n2024-03-04,,calls,2\n2024-03-04,25:00,calls,3\n"
+            "2024-03-04 09:00,09:00,calls,4\n2024-03-04,2024-03-05 10:00,calls,5\n2024-03-04,08:00,calls,6\n")
+    report = validate_upload("workload", "acd.csv", text.encode(), OPT)
+    assert not report.ok and report.frame is None
+    found = {(i.row, i.column, i.code) for i in report.errors}
+    assert (3, "Time", "empty") in found
+    assert (4, "Time", "bad_time") in found
+    assert (5, "Date", "date_has_time") in found
+    assert (6, "Time", "time_other_day") in found
+    assert any(i.code.startswith("duplicate") and i.row == 7 for i in report.errors)  # 08:00 twice once combined
+
+
+def test_time_of_day_headers_never_shadow_a_column_alias() -> None:
+    for spec in kinds.KINDS.values():
+        tokens = {kinds.normalise_header(a) for a in spec.time_of_day_aliases}
+        assert not tokens & set(alias_lookup(spec)), spec.key
