@@ -280,6 +280,9 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 #: header tokens that name a date (when a file has a date column and a time column that both look like the
 #: timestamp, the date one is the timestamp and the other its time of day)
 DATE_HEADERS = frozenset({"date", "datum", "day", "tag", "kalendertag"})
+#: timestamp aliases that, next to a date column, name only the time of day ("Datum" + "Intervall"); a second
+#: full-timestamp header ("Datum" + "Zeitstempel") stays a duplicate-column error
+TIME_HEADERS = frozenset({"time", "zeit", "interval", "intervall", "intervallbeginn", "interval_start"})
 
 
 def normalise_header(name: str) -> str:

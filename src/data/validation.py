@@ -272,8 +272,9 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     if spec.time_of_day_aliases and tod_j is None and tc and len(used.get(tc, [])) == 2:
         # "Datum" + "Intervall": both name the timestamp; the date one is the day, the other its time of day
         dated = [j for j in used[tc] if kinds.normalise_header(headers[j]) in kinds.DATE_HEADERS]
-        if len(dated) == 1:
-            tod_j = next(j for j in used[tc] if j != dated[0])
+        timed = [j for j in used[tc] if kinds.normalise_header(headers[j]) in kinds.TIME_HEADERS]
+        if len(dated) == 1 and len(timed) == 1:
+            tod_j = timed[0]
             used[tc] = dated
     column_map: dict[str, str] = {}
     if tod_j is not None:
@@ -290,6 +291,10 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
             sink.add("error", "missing_column", f"Required column '{col.name}' is missing. Accepted names: {names} "
                      "(any upper/lower case).", column=col.name)
     header_of = {canon: headers[js[0]] for canon, js in used.items()}
+    if tc in used:
+        columns, rows, formula_cells = _skip_total_rows(columns, rows, formula_cells, used[tc][0],
+                                                        header_of[tc], sink)
+        n = len(rows)
     cells_of = {canon: columns[js[0]] for canon, js in used.items()}
 
     # 2. decimal separator, decided once per file ---------------------------------------------
@@ -355,6 +360,36 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     totals = {s: sink.count(s) for s in ("error", "warning", "info")}
     frame = None if any(i.severity == "error" for i in issues) else _build_frame(spec, parsed, n)
     return ValidationReport(spec.key, file, sheet, encoding, separator, issues, frame, n, column_map, totals)
+
+
+#: first word of a total or subtotal row in an export's time column ("Summe", "Gesamt", "Total", "Σ")
+_RE_TOTAL = re.compile(r"\s*(summe|gesamt|gesamtsumme|zwischensumme|total|totals|grand total|subtotal|sum|σ|∑)\b.*",
+                       re.IGNORECASE | re.DOTALL)
+
+
+def _skip_total_rows(columns: list[list[Cell]], rows: np.ndarray, formula_cells: set[tuple[int, int]], time_j: int,
+                     time_header: str, sink: IssueCollector
+                     ) -> tuple[list[list[Cell]], np.ndarray, set[tuple[int, int]]]:
+    """Drop rows whose time cell is a total label (``Summe``, ``Gesamt``, ``Total``…), each noted in the report.
+
+    Why: exports from ACD and rostering tools end with (or interleave) total rows; they are not data (storing
+    them would double the volume) and their time cell can never be a date, so skipping them is not a guess —
+    it only spares the user from editing every export by hand.
+    """
+    cells = columns[time_j]
+    drop = np.array([isinstance(c, str) and _RE_TOTAL.fullmatch(c) is not None for c in cells], dtype=bool)
+    if not drop.any():
+        return columns, rows, formula_cells
+    for i in np.flatnonzero(drop):
+        sink.add("info", "total_row", f"Row {rows[i]} is a total row ({show_value(cells[i])} in column "
+                 f"'{time_header}') and was skipped.", row=int(rows[i]), column=time_header, value=cells[i])
+    keep = ~drop
+    if not keep.any():
+        sink.add("error", "no_data", "The file has no data rows: every row is a total row.", column=time_header)
+    new_index = np.cumsum(keep) - 1
+    columns = [[c for c, k in zip(col, keep, strict=True) if k] for col in columns]
+    formula_cells = {(int(new_index[ri]), cj) for ri, cj in formula_cells if keep[ri]}
+    return columns, rows[keep], formula_cells
 
 
 _HHMM = r"\d{1,2}:\d{2}(?::\d{2})?"

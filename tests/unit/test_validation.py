@@ -286,3 +286,20 @@ def test_time_of_day_headers_never_shadow_a_column_alias() -> None:
     for spec in kinds.KINDS.values():
         tokens = {kinds.normalise_header(a) for a in spec.time_of_day_aliases}
         assert not tokens & set(alias_lookup(spec)), spec.key
+
+
+def test_total_rows_of_an_export_are_skipped_and_noted() -> None:
+    text = ("Datum;Uhrzeit;Warteschlange;Anrufe\n04.03.2024;08:00;Service;12\n04.03.2024;08:30;Service;15\n"
+            "Summe 04.03.2024;;;27\n05.03.2024;08:00;Service;3\nGesamt;;;30\n")
+    report = validate_upload("workload", "acd.csv", text.encode(), OPT)
+    assert _stamps(report) == ["2024-03-04 08:00", "2024-03-04 08:30", "2024-03-05 08:00"]
+    assert report.frame["volume"].tolist() == [12, 15, 3]
+    assert [(i.row, i.code) for i in report.infos if i.code == "total_row"] == [(4, "total_row"), (6, "total_row")]
+    only_totals = validate_upload("unit_shifts", "u.csv", b"date,site,unit,shifts\nTotal,,,99\n", OPT)
+    assert not only_totals.ok  # nothing left to store is still an error
+
+
+def test_rows_after_a_skipped_total_keep_their_row_numbers() -> None:
+    text = "date,site,unit,shifts\n2024-03-04,Haus A,Station 1,5\nTotal,,,5\n2024-03-05,Haus A,Station 1,-1\n"
+    report = validate_upload("unit_shifts", "u.csv", text.encode(), OPT)
+    assert [(i.row, i.column) for i in report.errors] == [(4, "shifts")]
