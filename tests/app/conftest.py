@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from src.services import auth
-from src.services.context import set_app
+from src.services.context import AppContext, set_app
+from src.services.data import load_demo_data
 from tests.conftest import ADMIN, fresh_app
 
 APP_FILE = str(Path(__file__).resolve().parents[2] / "src" / "app.py")
@@ -35,6 +38,23 @@ def ui_app(tmp_path, monkeypatch):
     yield ctx
     set_app(None)
     ctx.engine.dispose()
+
+
+@contextmanager
+def demo_store(tmp_path_factory, name: str) -> Iterator[AppContext]:
+    """A SQLite store with the demo data, an admin and the planner ``pat`` — for a module-scoped fixture (loading
+    the demo takes seconds, so a page module shares one; tests that change data make their own records)."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(auth, "BCRYPT_ROUNDS", 4)
+    ctx = fresh_app("sqlite", tmp_path_factory.mktemp(name))
+    auth.ensure_admin(ctx, PASSWORDS["admin"])
+    auth.create_user(ctx, ADMIN, username="pat", display_name="Pat Planner", role="planner", password=PASSWORDS["pat"])
+    load_demo_data(ctx)
+    try:
+        yield ctx
+    finally:
+        mp.undo()
+        ctx.engine.dispose()
 
 
 def logged_in(username: str, role: str, timeout: float = 30) -> AppTest:

@@ -9,24 +9,15 @@ from __future__ import annotations
 import pytest
 
 from src.data import overtime_store, store
-from src.services import auth
 from src.services.context import set_app
-from src.services.data import load_demo_data
-from tests.app.conftest import PASSWORDS, logged_in
-from tests.conftest import ADMIN, fresh_app
+from tests.app.conftest import demo_store, logged_in
+from tests.conftest import ADMIN
 
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setattr(auth, "BCRYPT_ROUNDS", 4)
-    ctx = fresh_app("sqlite", tmp_path_factory.mktemp("ot_pages"))
-    auth.ensure_admin(ctx, PASSWORDS["admin"])
-    auth.create_user(ctx, ADMIN, username="pat", display_name="Pat Planner", role="planner", password=PASSWORDS["pat"])
-    load_demo_data(ctx)
-    yield ctx
-    mp.undo()
-    ctx.engine.dispose()
+    with demo_store(tmp_path_factory, "ot_pages") as ctx:
+        yield ctx
 
 
 @pytest.fixture

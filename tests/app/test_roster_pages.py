@@ -11,12 +11,10 @@ import pytest
 
 from src.data import store
 from src.data.demo import DemoConfig
-from src.services import auth
 from src.services import data as data_service
 from src.services.context import set_app
-from src.services.data import load_demo_data
-from tests.app.conftest import PASSWORDS, logged_in
-from tests.conftest import ADMIN, fresh_app
+from tests.app.conftest import demo_store, logged_in
+from tests.conftest import ADMIN
 from tests.unit.fixtures_files import csv_bytes
 
 HEADER = ["Personalnummer", "Datum", "Schicht", "Beginn", "Ende", "Einrichtung", "Wohnbereich", "Stunden"]
@@ -76,15 +74,8 @@ def test_data_page_uploads_a_roster_with_report_preview_and_replace(ui_app):
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setattr(auth, "BCRYPT_ROUNDS", 4)
-    ctx = fresh_app("sqlite", tmp_path_factory.mktemp("roster_pages"))
-    auth.ensure_admin(ctx, PASSWORDS["admin"])
-    auth.create_user(ctx, ADMIN, username="pat", display_name="Pat Planner", role="planner", password=PASSWORDS["pat"])
-    load_demo_data(ctx)
-    yield ctx
-    mp.undo()
-    ctx.engine.dispose()
+    with demo_store(tmp_path_factory, "roster_pages") as ctx:
+        yield ctx
 
 
 @pytest.fixture
