@@ -365,6 +365,10 @@ def load_extensions() -> None:
                 raise
 
 
+#: key of the PostgreSQL transaction-level advisory lock held while the schema is created or upgraded
+SCHEMA_LOCK_KEY = 0x5746_5053_4348_454D  # "WFPSCHEM"
+
+
 def init_schema(engine: Engine) -> int:
     """Create missing tables, the append-only audit guard, upgrade an older schema and record the version; return it.
 
@@ -374,6 +378,10 @@ def init_schema(engine: Engine) -> int:
     """
     load_extensions()
     with write_tx(engine) as conn:
+        if not is_sqlite(conn):  # SQLite's BEGIN IMMEDIATE already serialises this transaction
+            # two app instances starting at once on an empty or older PostgreSQL database would otherwise race
+            # in CREATE TABLE (a duplicate-key error on the catalogue) and both run the upgrade steps
+            conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
         metadata.create_all(conn)
         for stmt in (_AUDIT_GUARD_SQLITE if is_sqlite(conn) else _AUDIT_GUARD_PG):
             conn.exec_driver_sql(stmt)

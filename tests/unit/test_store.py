@@ -118,6 +118,33 @@ def test_schema_version_recorded_and_newer_schema_refused(app):
         db.init_schema(app.engine)
 
 
+def test_instances_starting_at_once_create_the_schema_once(app):
+    """Several app processes starting together on an empty database: none fails, one version row."""
+    db.drop_all(app.engine)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        engine = db.make_engine(str(app.engine.url.render_as_string(hide_password=False)))
+        try:
+            barrier.wait()
+            db.init_schema(engine)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with app.engine.connect() as conn:
+        versions = conn.execute(select(db.schema_version.c.version)).scalars().all()
+    assert versions == [db.SCHEMA_VERSION]
+
+
 def test_constraints_survive_ingest(sqlite_app):
     ingest(sqlite_app, workload_frame())
     with sqlite_app.engine.connect() as conn:
