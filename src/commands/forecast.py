@@ -5,8 +5,9 @@
     python -m src.cli backtest --input FILE [--model …] [--folds 3] [--horizon N] [--json]
 
 Input columns ``ds, y`` and optionally ``series_id`` (any case; the workload aliases ``timestamp``/
-``volume``/``queue`` are accepted too). Exit codes: 0 ok, 2 bad input or too little history (nothing
-written), 3 some series could not be forecast (each named on stderr with its reason; the others are written).
+``volume``/``queue`` and German ``Datum``/``Anrufe``/``Warteschlange`` are accepted too, as is a decimal
+comma). Exit codes: 0 ok, 2 bad input or too little history (nothing written), 3 some series could not be
+forecast (each named on stderr with its reason; the others are written).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import logging
 import math
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -27,7 +29,8 @@ MAX_XLSX_UNZIPPED = 50_000_000
 #: exit code of ``forecast`` when some series were skipped (the rest written): automation must notice
 EXIT_PARTIAL = 3
 _ALIASES = {"timestamp": "ds", "date": "ds", "datetime": "ds", "volume": "y", "value": "y", "queue": "series_id",
-            "series": "series_id"}
+            "series": "series_id", "zeitstempel": "ds", "datum": "ds", "anrufe": "y", "anzahl": "y", "volumen": "y",
+            "calls": "y", "warteschlange": "series_id", "serie": "series_id"}
 
 
 def read_series_file(path: Path) -> pd.DataFrame:
@@ -52,7 +55,39 @@ def read_series_file(path: Path) -> pd.DataFrame:
             rename[orig] = target
         elif low in ("ds", "y", "series_id"):
             rename[orig] = low
-    return df.rename(columns=rename)
+    df = df.rename(columns=rename)
+    if "y" in df and df["y"].dtype == object:
+        df["y"] = _decimal_comma(df["y"])
+    if "ds" in df and df["ds"].dtype == object:
+        df["ds"] = _german_dates(df["ds"])
+    return df
+
+
+_RE_DE_DATE = re.compile(r"\s*\d{1,2}\.\d{1,2}\.\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*")
+
+
+def _german_dates(values: pd.Series) -> pd.Series:
+    """``31.01.2024`` / ``31.01.2024 08:30`` (day first — the dotted form is never month first) → timestamps,
+    when every value is written that way; anything else is left for the timestamp check to report."""
+    text = values.dropna().astype(str)
+    if text.empty or not text.map(lambda v: bool(_RE_DE_DATE.fullmatch(v))).all():
+        return values
+    try:
+        return pd.to_datetime(values.astype(str).str.strip(), format="mixed", dayfirst=True)
+    except (ValueError, TypeError):
+        return values
+
+
+_RE_DE_NUMBER = re.compile(r"\s*-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
+
+
+def _decimal_comma(values: pd.Series) -> pd.Series:
+    """``12,5`` / ``1.234,5`` → 12.5 / 1234.5 when every value is written that way (a German export; pandas
+    reads such a column as text). Anything else is left for the numeric check to report."""
+    text = values.dropna().astype(str)
+    if text.empty or not text.str.contains(",").any() or not text.map(lambda v: bool(_RE_DE_NUMBER.fullmatch(v))).all():
+        return values
+    return values.map(lambda v: v if pd.isna(v) else float(str(v).strip().replace(".", "").replace(",", ".")))
 
 
 def _fmt(v: object) -> str:

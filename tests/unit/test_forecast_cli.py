@@ -69,3 +69,16 @@ def test_partial_failure_writes_the_others_and_exits_3(csv_file, tmp_path, capsy
     assert set(pd.read_csv(out)["series_id"]) == {"home-a", "home-b"}
     err = capsys.readouterr().err
     assert "skipped brand-new: Series 'brand-new' has 3 steps" in err and "1 of 3 series" in err
+
+
+def test_german_export_with_decimal_comma(tmp_path):
+    ds = pd.date_range("2024-01-01", periods=70, freq="D")
+    y = np.random.default_rng(1).poisson(1200, len(ds)) + 0.5
+    lines = [f"{d:%d.%m.%Y};{int(v) // 1000}.{int(v) % 1000:03d},5" for d, v in zip(ds, y, strict=True)]
+    path = tmp_path / "de.csv"
+    path.write_text("Datum;Anrufe\n" + "\n".join(lines) + "\n", encoding="utf-8")  # 1.234,5 = 1234.5
+    out = tmp_path / "fc.csv"
+    assert main(["forecast", "--input", str(path), "--horizon", "7", "--output", str(out), "--model", "profile",
+                 "--folds", "2"]) == 0
+    fc = pd.read_csv(out)
+    assert len(fc) == 7 and 1100 < fc["yhat"].mean() < 1300
