@@ -61,6 +61,9 @@ class KindSpec:
     #: headers of a separate time-of-day column that completes a date-only ``time_column`` (ACD exports write
     #: ``Datum;Uhrzeit`` or ``Date;Interval`` with ``08:00-08:30``); never stored on its own
     time_of_day_aliases: tuple[str, ...] = ()
+    #: a count column an export may split into parts, one column each, summed when the column itself is absent:
+    #: ``(column, part headers)`` — care-home exports write ``Früh;Spät;Nacht`` instead of one ``Schichten``
+    summed_parts: tuple[str, tuple[str, ...]] | None = None
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     #: rows describe planned work (a roster), so dates after today are expected and not warned about
@@ -133,6 +136,9 @@ UNIT_SHIFTS = KindSpec(
     key_columns=("date", "site", "unit"),
     time_column="date",
     series_columns=("site", "unit"),
+    summed_parts=("shifts", ("early", "late", "night", "day_shift", "early_shifts", "late_shifts", "night_shifts",
+                             "frueh", "spaet", "nacht", "fruehdienst", "spaetdienst", "nachtdienst", "tagdienst",
+                             "fruehschicht", "spaetschicht", "nachtschicht", "tagschicht", "zwischendienst")),
 )
 
 STAFF = KindSpec(

@@ -252,6 +252,7 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     lookup = alias_lookup(spec)
     used: dict[str, list[int]] = {}
     tod_j: int | None = None  # a separate time-of-day column completing a date-only time column
+    part_js: list[int] = []  # columns whose sum is a count column the file does not have (Früh;Spät;Nacht)
     for j, header in enumerate(headers):
         if not header:
             if any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in columns[j]):
@@ -261,6 +262,9 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
         token = kinds.normalise_header(header)
         if token in spec.time_of_day_aliases and tod_j is None and token not in lookup:
             tod_j = j
+            continue
+        if spec.summed_parts and token in spec.summed_parts[1] and token not in lookup:
+            part_js.append(j)
             continue
         canon = lookup.get(token)
         if canon is None:
@@ -285,6 +289,21 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
             names = " and ".join(f"'{headers[j]}'" for j in js)
             sink.add("error", "duplicate_column", f"Columns {names} both mean '{canon}'; keep only one of them.",
                      column=headers[js[1]])
+    if part_js:
+        target = spec.summed_parts[0]
+        if target in used:
+            for j in part_js:
+                sink.add("warning", "unknown_column", f"Column '{headers[j]}' is ignored: the file has the column "
+                         f"'{headers[used[target][0]]}' for {target}.", column=headers[j])
+        else:
+            for j in part_js:
+                column_map[headers[j]] = f"{target} (summed)"
+            columns = [*columns, _summed_cells([columns[j] for j in part_js])]
+            headers = [*headers, " + ".join(headers[j] for j in part_js)]
+            used[target] = [len(headers) - 1]
+            sink.add("info", "summed_columns", f"'{target}' is the sum of the columns "
+                     f"{', '.join(repr(headers[j]) for j in part_js)} (an empty cell counts as 0 when the row has "
+                     "a value in another of them).", column=headers[-1])
     for col in spec.columns:
         if col.required and col.name not in used:
             names = ", ".join(dict.fromkeys((col.name, *col.aliases)))
@@ -390,6 +409,27 @@ def _skip_total_rows(columns: list[list[Cell]], rows: np.ndarray, formula_cells:
     columns = [[c for c, k in zip(col, keep, strict=True) if k] for col in columns]
     formula_cells = {(int(new_index[ri]), cj) for ri, cj in formula_cells if keep[ri]}
     return columns, rows[keep], formula_cells
+
+
+def _summed_cells(parts: list[list[Cell]]) -> list[Cell]:
+    """Row-wise sum of part columns as cells for the count parser: numbers (and numeric text with a plain integer
+    form) add up, an empty cell is 0 when another part of the row has a value, a row with no value stays empty
+    and anything else is passed on unchanged (so the count parser names the bad value)."""
+    out: list[Cell] = []
+    for cells in zip(*parts, strict=True):
+        values = [c.strip() if isinstance(c, str) else c for c in cells]
+        filled = [v for v in values if v not in (None, "")]
+        if not filled:
+            out.append(None)
+            continue
+        bad = [v for v in filled if isinstance(v, bool) or not (isinstance(v, (int, float))
+                                                                 or (isinstance(v, str) and v.isdigit()))]
+        if bad:
+            out.append(bad[0])
+            continue
+        total = sum(int(v) if isinstance(v, str) else v for v in filled)
+        out.append(int(total) if float(total).is_integer() else total)
+    return out
 
 
 _HHMM = r"\d{1,2}:\d{2}(?::\d{2})?"

@@ -303,3 +303,18 @@ def test_rows_after_a_skipped_total_keep_their_row_numbers() -> None:
     text = "date,site,unit,shifts\n2024-03-04,Haus A,Station 1,5\nTotal,,,5\n2024-03-05,Haus A,Station 1,-1\n"
     report = validate_upload("unit_shifts", "u.csv", text.encode(), OPT)
     assert [(i.row, i.column) for i in report.errors] == [(4, "shifts")]
+
+
+def test_shift_counts_split_by_shift_type_are_summed() -> None:
+    text = ("Datum;Einrichtung;Wohnbereich;Früh;Spät;Nacht\n04.03.2024;Haus A;Birke;3;2;1\n"
+            "05.03.2024;Haus A;Birke;3;;1\n")
+    report = validate_upload("unit_shifts", "dienste.csv", text.encode("utf-8"), OPT)
+    assert report.ok and report.frame["shifts"].tolist() == [6, 4]
+    assert report.column_map["Spät"] == "shifts (summed)"
+    assert any(i.code == "summed_columns" for i in report.infos)
+    bad = validate_upload("unit_shifts", "dienste.csv", (text + "06.03.2024;Haus A;Birke;;;\n"
+                                                         "07.03.2024;Haus A;Birke;x;1;1\n").encode("utf-8"), OPT)
+    assert {(i.row, i.code) for i in bad.errors} == {(4, "empty"), (5, "bad_number")}
+    both = validate_upload("unit_shifts", "u.csv", b"date,site,unit,shifts,night\n2024-03-04,A,B,3,1\n", OPT)
+    assert both.ok and both.frame["shifts"].tolist() == [3]
+    assert any(i.code == "unknown_column" and i.column == "night" for i in both.warnings)
