@@ -51,10 +51,14 @@ def _report(report) -> ReportOut:  # noqa: ANN001
                                                                 "column", "value", "code")} for i in report.issues])
 
 
-def _options(encoding: str, separator: str, decimal: str, date_order: str, sheet: str | None) -> ParseOptions:
+QUEUES_IN_COLUMNS = "workload only: the file has one volume column per queue (rows = intervals)"
+
+
+def _options(encoding: str, separator: str, decimal: str, date_order: str, sheet: str | None,
+             queues_in_columns: bool = False) -> ParseOptions:
     try:
         return ParseOptions(encoding=encoding, separator={"tab": "\t"}.get(separator, separator), decimal=decimal,
-                            date_order=date_order, sheet=sheet or None)
+                            date_order=date_order, sheet=sheet or None, queues_in_columns=queues_in_columns)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -119,10 +123,12 @@ def create_app() -> FastAPI:
                  separator: Annotated[Literal["auto", ",", ";", "tab"], Form()] = "auto",
                  decimal: Annotated[Literal["auto", ".", ","], Form()] = "auto",
                  date_order: Annotated[Literal["auto", "dmy", "mdy", "ymd"], Form()] = "auto",
-                 sheet: Annotated[str | None, Form(max_length=31)] = None) -> ReportOut:
+                 sheet: Annotated[str | None, Form(max_length=31)] = None,
+                 queues_in_columns: Annotated[bool, Form(description=QUEUES_IN_COLUMNS)] = False) -> ReportOut:
         content = file.file.read()
+        options = _options(encoding, separator, decimal, date_order, sheet, queues_in_columns)
         report = data_service.validate_upload(ctx, actor, kind=kind, filename=_name(file), content=content,
-                                              options=_options(encoding, separator, decimal, date_order, sheet))
+                                              options=options)
         return _report(report)
 
     @api.post("/api/v1/data/ingest", response_model=IngestOut, tags=["data"],
@@ -135,10 +141,12 @@ def create_app() -> FastAPI:
                separator: Annotated[Literal["auto", ",", ";", "tab"], Form()] = "auto",
                decimal: Annotated[Literal["auto", ".", ","], Form()] = "auto",
                date_order: Annotated[Literal["auto", "dmy", "mdy", "ymd"], Form()] = "auto",
-               sheet: Annotated[str | None, Form(max_length=31)] = None) -> IngestOut:
+               sheet: Annotated[str | None, Form(max_length=31)] = None,
+               queues_in_columns: Annotated[bool, Form(description=QUEUES_IN_COLUMNS)] = False) -> IngestOut:
         content = file.file.read()
+        options = _options(encoding, separator, decimal, date_order, sheet, queues_in_columns)
         outcome = data_service.ingest_upload(ctx, actor, kind=kind, filename=_name(file), content=content,
-                                             options=_options(encoding, separator, decimal, date_order, sheet),
+                                             options=options,
                                              policy=policy)
         res = outcome.result
         return IngestOut(stored=outcome.stored, message=outcome.message, batch_id=res.batch_id if res else None,

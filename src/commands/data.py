@@ -14,7 +14,7 @@ from src.data.loader import ParseOptions
 
 def _options(args: argparse.Namespace) -> ParseOptions:
     return ParseOptions(encoding=args.encoding, separator=args.separator, decimal=args.decimal,
-                        date_order=args.date_order, sheet=args.sheet)
+                        date_order=args.date_order, sheet=args.sheet, queues_in_columns=args.queues_in_columns)
 
 
 def _add_parse_flags(p: argparse.ArgumentParser) -> None:
@@ -25,6 +25,8 @@ def _add_parse_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decimal", default="auto", choices=["auto", ".", ","])
     p.add_argument("--date-order", default="auto", choices=["auto", "dmy", "mdy", "ymd"])
     p.add_argument("--sheet", default=None)
+    p.add_argument("--queues-in-columns", action="store_true",
+                   help="workload only: one volume column per queue (rows = intervals), instead of queue + volume")
 
 
 def _read(path: Path) -> bytes:

@@ -77,6 +77,9 @@ class ParseOptions:
     sheet: str | None = None
     today: date | None = None
     header_row: int | None = None
+    #: workload only: the file has one volume column per queue (a planner's sheet: rows = intervals, columns =
+    #: queues) instead of queue and volume columns; the user says so — it is never guessed
+    queues_in_columns: bool = False
 
     def __post_init__(self) -> None:
         for name, allowed in (("encoding", _ENCODINGS), ("separator", _SEPARATORS), ("decimal", _DECIMALS),

@@ -246,6 +246,9 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     sink = IssueCollector(file, sheet)
     sink.extend(pre_issues)
     rows = np.asarray(row_numbers, dtype=np.int64)
+    if options.queues_in_columns:
+        headers, columns, rows = _unpivot_queues(spec, headers, columns, rows, sink)
+        formula_cells = set()  # already reported as errors while reading; positions refer to the wide sheet
     n = len(rows)
 
     # 1. headers -------------------------------------------------------------------------------
@@ -307,8 +310,11 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     for col in spec.columns:
         if col.required and col.name not in used:
             names = ", ".join(dict.fromkeys((col.name, *col.aliases)))
+            hint = (" If every queue has its own column, choose 'one column per queue' in the reading options."
+                    if spec.key == "workload" and col.name in ("queue", "volume") and not options.queues_in_columns
+                    else "")
             sink.add("error", "missing_column", f"Required column '{col.name}' is missing. Accepted names: {names} "
-                     "(any upper/lower case).", column=col.name)
+                     f"(any upper/lower case).{hint}", column=col.name)
     header_of = {canon: headers[js[0]] for canon, js in used.items()}
     if tc in used:
         columns, rows, formula_cells = _skip_total_rows(columns, rows, formula_cells, used[tc][0],
@@ -409,6 +415,57 @@ def _skip_total_rows(columns: list[list[Cell]], rows: np.ndarray, formula_cells:
     columns = [[c for c, k in zip(col, keep, strict=True) if k] for col in columns]
     formula_cells = {(int(new_index[ri]), cj) for ri, cj in formula_cells if keep[ri]}
     return columns, rows[keep], formula_cells
+
+
+def _unpivot_queues(spec: KindSpec, headers: list[str], columns: list[list[Cell]], rows: np.ndarray,
+                    sink: IssueCollector) -> tuple[list[str], list[list[Cell]], np.ndarray]:
+    """A workload sheet with one column per queue → the long form (time columns, site, aht, queue, volume).
+
+    Every column that is not a known time/site/AHT column is a queue named by its header; an empty cell is an
+    interval without data for that queue (as a missing row would be). A total column (``Summe``, ``Total``) is
+    skipped, not read as a queue. Volume problems are then reported by row with the column ``volume``.
+    """
+    if spec.key != "workload":
+        sink.add("error", "wide_not_supported", f"'One column per queue' applies to workload files only, not to "
+                 f"{spec.title.lower()}.")
+        return headers, columns, rows
+    lookup = alias_lookup(spec)
+    keep, queues = [], []
+    for j, header in enumerate(headers):
+        token = kinds.normalise_header(header) if header else ""
+        canon = lookup.get(token)
+        if not header:
+            continue
+        if canon in ("queue", "volume"):
+            sink.add("error", "wide_queue_column", f"Column '{header}' names the {canon}, but the file was read with "
+                     "one column per queue; untick that option for a file with queue and volume columns.",
+                     column=header)
+        elif canon is not None or token in spec.time_of_day_aliases:
+            keep.append(j)
+        elif _RE_TOTAL.fullmatch(header):
+            sink.add("info", "total_column", f"Column '{header}' is a total and was skipped.", column=header)
+        else:
+            queues.append(j)
+    if not queues:
+        sink.add("error", "no_queue_columns", "The file was read with one column per queue, but it has no column "
+                 "besides the time, site and AHT columns.")
+        return headers, columns, rows
+    out_cols: list[list[Cell]] = [[] for _ in range(len(keep) + 2)]
+    out_rows: list[int] = []
+    for i in range(len(rows)):
+        for q in queues:
+            cell = columns[q][i]
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                continue
+            for k, j in enumerate(keep):
+                out_cols[k].append(columns[j][i])
+            out_cols[-2].append(headers[q])
+            out_cols[-1].append(cell)
+            out_rows.append(int(rows[i]))
+    names = ", ".join(f"'{headers[q]}'" for q in queues[:8]) + (" …" if len(queues) > 8 else "")
+    sink.add("info", "queues_in_columns", f"One column per queue: {len(queues)} queue(s) ({names}) → "
+             f"{len(out_rows):,} rows of queue and volume.")
+    return [*(headers[j] for j in keep), "queue", "volume"], out_cols, np.asarray(out_rows, dtype=np.int64)
 
 
 def _summed_cells(parts: list[list[Cell]]) -> list[Cell]:

@@ -52,6 +52,14 @@ def test_every_upload_kind_is_served(client, planner_token):
     assert not [i for i in r.json()["issues"] if i["severity"] == "error"]
 
 
+def test_validate_a_sheet_with_one_column_per_queue(client, planner_token):
+    sheet = b"Datum;Uhrzeit;Service;Vertrieb\n04.03.2024;08:00;12;3\n04.03.2024;08:30;15;4\n"
+    r = client.post("/api/v1/data/validate", headers=bearer(planner_token),
+                    data={"kind": "workload", "queues_in_columns": "true"},
+                    files={"file": ("plan.csv", sheet, "text/csv")})
+    assert r.status_code == 200 and r.json()["ok"] is True and r.json()["rows"] == 4
+
+
 def test_ingest_is_admin_only_and_audited_with_token_owner(client, api_app, planner_token, admin_token):
     files = {"file": ("good.csv", GOOD, "text/csv")}
     r = client.post("/api/v1/data/ingest", headers=bearer(planner_token), data={"kind": "workload"}, files=files)

@@ -45,6 +45,15 @@ def test_validate_json(tmp_path, capsys):
     assert payload["ok"] is True and payload["rows"] == 2
 
 
+def test_validate_a_sheet_with_one_column_per_queue(tmp_path, capsys):
+    f = tmp_path / "plan.csv"
+    f.write_bytes(b"Datum;Uhrzeit;Service;Vertrieb\n04.03.2024;08:00;12;3\n04.03.2024;08:30;15;4\n")
+    assert cli.main(["validate", "workload", str(f)]) == 1  # read as a long file: no queue/volume columns
+    assert "one column per queue" in capsys.readouterr().out
+    assert cli.main(["validate", "workload", str(f), "--queues-in-columns", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 4
+
+
 def test_ingest_stores_nothing_on_error(cli_app, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(BROKEN)

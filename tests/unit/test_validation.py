@@ -318,3 +318,26 @@ def test_shift_counts_split_by_shift_type_are_summed() -> None:
     both = validate_upload("unit_shifts", "u.csv", b"date,site,unit,shifts,night\n2024-03-04,A,B,3,1\n", OPT)
     assert both.ok and both.frame["shifts"].tolist() == [3]
     assert any(i.code == "unknown_column" and i.column == "night" for i in both.warnings)
+
+
+def test_one_column_per_queue_is_read_when_the_user_says_so() -> None:
+    text = ("Datum;Uhrzeit;Service;Vertrieb;Summe\n04.03.2024;08:00;12;3;15\n04.03.2024;08:30;15;;15\n"
+            "04.03.2024;09:00;9;2;11\n")
+    plain = validate_upload("workload", "plan.csv", text.encode(), OPT)
+    assert not plain.ok and any("one column per queue" in i.message for i in plain.errors)
+    wide = validate_upload("workload", "plan.csv", text.encode(), ParseOptions(today=TODAY, queues_in_columns=True))
+    assert wide.ok, [i.message for i in wide.errors]
+    got = list(zip(wide.frame["timestamp"].dt.strftime("%H:%M"), wide.frame["queue"], wide.frame["volume"],
+                   strict=True))
+    assert got == [("08:00", "Service", 12), ("08:00", "Vertrieb", 3), ("08:30", "Service", 15),
+                   ("09:00", "Service", 9), ("09:00", "Vertrieb", 2)]  # empty cell = no row; 'Summe' skipped
+    assert {i.code for i in wide.infos} >= {"total_column", "queues_in_columns"}
+    bad = validate_upload("workload", "plan.csv", text.replace(";9;", ";x;").encode(),
+                          ParseOptions(today=TODAY, queues_in_columns=True))
+    assert [(i.row, i.code) for i in bad.errors] == [(4, "bad_number")] and "'x'" in bad.errors[0].message
+    long = validate_upload("workload", "l.csv", b"timestamp,queue,volume\n2024-03-04 08:00,calls,3\n",
+                           ParseOptions(today=TODAY, queues_in_columns=True))
+    assert {i.code for i in long.errors} == {"wide_queue_column", "no_queue_columns"}
+    care = validate_upload("unit_shifts", "u.csv", b"date,site,unit,shifts\n2024-03-04,A,B,3\n",
+                           ParseOptions(today=TODAY, queues_in_columns=True))
+    assert {i.code for i in care.errors} == {"wide_not_supported"}
