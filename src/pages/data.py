@@ -47,12 +47,16 @@ with upload_tab:
                                   format_func=lambda s: {"auto": "auto", "dmy": "day/month/year",
                                                          "mdy": "month/day/year", "ymd": "year/month/day"}[s])
         sheet = st.text_input("Excel sheet (empty = first visible sheet)", key=state.key("sheet")).strip() or None
+        queues_in_columns = kind == "workload" and st.checkbox(
+            "One column per queue", key=state.key("wide"),
+            help="A planner's sheet whose rows are intervals and whose columns are queues (e.g. Datum; Uhrzeit; "
+                 "Service; Vertrieb) instead of queue and volume columns. Empty cells are intervals without data.")
     upload = st.file_uploader("File", type=["csv", "xlsx", "txt", "tsv"], key=state.key("upload"),
                               max_upload_size=app.settings.upload_max_mb)
     if upload is not None:
         content = upload.getvalue()
         options = ParseOptions(encoding=encoding, separator=separator, decimal=decimal, date_order=date_order,
-                               sheet=sheet)
+                               sheet=sheet, queues_in_columns=queues_in_columns)
         report = _validate(actor, kind, upload.name, content, options)
         issues = report.to_frame()
         m1, m2, m3, m4 = st.columns(4)

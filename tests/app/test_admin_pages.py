@@ -44,6 +44,20 @@ def test_broken_file_gets_row_level_report_and_nothing_stored(ui_app):
     assert store.table_row_count(ui_app.engine, "workload") == 0
 
 
+def test_wide_queue_sheet_is_stored_after_ticking_one_column_per_queue(ui_app):
+    sheet = b"Datum;Uhrzeit;Service;Vertrieb\n04.03.2025;08:00;12;3\n04.03.2025;08:30;15;\n"
+    at = _data_page(ui_app)
+    at.file_uploader[0].upload("plan.csv", sheet, "text/csv")
+    at.run()
+    assert at.error and not [b for b in at.button if b.label.startswith("Store")]
+    at.checkbox(key=next(c.key for c in at.checkbox if c.label == "One column per queue")).check().run()
+    assert not at.exception, at.exception
+    next(b for b in at.button if b.label.startswith("Store")).click().run()
+    assert not at.exception
+    stored = store.load_frame(ui_app.engine, "workload").sort_values(["timestamp", "queue"])
+    assert stored["queue"].tolist() == ["Service", "Vertrieb", "Service"] and stored["volume"].tolist() == [12, 3, 15]
+
+
 def test_users_page_adds_a_user(ui_app):
     at = logged_in("admin", "admin").run()
     at.switch_page("pages/users.py").run()
