@@ -1,15 +1,26 @@
 """Overtime endpoints: create a coverage request, read its ranked contact list, record contacts and responses,
-report fairness. Every endpoint calls :mod:`src.services.overtime` (role check + audit live there)."""
+report fairness, record/list/delete absences (rankings exclude absent people), read a person's rostered week.
+Every endpoint calls :mod:`src.services.overtime` (role check + audit live there)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field, StringConstraints
 
-from src.api.schemas import ApiDate, ApiDateTime, LocalDateTime, UtcDateTime, clean, local_naive, records
+from src.api.schemas import (
+    ApiDate,
+    ApiDateTime,
+    ErrorOut,
+    LocalDateTime,
+    UtcDateTime,
+    ValidationErrorOut,
+    clean,
+    local_naive,
+    records,
+)
 from src.api.security import app_ctx, current_actor
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext
@@ -31,6 +42,12 @@ StaffId = Annotated[str, StringConstraints(min_length=1, max_length=64,
 RequestId = Annotated[str, Path(pattern=r"^(?:[Oo][Tt][Rr]-)?0{0,6}[1-9][0-9]{0,8}$",
                                 description="request code (e.g. `OTR-000012`) or its number",
                                 examples=["OTR-000001"])]
+#: integer keys are 32-bit: PostgreSQL refuses a larger value with a DataError (a 500), SQLite finds nothing
+AbsenceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="absence id (from the list or the create answer)")]
+StaffPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+                                description="staff id", examples=["S0001"])]
+#: the reasons of :data:`src.services.overtime.ABSENCE_REASONS` (a test keeps the two equal)
+AbsenceReason = Literal["sick", "leave", "training", "other"]
 
 
 # ------------------------------------------------------------------------------------------------ schemas
@@ -208,6 +225,49 @@ class FairnessOut(BaseModel):
     trend: list[TrendPointOut] = Field(default_factory=list)
 
 
+class AbsenceIn(BaseModel):
+    staff_id: StaffId = Field(description="must be a known staff id")
+    date_from: ApiDate = Field(description="first day away; within a year of today")
+    date_to: ApiDate | None = Field(default=None, description="last day away (inclusive); default: date_from. "
+                                                              f"At most {ot.MAX_ABSENCE_DAYS} days in one entry")
+    reason: AbsenceReason = Field(description="a category only: no health details")
+    note: _text(ot.MAX_ABSENCE_NOTE) | None = None
+
+
+class AbsenceOut(BaseModel):
+    id: int = Field(description="absence id (the one to pass to DELETE /api/v1/overtime/absences/{absence_id})")
+    staff_id: str
+    name: str = Field(default="", description="the person's name (empty when they are no longer in the staff list)")
+    date_from: date
+    date_to: date
+    days: int = Field(description="days away, both ends included")
+    reason: AbsenceReason
+    note: str | None = None
+    created_by: str
+    created_at: UtcDateTime | None = None
+
+
+class RosterShiftOut(BaseModel):
+    date: date
+    shift_type: str = ""
+    start: LocalDateTime
+    end: LocalDateTime
+    site: str
+    unit: str | None = None
+    hours: float
+
+
+class RosterWeekOut(BaseModel):
+    staff_id: str
+    week_start: date = Field(description="Monday of the ISO week")
+    week_end: date = Field(description="Sunday of the ISO week")
+    shifts: list[RosterShiftOut]
+    rostered_hours: float
+    counted_hours: float = Field(description="what the maximum-weekly-hours rule counts: the rostered hours, or the "
+                                             "contract hours when the person has no roster that week")
+    contract_hours: float
+
+
 # ------------------------------------------------------------------------------------------------ helpers
 
 def _request_out(row: dict[str, Any]) -> OvertimeRequestOut:
@@ -243,6 +303,16 @@ def _view_out(view: ot.RequestView) -> CandidatesOut:
                          as_of=clean(ranking.as_of), acceptance_source=ranking.acceptance_source,
                          weights={str(k): float(v) for k, v in ranking.rules.weights.items()},
                          candidates=candidates, excluded=[ExcludedOut(**e.to_dict()) for e in ranking.excluded])
+
+
+def _day(value: object) -> date:
+    return value.date() if isinstance(value, datetime) else value  # type: ignore[return-value]
+
+
+def _absence_out(a: ot.Absence, created_at: datetime | None = None) -> AbsenceOut:
+    return AbsenceOut(id=a.id, staff_id=a.staff_id, name=a.name, date_from=a.date_from, date_to=a.date_to,
+                      days=a.days, reason=a.reason, note=a.note, created_by=a.created_by,  # type: ignore[arg-type]
+                      created_at=created_at)
 
 
 # ------------------------------------------------------------------------------------------------ endpoints
@@ -318,3 +388,67 @@ def fairness(actor: Annotated[Actor, Depends(current_actor)], app: Annotated[App
                                                         list(PersonFairnessOut.model_fields))],
         windows=[WindowOut(**r) for r in records(view.windows)],
         trend=[TrendPointOut(**r) for r in records(view.timeseries)] if periods else [])
+
+
+@router.get("/api/v1/overtime/absences", response_model=list[AbsenceOut])
+def list_absences(actor: Annotated[Actor, Depends(current_actor)], app: Annotated[AppContext, Depends(app_ctx)],
+                  staff_id: Annotated[StaffId | None, Query(description="only this person")] = None,
+                  start: Annotated[ApiDate | None, Query(description="only absences touching this day or later")]
+                  = None,
+                  end: Annotated[ApiDate | None, Query(description="only absences touching this day or earlier")]
+                  = None) -> list[AbsenceOut]:
+    """Recorded absences by first day, optionally of one person and/or touching the days `start`..`end`."""
+    frame = ot.list_absences(app, actor, staff_id=staff_id, start=start, end=end)
+    return [AbsenceOut(**{**r, "date_from": _day(r["date_from"]), "date_to": _day(r["date_to"]),
+                          "note": r.get("note") or None})
+            for r in records(frame, list(AbsenceOut.model_fields))]
+
+
+@router.post("/api/v1/overtime/absences", response_model=AbsenceOut, status_code=201,
+             responses={422: {"model": ValidationErrorOut | ErrorOut,
+                              "description": "invalid body (field paths), or refused by the service: unknown staff "
+                                             "id, overlapping absence, too long, ends before it starts, more than a "
+                                             "year from today (message); nothing stored"}})
+def create_absence(body: AbsenceIn, actor: Annotated[Actor, Depends(current_actor)],
+                   app: Annotated[AppContext, Depends(app_ctx)]) -> AbsenceOut:
+    """Record that a person is away (sick, leave, training, other) — as on the Overtime page. Rankings exclude
+    them for shifts on those days. Audited with the token's owner."""
+    a = ot.record_absence(app, actor, staff_id=body.staff_id, date_from=body.date_from, date_to=body.date_to,
+                          reason=body.reason, note=body.note)
+    stored = records(ot.list_absences(app, actor, staff_id=a.staff_id, start=a.date_from, end=a.date_to))
+    created_at = next((r.get("created_at") for r in stored if r.get("id") == a.id), None)
+    return _absence_out(a, created_at)  # type: ignore[arg-type]
+
+
+@router.delete("/api/v1/overtime/absences/{absence_id}", response_model=AbsenceOut,
+               responses={404: {"model": ErrorOut, "description": "no absence with this id"}})
+def delete_absence(absence_id: AbsenceId, actor: Annotated[Actor, Depends(current_actor)],
+                   app: Annotated[AppContext, Depends(app_ctx)]) -> AbsenceOut:
+    """Remove a recorded absence (entered by mistake, or the person came back early) and return it. Audited with
+    the token's owner."""
+    before = records(ot.list_absences(app, actor))
+    row = next((r for r in before if r.get("id") == absence_id), {})
+    try:
+        gone = ot.delete_absence(app, actor, absence_id)
+    except ot.UnknownAbsence as exc:
+        raise HTTPException(404, str(exc)) from None
+    out = _absence_out(gone, row.get("created_at"))  # type: ignore[arg-type]
+    return out.model_copy(update={"name": row.get("name") or ""})
+
+
+@router.get("/api/v1/overtime/staff/{staff_id}/roster", response_model=RosterWeekOut,
+            responses={404: {"model": ErrorOut, "description": "no staff member with this id"}})
+def roster(staff_id: StaffPath, actor: Annotated[Actor, Depends(current_actor)],
+           app: Annotated[AppContext, Depends(app_ctx)],
+           week: Annotated[ApiDate, Query(description="any day of the ISO week (Monday–Sunday)")]) -> RosterWeekOut:
+    """The person's rostered shifts in one ISO week and the hours the weekly-maximum rule counts for them."""
+    try:
+        rw = ot.roster_week(app, actor, staff_id, week)
+    except ot.UnknownStaff as exc:
+        raise HTTPException(404, str(exc)) from None
+    shifts = [RosterShiftOut(**{**r, "date": _day(r["date"]), "shift_type": r.get("shift_type") or ""})
+              for r in records(rw.shifts, list(RosterShiftOut.model_fields))]
+    return RosterWeekOut(staff_id=rw.staff_id, week_start=rw.week_start,
+                         week_end=rw.week_start + timedelta(days=6), shifts=shifts,
+                         rostered_hours=rw.rostered_hours, counted_hours=rw.counted_hours,
+                         contract_hours=rw.contract_hours)

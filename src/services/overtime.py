@@ -825,6 +825,11 @@ def staff_detail(app: AppContext, actor: Actor, staff_id: str, *, days: int = 90
     return StaffView(detail=detail, contacts=contacts, as_of=as_of)
 
 
+class UnknownStaff(ServiceError):
+    """No staff member has this id. A :class:`ServiceError` (pages show the message as before); its own type so
+    the REST API can answer 404 where the id is the resource looked up."""
+
+
 @dataclass(frozen=True, eq=False)
 class RosterWeek:
     """One person's rostered shifts in one ISO week, and the hours the weekly-maximum rule will count for them."""
@@ -850,7 +855,7 @@ def roster_week(app: AppContext, actor: Actor, staff_id: str, day: date | str) -
     sid = str(staff_id or "").strip()
     person = store.load_frame(app.engine, "staff", where={"staff_id": sid})
     if person.empty:
-        raise ServiceError(f"Unknown staff id {staff_id!r}.")
+        raise UnknownStaff(f"Unknown staff id {staff_id!r}.")
     d = _parse_date(day, "week")
     monday = d - timedelta(days=d.weekday())
     shifts = rostered_shifts(app, pd.Timestamp(monday), pd.Timestamp(monday + timedelta(days=7)), staff_id=sid)
@@ -868,6 +873,11 @@ ABSENCE_REASONS = overtime_store.ABSENCE_REASONS
 #: longest absence recorded in one entry (a longer one is entered in parts)
 MAX_ABSENCE_DAYS = 366
 MAX_ABSENCE_NOTE = 200
+
+
+class UnknownAbsence(ServiceError):
+    """No recorded absence has this id. A :class:`ServiceError` (pages show the message as before); its own type
+    so the REST API can answer 404 instead of the 422 it uses for other refusals."""
 
 
 @dataclass(frozen=True)
@@ -954,7 +964,7 @@ def delete_absence(app: AppContext, actor: Actor, absence_id: int | str) -> Abse
     with db.write_tx(app.engine) as conn:
         row = overtime_store.get_absence(conn, aid)
         if row is None:
-            raise ServiceError(f"Absence {aid} does not exist (maybe it was already deleted).")
+            raise UnknownAbsence(f"Absence {aid} does not exist (maybe it was already deleted).")
         overtime_store.delete_absence(conn, aid)
         gone = _absence_of(row, "")
         store.write_audit(conn, actor=actor.username, role=actor.role, action="overtime.absence.delete",
