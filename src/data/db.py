@@ -97,6 +97,9 @@ upload_batches = Table(
     Column("range_start", DateTime, nullable=True),
     Column("range_end", DateTime, nullable=True),
     CheckConstraint("rows >= 0", name="ck_batches_rows"),
+    # ids are named to delete a batch (page, API): SQLite must never hand a deleted batch's id to the next upload,
+    # or a retried DELETE would remove the wrong file (plain INTEGER PRIMARY KEY reuses the highest freed id)
+    sqlite_autoincrement=True,
 )
 
 audit_event = Table(

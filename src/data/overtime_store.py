@@ -120,6 +120,7 @@ ot_absences = Table(
     CheckConstraint("reason IN ('sick', 'leave', 'training', 'other')", name="ck_ot_absences_reason"),
     Index("ix_ot_absences_staff_from", "staff_id", "date_from"),
     Index("ix_ot_absences_to", "date_to"),
+    sqlite_autoincrement=True,  # absences are deleted by id (page, API): a freed id must not name a newer absence
 )
 
 REQUEST_COLUMNS = [c.name for c in ot_requests.columns]

@@ -146,3 +146,12 @@ def test_failure_inside_the_transaction_deletes_nothing(app, three_batches, monk
         store.delete_batch(app.engine, batch_id=a, actor="admin", role="admin")
     monkeypatch.undo()
     assert _batch_ids(app) == {a, b, s} and _rows_of(app, "workload", a) == 3
+
+
+def test_a_deleted_batch_id_is_never_given_to_the_next_upload(app, three_batches):
+    """A client retrying 'DELETE batch 3' after a re-upload must not delete the new file (SQLite's plain INTEGER
+    PRIMARY KEY would reuse the freed highest id)."""
+    newest = max(three_batches)
+    data_service.delete_batch(app, ADMIN, newest)
+    again = _ingest(app, "shifts.csv", SHIFTS, kind="unit_shifts")
+    assert again > newest

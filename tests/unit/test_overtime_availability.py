@@ -56,6 +56,8 @@ def test_absence_excludes_person_with_reason_until_deleted_and_is_audited(app):
     ev = store.audit_events(app.engine, actor="pat")
     detail = json.loads(ev.loc[ev["action"] == "overtime.absence.create", "detail_json"].iloc[0])
     assert detail["reason"] == "sick" and detail["has_note"] is True and "called in" not in json.dumps(detail)
+    replacement = ot.record_absence(app, PLANNER, staff_id="S2", date_from=day + timedelta(days=30), reason="leave")
+    assert replacement.id > a.id  # a freed id never names a newer absence (a retried DELETE must not hit it)
 
 
 def test_night_shift_checks_the_absence_on_both_days(app):
