@@ -417,6 +417,17 @@ def _skip_total_rows(columns: list[list[Cell]], rows: np.ndarray, formula_cells:
     return columns, rows[keep], formula_cells
 
 
+def _no_rows(headers: list[str], keep: list[int]) -> tuple[list[str], list[list[Cell]], np.ndarray]:
+    """The long form's columns without rows: the refused sheet's problem is reported once, not as missing columns."""
+    names = [*(headers[j] for j in keep), "queue", "volume"]
+    return names, [[] for _ in names], np.zeros(0, dtype=np.int64)
+
+
+#: long rows one wide upload may expand to (4 × the default row limit): a 500,000-row sheet with 58 queue
+#: columns would otherwise build ~30 million cells in memory before any check
+MAX_WIDE_VALUES = 2_000_000
+
+
 def _unpivot_queues(spec: KindSpec, headers: list[str], columns: list[list[Cell]], rows: np.ndarray,
                     sink: IssueCollector) -> tuple[list[str], list[list[Cell]], np.ndarray]:
     """A workload sheet with one column per queue → the long form (time columns, site, aht, queue, volume).
@@ -449,7 +460,12 @@ def _unpivot_queues(spec: KindSpec, headers: list[str], columns: list[list[Cell]
     if not queues:
         sink.add("error", "no_queue_columns", "The file was read with one column per queue, but it has no column "
                  "besides the time, site and AHT columns.")
-        return headers, columns, rows
+        return _no_rows(headers, keep)
+    filled = sum(1 for q in queues for c in columns[q] if not (c is None or (isinstance(c, str) and not c.strip())))
+    if filled > MAX_WIDE_VALUES:
+        sink.add("error", "too_many_values", f"The sheet holds {filled:,} queue values; at most {MAX_WIDE_VALUES:,} "
+                 "can be read at once. Upload a shorter period or fewer queues per file.")
+        return _no_rows(headers, keep)
     out_cols: list[list[Cell]] = [[] for _ in range(len(keep) + 2)]
     out_rows: list[int] = []
     for i in range(len(rows)):

@@ -341,3 +341,12 @@ def test_one_column_per_queue_is_read_when_the_user_says_so() -> None:
     care = validate_upload("unit_shifts", "u.csv", b"date,site,unit,shifts\n2024-03-04,A,B,3\n",
                            ParseOptions(today=TODAY, queues_in_columns=True))
     assert {i.code for i in care.errors} == {"wide_not_supported"}
+
+
+def test_a_huge_wide_sheet_is_refused_before_it_is_expanded(monkeypatch) -> None:
+    import src.data.validation as V
+
+    monkeypatch.setattr(V, "MAX_WIDE_VALUES", 5)
+    text = "Datum;Uhrzeit;A;B;C\n04.03.2024;08:00;1;2;3\n04.03.2024;08:30;1;2;3\n"
+    report = validate_upload("workload", "w.csv", text.encode(), ParseOptions(today=TODAY, queues_in_columns=True))
+    assert [i.code for i in report.errors] == ["too_many_values"] and report.frame is None
