@@ -66,9 +66,13 @@ ORDER = ["scorer", "chosen", "n", "auc", "log_loss", "brier", "precision_at_3", 
 
 
 def _draw_metrics(comparison: pd.DataFrame, curves: dict[str, pd.DataFrame], importance: pd.DataFrame,
-                  split: dict | None) -> None:
+                  split: dict | None, *, key: str) -> None:
+    """Metrics table, split caption, calibration and importance charts. ``key`` tells the active model's drawing
+    (Model vs rules tab) from a just-trained one's (Train tab): retraining on unchanged data gives identical
+    figures, which without keys are the same element twice (StreamlitDuplicateElementId)."""
     comparison = comparison[[c for c in ORDER if c in comparison.columns]]
-    st.dataframe(comparison, hide_index=True, width="stretch", column_config=COMPARISON_CONFIG)
+    st.dataframe(comparison, hide_index=True, width="stretch", column_config=COMPARISON_CONFIG,
+                 key=f"rk_comparison_{key}")
     if split:
         st.caption(f"Time-based split: trained on {split.get('train_rows')} rows up to {split.get('train_end')}, "
                    f"calibrated on {split.get('calibration_rows')}, tested on the newest {split.get('test_rows')} "
@@ -76,15 +80,15 @@ def _draw_metrics(comparison: pd.DataFrame, curves: dict[str, pd.DataFrame], imp
                    f"{split.get('group_by')} groups. Lower log loss/Brier and higher AUC/P@3/NDCG@3 are better.")
     g1, g2 = st.columns(2)
     if curves:
-        g1.plotly_chart(charts_people.calibration_curve(curves), width="stretch")
+        g1.plotly_chart(charts_people.calibration_curve(curves), width="stretch", key=f"rk_calibration_{key}")
     if len(importance):
-        g2.plotly_chart(charts_people.feature_importance(importance), width="stretch")
+        g2.plotly_chart(charts_people.feature_importance(importance), width="stretch", key=f"rk_importance_{key}")
 
 
 with metrics_tab:
     if not report.comparison.empty:
         split = (v.metrics.get("split") if v else None)
-        _draw_metrics(report.comparison, report.calibration, report.importance, split)
+        _draw_metrics(report.comparison, report.calibration, report.importance, split, key="active")
 
 with train_tab:
     st.write("Train on the stored assignment history. The newest 20 % of the history is held out for the "
@@ -102,7 +106,7 @@ with train_tab:
                               expanded=False)
             st.success(f"Saved ranker {out.version.version} ({out.version.kind})"
                        + (" and made it active." if out.version.active else "."))
-            _draw_metrics(out.comparison, out.calibration_curves, out.importance, out.split)
+            _draw_metrics(out.comparison, out.calibration_curves, out.importance, out.split, key="trained")
         except ServiceError as exc:
             st.error(str(exc))
 

@@ -144,3 +144,16 @@ def test_ranking_page_metrics_settings_and_train(people_app):
     assert not at.exception, at.exception
     assert any("Saved ranker" in s.value for s in at.success)
     assert len(people.list_ranker_versions(people_app, ADMIN)) == 2
+
+
+def test_retraining_on_unchanged_data_draws_both_metric_sets(people_app):
+    """Retraining with nothing new gives the active model's figures again: the Train tab's charts and the Model vs
+    rules tab's must not collide (StreamlitDuplicateElementId crashed the page)."""
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/ranking_model.py").run()
+    for _ in range(2):  # the first makes the page's model the active one, the second repeats it exactly
+        _button(at, "Train now").click()
+        at.run(timeout=90)
+        assert not at.exception, at.exception
+    assert any("Saved ranker" in s.value for s in at.success)
+    assert len(at.get("plotly_chart")) >= 4  # calibration + importance, active and just trained
