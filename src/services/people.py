@@ -717,11 +717,22 @@ def preview_view(app: AppContext, actor: Actor, preview_id: int) -> PreviewView:
 
 
 def latest_draft(app: AppContext, actor: Actor) -> int | None:
-    """The newest draft preview of this user (to resume after a page reload)."""
+    """The newest draft preview of this user that can still be finalized (to resume after a page reload).
+
+    Drafts whose assigned tasks are no longer all open are skipped: after comparing methods in three previews and
+    finalizing one, the other two cover tasks that are assigned now, and offering one of them (with a Finalize
+    button that can only fail) as "the" draft would be stale.
+    """
     require_role(actor, "planner", "admin")
     lst = ps.list_previews(app.engine, limit=50)
     mine = lst[(lst["status"] == "draft") & (lst["created_by"] == actor.username)]
-    return int(mine["id"].iloc[0]) if len(mine) else None
+    for pid in mine["id"]:
+        rows = ps.load_preview_rows(app.engine, int(pid))
+        assigned = rows.loc[rows["staff_id"] != "", "task_id"].tolist()
+        tasks = ps.load_tasks(app.engine, status=None, task_ids=assigned) if assigned else None
+        if tasks is None or (len(tasks) == len(set(assigned)) and (tasks["status"] == "open").all()):
+            return int(pid)
+    return None
 
 
 def _draft(app: AppContext, preview_id: int) -> dict[str, Any]:

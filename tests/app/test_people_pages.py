@@ -157,3 +157,18 @@ def test_retraining_on_unchanged_data_draws_both_metric_sets(people_app):
         assert not at.exception, at.exception
     assert any("Saved ranker" in s.value for s in at.success)
     assert len(at.get("plotly_chart")) >= 4  # calibration + importance, active and just trained
+
+
+def test_finalized_comparison_leaves_no_stale_draft_after_a_reload(people_app):
+    at = _assignment()
+    for method in ("greedy", "optimal"):
+        at.selectbox(key="wfp_asg_method").set_value(method)
+        _button(at, "Preview assignments").click()
+        at.run()
+        assert not at.exception, at.exception
+    _button(at, "Finalize").click()
+    at.run()
+    assert any("Finalized preview 2" in s.value for s in at.success)
+    fresh = _assignment()  # a reload: a new session resumes the newest draft that can still be finalized
+    assert not [h for h in fresh.subheader if h.value.startswith("Preview 1")], "the greedy draft covers assigned tasks"
+    assert not [b for b in fresh.button if b.label.startswith("Finalize")]

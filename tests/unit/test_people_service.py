@@ -394,6 +394,19 @@ def test_discard(world):
     assert len(people.open_tasks(world, PLANNER)) == 30
 
 
+def test_latest_draft_skips_drafts_whose_tasks_were_finalized_by_another_preview(world):
+    """Comparing methods leaves one draft per method; once one is finalized the others cover assigned tasks and
+    must not come back as "the" draft after a reload (their Finalize could only fail)."""
+    greedy = people.create_preview(world, PLANNER, start=START, end=date(2026, 11, 8),
+                                    options=people.PreviewOptions(method="greedy"))
+    optimal = people.create_preview(world, PLANNER, start=START, end=date(2026, 11, 8))
+    assert people.latest_draft(world, PLANNER) == int(optimal.preview["id"])
+    people.finalize_preview(world, PLANNER, int(optimal.preview["id"]))
+    assert ps.get_preview(world.engine, int(greedy.preview["id"]))["status"] == "draft"
+    assert people.latest_draft(world, PLANNER) is None
+    assert people.latest_draft(world, ADMIN) is None  # only one's own drafts, as before
+
+
 
 # ------------------------------------------------------------------------------------------- CLI, charts
 
