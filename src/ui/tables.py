@@ -1,0 +1,52 @@
+"""Table helpers for ``st.dataframe``.
+
+Streamlit draws every missing value (None, NaN, NaT, <NA>) as a grey "None", whatever the column means. Where a
+value is *not applicable* (no service level for an e-mail queue, no answer yet, no model score without a model)
+the pages show "–" instead: :func:`dash_missing` turns those columns into text, formatted as the column config
+would have, and :func:`right_text` keeps numbers right-aligned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+#: what a not-applicable or not-yet-known value shows
+MISSING = "–"
+
+Format = str | Callable[[Any], str]
+
+
+def _fmt(value: Any, fmt: Format) -> str:
+    if callable(fmt):
+        return fmt(value)
+    return fmt.format(value)
+
+
+def dash_missing(frame: pd.DataFrame, formats: Mapping[str, Format], *, missing: str = MISSING) -> pd.DataFrame:
+    """A copy of ``frame`` whose ``formats`` columns are text: each value formatted with its format (a
+    ``str.format`` pattern such as ``"{:.1%}"`` or a callable), a missing value as ``missing``.
+
+    Columns not in ``frame`` are ignored, so one mapping can serve tables that drop empty columns.
+    """
+    out = frame.copy()
+    for col, fmt in formats.items():
+        if col not in out.columns:
+            continue
+        out[col] = [missing if _is_missing(v) else _fmt(v, fmt) for v in out[col].tolist()]
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like cells are never "missing"
+        return False
+
+
+def right_text(label: str | None = None, **kwargs: Any) -> Any:
+    """A text column aligned like a number column (for numbers turned into text by :func:`dash_missing`)."""
+    return st.column_config.TextColumn(label, alignment="right", **kwargs)
