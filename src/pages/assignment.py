@@ -14,6 +14,7 @@ from src.services import people
 from src.services.context import ServiceError
 from src.ui import charts_people, state
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -43,6 +44,15 @@ preview_tab, tasks_tab, outcomes_tab = st.tabs(["Preview & finalize", "Open task
 
 def _show_error(exc: Exception) -> None:
     st.error(str(exc))
+
+
+TASKS_MESSAGE, OUTCOME_MESSAGE = "asg_tasks_message", "asg_outcome_message"
+
+
+def _rerun_with(flash: str, message: str) -> None:
+    """Show ``message`` after a full rerun, so the counts above the tabs include what was just stored."""
+    state.put(flash, message)
+    st.rerun()
 
 
 # ----------------------------------------------------------------------------------------- preview
@@ -123,8 +133,9 @@ with preview_tab:
         comp = view.comparison
         if len(comp):
             st.plotly_chart(charts_people.method_comparison(comp), width="stretch")
-            show = comp[["method", "solver", "total_score", "pct_of_optimal", "assigned", "unassigned", "violations",
-                         "util_std", "util_gini", "util_jain", "util_max_mean", "gap", "seconds"]]
+            show = dash_missing(comp[["method", "solver", "total_score", "pct_of_optimal", "assigned", "unassigned",
+                                      "violations", "util_std", "util_gini", "util_jain", "util_max_mean", "gap",
+                                      "seconds"]], {"gap": "{:.2f}%"})  # greedy/balanced have no bound
             st.dataframe(show, hide_index=True, width="stretch", column_config={
                 "total_score": st.column_config.NumberColumn("total score", format="%.2f"),
                 "pct_of_optimal": st.column_config.NumberColumn("% of optimal", format="%.1f%%"),
@@ -132,7 +143,7 @@ with preview_tab:
                 "util_gini": st.column_config.NumberColumn("Gini", format="%.3f"),
                 "util_jain": st.column_config.NumberColumn("Jain", format="%.3f"),
                 "util_max_mean": st.column_config.NumberColumn("max/mean", format="%.2f"),
-                "gap": st.column_config.NumberColumn("gap to bound", format="%.2f%%"),
+                "gap": right_text("gap to bound"),
                 "seconds": st.column_config.NumberColumn("seconds", format="%.3f"),
             })
             st.caption("Utilisation = assigned hours ÷ capacity over everyone available (Gini 0 and Jain 1 = "
@@ -166,10 +177,13 @@ with preview_tab:
             cands = ex["candidates"]
             current = rows.loc[rows["task_id"] == task_id, "staff_id"].iloc[0]
             if len(cands):
-                st.dataframe(cands.head(25), hide_index=True, width="stretch", column_config={
+                # the same words as the preview's "decided by" (not the codes); no model score without a model
+                shown = dash_missing(cands.head(25).assign(reason=lambda d: d["reason"].map(
+                    lambda r: people.DECISION_LABELS.get(r, r))), {"model_score": "{:.3f}"})
+                st.dataframe(shown, hide_index=True, width="stretch", column_config={
                     "score": st.column_config.ProgressColumn("score", min_value=0.0, max_value=1.0, format="%.3f"),
                     "rule_score": st.column_config.NumberColumn("rule score", format="%.3f"),
-                    "model_score": st.column_config.NumberColumn("model score", format="%.3f"),
+                    "model_score": right_text("model score"),
                     "reason": st.column_config.TextColumn("decided by"),
                     "free_hours": st.column_config.NumberColumn("free hours", format="%.1f"),
                     "can_take": st.column_config.CheckboxColumn("has room"),
@@ -237,6 +251,9 @@ with preview_tab:
 
 # ----------------------------------------------------------------------------------------- open tasks
 with tasks_tab:
+    tasks_message = state.pop(TASKS_MESSAGE)
+    if tasks_message:
+        st.success(tasks_message)
     with st.form(state.key("asg_gen_form")):
         st.markdown("**Create demo tasks** from the pattern of the stored history (types, sites, priorities, "
                     "hours, weekdays)")
@@ -250,7 +267,7 @@ with tasks_tab:
             try:
                 out = people.generate_demo_tasks(app, actor, start=g_start, days=int(g_days),
                                                  n_tasks=int(g_n) or None)
-                st.success(out.message)
+                _rerun_with(TASKS_MESSAGE, out.message)  # the counts at the top were drawn before the tasks existed
             except ServiceError as exc:
                 _show_error(exc)
     if actor.is_admin:
@@ -269,7 +286,9 @@ with tasks_tab:
                                                           key=state.key("asg_tasks_store")):
                     try:
                         _rep, stored = people.import_tasks(app, actor, filename=up.name, content=up.getvalue())
-                        st.success(stored.message if stored else _rep.summary())
+                        if stored:
+                            _rerun_with(TASKS_MESSAGE, stored.message)
+                        st.error(_rep.summary())
                     except ServiceError as exc:
                         _show_error(exc)
     tasks = people.open_tasks(app, actor)
@@ -283,6 +302,9 @@ with tasks_tab:
 
 # ----------------------------------------------------------------------------------------- outcomes
 with outcomes_tab:
+    outcome_message = state.pop(OUTCOME_MESSAGE)
+    if outcome_message:
+        st.success(outcome_message)
     waiting = people.assignments_awaiting_outcome(app, actor)
     st.caption("Recorded outcomes are added to the assignment history and become training data for the ranker.")
     if len(waiting):
@@ -295,7 +317,7 @@ with outcomes_tab:
             if st.form_submit_button("Record outcome"):
                 try:
                     n = people.record_outcomes(app, actor, {t: result for t in chosen})
-                    st.success(f"Recorded {n} outcome(s) as {result}.")
+                    _rerun_with(OUTCOME_MESSAGE, f"Recorded {n} outcome(s) as {result}.")
                 except ServiceError as exc:
                     _show_error(exc)
     else:

@@ -25,6 +25,12 @@ def method_comparison(comparison: pd.DataFrame) -> go.Figure:
             text = [format(v, fmt) if pd.notna(v) else "" for v in (vals.astype(int) if fmt == "d" else vals)]
             fig.add_trace(go.Bar(x=comparison["method"], y=vals, marker_color=colours, text=text,
                                  textposition="auto", showlegend=False, name=col), row=1, col=i)
+    # counts and spreads start at 0: with every task assigned the "Unassigned tasks" bars are all 0 and plotly's
+    # default range (-1 … 1) showed an empty panel with a negative axis
+    fig.update_yaxes(rangemode="tozero")
+    if len(comparison):
+        most = pd.to_numeric(comparison["unassigned"], errors="coerce").max()
+        fig.update_yaxes(range=[0, max(1.0, float(most) * 1.15 if pd.notna(most) else 0.0)], row=1, col=2)
     fig.update_layout(height=300, **_LAYOUT)
     fig.update_annotations(font_size=12)
     return fig
@@ -39,7 +45,8 @@ def model_contributions(model_long: pd.DataFrame, staff_id: str, top: int = 10) 
     fig = go.Figure(go.Bar(x=d["contribution"], y=labels, orientation="h",
                            marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in d["contribution"]],
                            hovertemplate="%{y}<br>contribution %{x:+.3f} log-odds<extra></extra>"))
-    fig.update_layout(title=f"Model: why {staff_id} scores as they do (feature contributions, log-odds)",
+    # the chart sits in half the page width: a long title was cut off after "log-o…"
+    fig.update_layout(title=f"Model: why {staff_id} scores as they do",
                       height=max(260, 28 * len(d) + 90), xaxis_title="contribution to the log-odds of success",
                       **_LAYOUT)
     return fig

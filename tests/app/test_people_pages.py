@@ -172,3 +172,36 @@ def test_finalized_comparison_leaves_no_stale_draft_after_a_reload(people_app):
     fresh = _assignment()  # a reload: a new session resumes the newest draft that can still be finalized
     assert not [h for h in fresh.subheader if h.value.startswith("Preview 1")], "the greedy draft covers assigned tasks"
     assert not [b for b in fresh.button if b.label.startswith("Finalize")]
+
+
+def test_counts_at_the_top_include_tasks_just_created_and_outcomes_just_recorded(people_app):
+    at = _assignment()
+    assert at.metric[0].value == "25"
+    _button(at, "Create tasks").click()
+    at.run()
+    assert not at.exception, at.exception
+    created = len(ps.load_tasks(people_app.engine)) - 25
+    assert created > 0 and at.metric[0].value == f"{25 + created:,}", "the open-task count was drawn before storing"
+    assert any(s.value.startswith("Created") for s in at.success)
+    people.finalize_preview(people_app, PLANNER, int(people.create_preview(people_app, PLANNER).preview["id"]))
+    at.run()
+    waiting = int(at.metric[2].value.replace(",", ""))
+    first = people.assignments_awaiting_outcome(people_app, PLANNER)["task_id"].iloc[0]
+    at.multiselect(key="wfp_asg_out_tasks").set_value([first])
+    _button(at, "Record outcome").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.metric[2].value == f"{waiting - 1:,}"
+    assert any("Recorded 1 outcome(s) as success" in s.value for s in at.success)
+
+
+def test_preview_tables_say_dash_and_words_not_none_and_codes(people_app):
+    at = _assignment()
+    _button(at, "Preview assignments").click()
+    at.run()
+    assert not at.exception, at.exception
+    comparison = at.dataframe[0].value.set_index("method")
+    assert comparison.loc["greedy", "gap"] == "–" and comparison.loc["optimal", "gap"].endswith("%")
+    candidates = next(d.value for d in at.dataframe if "rule_score" in d.value.columns)
+    assert set(candidates["reason"]) <= set(people.DECISION_LABELS.values())
+    assert "low_confidence" not in set(candidates["reason"]) and "model_missing" not in set(candidates["reason"])

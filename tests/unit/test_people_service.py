@@ -446,6 +446,10 @@ def test_chart_builders():
     comp = pd.DataFrame({"method": ["greedy", "optimal"], "total_score": [9.0, 10.0], "unassigned": [2, 1],
                          "util_std": [0.2, 0.1], "util_max_mean": [3.0, 2.0]})
     assert len(ch.method_comparison(comp).data) == 4
+    every_task_assigned = comp.assign(unassigned=[0, 0])
+    fig = ch.method_comparison(every_task_assigned)
+    assert tuple(fig.layout.yaxis2.range) == (0, 1.0)  # not plotly's -1 … 1 around an all-zero panel
+    assert fig.layout.yaxis.rangemode == "tozero"
     model_long = pd.DataFrame({"staff_id": ["A"] * 3, "feature": ["skill_level", "hour", "bias"],
                                "value": [5.0, 9.0, None], "contribution": [0.8, -0.2, 1.0]})
     fig = ch.model_contributions(model_long, "A")
