@@ -10,20 +10,32 @@ from src.services import tokens as token_service
 from src.services.context import ROLES, PermissionDenied, ServiceError
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing
 
 actor = require_page_role("admin")
 app = app_context()
 
 st.title("Users")
+FLASH = "users_flash"
 
 
-def _run(action, success: str) -> None:  # noqa: ANN001
+def _run(action, success: str, note: str | None = None) -> None:  # noqa: ANN001
+    """Run a change; on success rerun the page so the user table and every user picker show it (they are drawn
+    before the forms), with the message (and ``note``, e.g. a generated password) shown once afterwards."""
     try:
         action()
     except (ServiceError, PermissionDenied) as exc:
         st.error(str(exc))
     else:
-        st.success(success)
+        state.put(FLASH, (success, note))
+        st.rerun()
+
+
+flash = state.pop(FLASH)
+if flash:
+    st.success(flash[0])
+    if flash[1]:
+        st.info(flash[1])
 
 
 users = auth_service.list_users(app, actor)
@@ -54,9 +66,8 @@ with pw_tab, st.form(state.key("reset_pw"), clear_on_submit=True):
     generate = st.checkbox("Generate a random password instead (shown once)")
     if st.form_submit_button("Reset password"):
         pw = auth_service.generate_password() if generate else new_pw
-        _run(lambda: auth_service.set_password(app, actor, who, pw), f"Password of {who} changed.")
-        if generate:
-            st.info(f"New password for {who}: `{pw}` — it is shown only now.")
+        _run(lambda: auth_service.set_password(app, actor, who, pw), f"Password of {who} changed.",
+             f"New password for {who}: `{pw}` — it is shown only now." if generate else None)
 
 with role_tab, st.form(state.key("role")):
     who_r = st.selectbox("User", names, key=state.key("role_user"))
@@ -88,8 +99,9 @@ with token_tab:
                 st.success("Token created. Copy it now — it is shown only this once:")
                 st.code(new_token, language=None)
     existing = pd.DataFrame(token_service.list_tokens(app, actor))
-    if len(existing):
-        st.dataframe(existing, hide_index=True, width="stretch")
+    if len(existing):  # never revoked / never used: "–", not a grey "None"
+        st.dataframe(dash_missing(existing, {"revoked_at": "{}", "last_used_at": "{}"}), hide_index=True,
+                     width="stretch")
         active = existing[existing["revoked_at"].isna()]
         if len(active):
             with st.form(state.key("revoke_token")):

@@ -136,3 +136,57 @@ def test_overtime_pages_explain_an_empty_store(ui_app):
         assert not at.exception, page
         if not any("No staff list" in i.value for i in at.info):
             pytest.fail(f"{page} does not say that no staff list is stored")
+
+
+def _users_page():
+    at = logged_in("admin", "admin").run()
+    return at.switch_page("pages/users.py").run()
+
+
+def test_users_table_and_pickers_show_a_change_at_once(ui_app):
+    """The user table and the user pickers are drawn above the forms: after Add user / Disable they were stale
+    until the next click (the new user missing, the disabled one shown enabled)."""
+    at = _users_page()
+    at.text_input[0].input("nina")
+    at.text_input[1].input("Nina Nurse")
+    at.text_input[2].input("Strong-Pass-123")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "nina" in set(at.dataframe[0].value["username"])
+    assert "nina" in at.selectbox(key="wfp_disable_user").options
+    assert any("nina created" in s.value for s in at.success)
+    at.selectbox(key="wfp_disable_user").set_value("nina")
+    next(b for b in at.button if b.label == "Apply").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert bool(at.dataframe[0].value.set_index("username").loc["nina", "disabled"])
+    assert any("nina disabled" in s.value for s in at.success)
+
+
+def test_generated_password_is_shown_once_after_the_reset(ui_app):
+    at = _users_page()
+    at.selectbox(key="wfp_pw_user").set_value("pat")
+    next(c for c in at.checkbox if c.label.startswith("Generate")).check()
+    next(b for b in at.button if b.label == "Reset password").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Password of pat changed" in s.value for s in at.success)
+    assert any(i.value.startswith("New password for pat") for i in at.info)
+    at.run()
+    assert not [i for i in at.info if i.value.startswith("New password")], "shown only once"
+
+
+def test_token_table_says_dash_for_never_revoked_and_never_used(ui_app):
+    at = _users_page()
+    next(t for t in at.text_input if t.label == "Token name").input("telephony")
+    next(b for b in at.button if b.label == "Create token").click()
+    at.run()
+    tokens = next(d.value for d in at.dataframe if "revoked_at" in d.value.columns)
+    assert tokens["revoked_at"].tolist() == ["–"] and tokens["last_used_at"].tolist() == ["–"]
+    next(b for b in at.button if b.label == "Revoke").click()
+    at.run()
+    assert not at.exception, at.exception
+    tokens = next(d.value for d in at.dataframe if "revoked_at" in d.value.columns)
+    assert tokens["revoked_at"].iloc[0] != "–", "the revoked token shows its revocation at once"
+    assert not [b for b in at.button if b.label == "Revoke"], "nothing left to revoke"
