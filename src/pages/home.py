@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from src.data.kinds import KINDS
 from src.services import data as data_service
 from src.ui import charts
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -32,10 +34,10 @@ else:
     view = summary.astype({"series": "Int64"}).rename(columns={
         "dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
         "last": "To", "batches": "Uploads"}).drop(columns=["kind"])
+    # staff have no series and no date range: "–", not a grey "None"
+    view = dash_missing(view, {"Series": "{:,}", "From": "{:%Y-%m-%d}", "To": "{:%Y-%m-%d}"})
     st.dataframe(view, hide_index=True, width="stretch",
-                 column_config={"From": st.column_config.DateColumn(format="YYYY-MM-DD"),
-                                "To": st.column_config.DateColumn(format="YYYY-MM-DD"),
-                                "Rows": st.column_config.NumberColumn(format="%d")})
+                 column_config={"Series": right_text(), "Rows": st.column_config.NumberColumn(format="localized")})
     daily = data_service.recent_daily_volume(app, actor, days=120)
     if len(daily):
         st.plotly_chart(charts.daily_volume(daily, "Contact-centre volume per day (last 120 days)"),
@@ -44,6 +46,7 @@ else:
 st.subheader("Last uploads")
 history = data_service.upload_history(app, actor, limit=10)
 if len(history):
+    history = history.assign(kind=history["kind"].map(lambda k: KINDS[k].title if k in KINDS else k))
     st.dataframe(history[["id", "kind", "file_name", "rows", "replaced_rows", "policy", "uploaded_by",
                           "uploaded_at"]].rename(columns={"id": "Batch", "kind": "Kind", "file_name": "File",
                                                           "rows": "Rows", "replaced_rows": "Replaced",
