@@ -13,6 +13,7 @@ from src.services import data as data_service
 from src.services.context import Actor, PermissionDenied, ServiceError
 from src.ui import charts, state
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("admin")
 app = app_context()
@@ -63,8 +64,10 @@ with upload_tab:
         m1.metric("Rows read", f"{report.rows_read:,}")
         m2.metric("Errors", len(report.errors))
         m3.metric("Warnings", len(report.warnings))
+        # a workbook has no encoding or separator: its sheet alone ("workload") read like a dataset kind
         m4.metric("Read as", " · ".join(x for x in (report.encoding, {"\t": "tab"}.get(report.separator or "",
-                                                                                  report.separator), report.sheet)
+                                                                                  report.separator),
+                                                    f"sheet {report.sheet}" if report.sheet else None)
                                         if x) or "—")
         if report.ok:
             st.success(report.summary())
@@ -74,8 +77,11 @@ with upload_tab:
             st.caption("Columns recognised: " + ", ".join(f"`{k}` → `{v}`" for k, v in report.column_map.items()))
         if len(issues):
             st.subheader("Validation report")
-            st.dataframe(issues, hide_index=True, width="stretch",
-                         column_config={"message": st.column_config.TextColumn("message", width="large")})
+            # file-level notes have no sheet/row/column/value: empty cells, not a grey "None"
+            st.dataframe(dash_missing(issues, {"sheet": "{}", "row": "{}", "column": "{}", "value": "{}"}, missing=""),
+                         hide_index=True, width="stretch",
+                         column_config={"row": right_text("row"),
+                                        "message": st.column_config.TextColumn("message", width="large")})
             from src.data.export import to_csv_bytes
 
             st.download_button("Download the report (CSV)", to_csv_bytes(issues), file_name=f"{upload.name}.report.csv",
@@ -105,7 +111,20 @@ with history_tab:
         st.success(flash)
     history = data_service.upload_history(app, actor)
     if len(history):
-        st.dataframe(history, hide_index=True, width="stretch")
+        # who and when first; the 64-character SHA-256 last (it pushed "by" and "at" out of sight)
+        shown = dash_missing(history.assign(kind=history["kind"].map(lambda k: KINDS[k].title if k in KINDS else k)),
+                             {"range_start": "{:%Y-%m-%d}", "range_end": "{:%Y-%m-%d}"})
+        st.dataframe(shown, hide_index=True, width="stretch", column_order=[
+            "id", "kind", "file_name", "rows", "replaced_rows", "policy", "uploaded_by", "uploaded_at", "range_start",
+            "range_end", "sha256"], column_config={
+            "id": st.column_config.NumberColumn("#", format="%d", width="small"),
+            "kind": st.column_config.TextColumn("dataset"), "file_name": st.column_config.TextColumn("file"),
+            "rows": st.column_config.NumberColumn("rows", format="localized"),
+            "replaced_rows": st.column_config.NumberColumn("replaced", format="localized"),
+            "policy": st.column_config.TextColumn("overlap"), "uploaded_by": st.column_config.TextColumn("by"),
+            "uploaded_at": st.column_config.DatetimeColumn("at (UTC)", format="YYYY-MM-DD HH:mm"),
+            "range_start": right_text("from"), "range_end": right_text("to"),
+            "sha256": st.column_config.TextColumn("SHA-256", width="small")})
     else:
         st.caption("No uploads yet.")
     if actor.is_admin and len(history):

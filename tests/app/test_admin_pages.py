@@ -39,7 +39,9 @@ def test_broken_file_gets_row_level_report_and_nothing_stored(ui_app):
     assert at.error, "the summary is an error"
     report = at.dataframe[0].value
     row = report[report["severity"] == "error"].iloc[0]
-    assert row["row"] == 3 and row["column"] == "volume" and "twelve" in str(row["value"])
+    assert row["row"] == "3" and row["column"] == "volume" and "twelve" in str(row["value"])
+    assert not report[["sheet", "row", "column", "value"]].isna().any().any(), "empty cells, not a grey None"
+    assert report.loc[report["severity"] == "error", "sheet"].tolist() == [""]  # a CSV has no sheet
     assert all(not b.label.startswith("Store") for b in at.button)  # no preview/store for a broken file
     assert store.table_row_count(ui_app.engine, "workload") == 0
 
@@ -190,3 +192,28 @@ def test_token_table_says_dash_for_never_revoked_and_never_used(ui_app):
     tokens = next(d.value for d in at.dataframe if "revoked_at" in d.value.columns)
     assert tokens["revoked_at"].iloc[0] != "–", "the revoked token shows its revocation at once"
     assert not [b for b in at.button if b.label == "Revoke"], "nothing left to revoke"
+
+
+def test_xlsx_is_read_as_a_sheet_and_history_names_datasets(ui_app):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "workload_sample.xlsx"
+    at = _data_page(ui_app)
+    at.file_uploader[0].upload(sample.name, sample.read_bytes(),
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at.run(timeout=60)
+    assert not at.exception, at.exception
+    assert next(m for m in at.metric if m.label == "Read as").value == "sheet workload"
+    next(b for b in at.button if b.label.startswith("Store")).click()
+    at.run(timeout=60)
+    staff = Path(__file__).resolve().parents[2] / "data" / "sample" / "staff_sample.csv"
+    from src.services import data as data_service
+    from tests.conftest import ADMIN
+
+    assert data_service.ingest_upload(ui_app, ADMIN, kind="staff", filename=staff.name,
+                                      content=staff.read_bytes()).stored
+    at.run()
+    history = at.dataframe[-1].value.set_index("file_name")
+    assert history.loc["workload_sample.xlsx", "kind"] == "Workload history (contact centre)"
+    assert history.loc["workload_sample.xlsx", ["range_start", "range_end"]].tolist() == ["2026-10-04", "2026-10-31"]
+    assert history.loc["staff_sample.csv", ["range_start", "range_end"]].tolist() == ["–", "–"]
