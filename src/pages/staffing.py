@@ -13,7 +13,8 @@ from src.services import staffing as svc
 from src.services.context import ServiceError
 from src.ui import charts_staffing as charts
 from src.ui import state
-from src.ui.common import app_context, require_page_role
+from src.ui.common import app_context, metric_delta, require_page_role
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -44,7 +45,21 @@ INTERVAL_COLS = {
     "backlog_hours": st.column_config.NumberColumn("backlog (h)", format="%.1f"),
     "planned": st.column_config.NumberColumn("planned people", format="%.1f"),
     "planned_service_level": st.column_config.NumberColumn("SL with planned", format="percent"),
+    # coverage per interval of a shift plan
+    "required": st.column_config.NumberColumn("required", format="%d"),
+    "productive_agents": st.column_config.NumberColumn("productive agents", format="%d"),
 }
+#: people per shift start: the count next to the start (in its narrow column "people" came last, out of sight)
+SHIFT_COLS = {
+    "start": st.column_config.DatetimeColumn("start", format="ddd DD.MM HH:mm"),
+    "people": st.column_config.NumberColumn("people", format="%d", width="small"),
+    "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm"),
+    "paid_hours": st.column_config.NumberColumn("paid hours", format="%.1f"),
+}
+SHIFT_ORDER = ["pattern", "start", "people", "end", "paid_hours"]
+#: daily and summary tables mix channels: a value that does not apply to a queue (SL of an e-mail queue) is "–"
+NOT_FOR_EVERY_CHANNEL = {"service_level": "{:.1%}", "asa_seconds": "{:.1f}", "p_abandon": "{:.1%}",
+                         "intervals_below_target": "{:,.0f}"}
 
 st.title("Staffing")
 st.caption("Turn volume into people: required agents per interval (Erlang C, or Erlang A with patience), "
@@ -286,10 +301,7 @@ def _plan() -> None:
 
 
     def _delta(key: str, fmt: str) -> str | None:
-        if scenario.neutral:
-            return None
-        d = totals[key] - base_totals[key]
-        return None if not math.isfinite(d) else fmt.format(d)
+        return None if scenario.neutral else metric_delta(totals[key] - base_totals[key], fmt)
 
 
     if totals["agent_hours"]:
@@ -301,10 +313,11 @@ def _plan() -> None:
     m2.metric("Peak staff per unit and day" if all_care else "Peak agents in one interval",
               f"{totals['peak_agents']:,.0f}", _delta("peak_agents", "{:+,.0f}"), delta_color="inverse")
     if any_voice:
-        m3.metric("Service level (voice, volume-weighted)",
+        m3.metric("Service level (voice)",
                   "—" if not math.isfinite(totals["service_level"]) else f"{totals['service_level']:.1%}",
-                  None if scenario.neutral or not math.isfinite(totals["service_level"])
-                  else f"{(totals['service_level'] - base_totals['service_level']) * 100:+.1f} pts")
+                  None if scenario.neutral
+                  else metric_delta((totals["service_level"] - base_totals["service_level"]) * 100, "{:+.1f} pts"),
+                  help="Volume-weighted over every interval of the voice queues.")
         m4.metric("Intervals below SL target", f"{totals['below_target']:,.0f}", _delta("below_target", "{:+,.0f}"),
                   delta_color="inverse")
     if not scenario.neutral:
@@ -346,23 +359,26 @@ def _plan() -> None:
         st.plotly_chart(charts.daily_chart(plan.daily, value="agent_hours" if has_hours else "agents_total",
                                            title="Scheduled hours per day" if has_hours else "Staff per day"),
                         width="stretch")
-        st.dataframe(plan.daily.dropna(axis=1, how="all"), hide_index=True, width="stretch", column_config={
+        st.dataframe(dash_missing(plan.daily.dropna(axis=1, how="all"), NOT_FOR_EVERY_CHANNEL), hide_index=True,
+                     width="stretch", column_config={
             "date": st.column_config.DateColumn("date", format="ddd YYYY-MM-DD"),
             "volume": st.column_config.NumberColumn("shifts" if all_care else "volume", format="%.1f"),
             "agents_total": st.column_config.NumberColumn("staff", format="%d") if all_care else None,
             "agent_hours": st.column_config.NumberColumn("agent hours", format="%.1f"),
             "productive_hours": st.column_config.NumberColumn("productive hours", format="%.1f"),
             "peak_agents": st.column_config.NumberColumn("peak agents", format="%d"),
-            "service_level": st.column_config.NumberColumn("SL", format="percent"),
-            "asa_seconds": st.column_config.NumberColumn("ASA (s)", format="%.1f"),
-            "p_abandon": st.column_config.NumberColumn("P(abandon)", format="percent"),
+            "service_level": right_text("SL"),
+            "asa_seconds": right_text("ASA (s)"),
+            "p_abandon": right_text("P(abandon)"),
             "occupancy": st.column_config.NumberColumn("occupancy", format="percent")})
-        st.dataframe(plan.summary.dropna(axis=1, how="all"), hide_index=True, width="stretch", column_config={
+        st.dataframe(dash_missing(plan.summary.dropna(axis=1, how="all"), NOT_FOR_EVERY_CHANNEL), hide_index=True,
+                     width="stretch", column_config={
             "volume": st.column_config.NumberColumn("volume", format="%.0f"),
             "agent_hours": st.column_config.NumberColumn("agent hours", format="%.1f"),
-            "service_level": st.column_config.NumberColumn("SL", format="percent"),
-            "p_abandon": st.column_config.NumberColumn("P(abandon)", format="percent"),
-            "intervals_below_target": st.column_config.NumberColumn("intervals below target", format="%d")})
+            "peak_agents": st.column_config.NumberColumn("peak agents", format="%d"),
+            "service_level": right_text("SL"),
+            "p_abandon": right_text("P(abandon)"),
+            "intervals_below_target": right_text("intervals below target")})
 
     with tab_shift:
         shiftable = [x for x, pp in plan.params.items() if pp.channel != "care"]
@@ -426,9 +442,8 @@ def _plan() -> None:
                 st.plotly_chart(charts.over_under_chart(shift_plan.intervals), width="stretch")
                 c1, c2 = st.columns([1, 2])
                 c1.markdown("**People per shift start**")
-                c1.dataframe(shift_plan.shifts, hide_index=True, width="stretch", column_config={
-                    "start": st.column_config.DatetimeColumn("start", format="ddd DD.MM HH:mm"),
-                    "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm")})
+                c1.dataframe(shift_plan.shifts, hide_index=True, width="stretch", column_order=SHIFT_ORDER,
+                             column_config=SHIFT_COLS)
                 c2.markdown("**Coverage per interval**")
                 c2.dataframe(shift_plan.intervals.drop(columns=["queue"]), hide_index=True, width="stretch",
                              column_config=INTERVAL_COLS)
@@ -537,10 +552,7 @@ def _saved_plans() -> None:
                    "— empty here and in the downloads.")
     if same_queue and len(sp.shifts):
         st.markdown("**People per shift start**")
-        st.dataframe(sp.shifts, hide_index=True, width="stretch", column_config={
-            "start": st.column_config.DatetimeColumn("start", format="ddd DD.MM HH:mm"),
-            "end": st.column_config.DatetimeColumn("end", format="ddd DD.MM HH:mm"),
-            "paid_hours": st.column_config.NumberColumn("paid hours", format="%.1f")})
+        st.dataframe(sp.shifts, hide_index=True, width="stretch", column_order=SHIFT_ORDER, column_config=SHIFT_COLS)
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button(
         "Download Excel workbook", file_name=f"{opened.stem}.xlsx", mime=svc.XLSX_MIME, on_click="ignore",

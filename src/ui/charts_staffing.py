@@ -69,12 +69,28 @@ def requirement_chart(
     return fig
 
 
+#: more stacked series than this and the legend (below the plot) took the chart's whole height
+MAX_DAILY_SERIES = 12
+
+
 def daily_chart(daily: pd.DataFrame, *, value: str = "agent_hours",
                 title: str = "Scheduled hours per day") -> go.Figure:
-    """Stacked bars of ``value`` per day, one colour per queue (``daily``: queue, date, value)."""
+    """Stacked bars of ``value`` per day, one colour per queue (``daily``: queue, date, value).
+
+    With more than :data:`MAX_DAILY_SERIES` queues (the 40 care units of the demo) the bars are stacked per site
+    instead — the part of a care unit's name before " · " — and, if there are still too many, the largest ones
+    with the rest as "other"; the table under the chart keeps every queue.
+    """
     fig = go.Figure()
-    for queue, grp in daily.groupby("queue", sort=True):
-        fig.add_trace(go.Bar(x=grp["date"], y=grp[value], name=str(queue)))
+    group = daily["queue"].astype(str)
+    if group.nunique() > MAX_DAILY_SERIES:
+        group = group.str.split(" · ", n=1).str[0]
+    if group.nunique() > MAX_DAILY_SERIES:
+        largest = daily.groupby(group)[value].sum().nlargest(MAX_DAILY_SERIES - 1).index
+        group = group.where(group.isin(largest), "other")
+    summed = daily.assign(_series=group).groupby(["_series", "date"], sort=True)[value].sum(min_count=1).reset_index()
+    for name, grp in summed.groupby("_series", sort=True):
+        fig.add_trace(go.Bar(x=grp["date"], y=grp[value], name=str(name)))
     label = {"agent_hours": "agent hours (after shrinkage)", "peak_agents": "peak agents",
              "agents_total": "staff"}.get(value, value)
     fig.update_layout(title=title, barmode="stack", height=340, margin=dict(l=10, r=10, t=50, b=10),

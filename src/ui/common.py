@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import streamlit as st
 
 from src.data.loader import check_xml_safety
@@ -29,3 +32,17 @@ def require_page_role(*roles: str) -> Actor:
         st.error("You do not have permission to open this page.")
         st.stop()
     return actor
+
+
+def metric_delta(change: float, fmt: str) -> str | None:
+    """A ``st.metric`` delta: ``change`` formatted with ``fmt`` (e.g. ``"{:+,.0f}"``, ``"{:+.1f} pts"``).
+
+    A change that rounds to nothing is ``"0"``: st.metric draws exactly that grey and without an arrow, whereas
+    ``"+0"`` got an up-arrow (red with ``delta_color="inverse"``), as if the what-if made things worse.
+    None when the change is not a finite number (no delta shown).
+    """
+    if change is None or not math.isfinite(change):
+        return None
+    text = fmt.format(change)
+    digits = re.sub(r"[^0-9]", "", text)
+    return "0" if not digits.strip("0") else text

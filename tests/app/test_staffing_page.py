@@ -64,7 +64,7 @@ def test_history_plan_whatif_shift_plan_and_save(staffed_app):
     hours = _metric(at, "Agent hours (after shrinkage)")
     base_hours = float(hours.value.replace(",", ""))
     assert base_hours > 0 and not hours.delta
-    sl = _metric(at, "Service level (voice, volume-weighted)")
+    sl = _metric(at, "Service level (voice)")
     assert sl.value.endswith("%") and float(sl.value.rstrip("%")) >= 80.0
     intervals = next(d.value for d in at.dataframe if "agents_raw" in d.value.columns)
     assert {"agents", "service_level"} <= set(intervals.columns) and len(intervals) > 20
@@ -316,3 +316,23 @@ def test_plan_saved_before_the_quality_columns_opens_with_them_empty(ui_app):
                for c in at.caption)
     assert table["service_level"].notna().all() and table["planned"].notna().all()
     assert len(at.download_button) == 2
+
+
+def test_whatif_zero_changes_are_neutral_and_mixed_channel_tables_say_dash(staffed_app):
+    at = _open()
+    _submit(at, "Load volume")
+    at.slider(key=_key("wi_volume")).set_value(5).run()
+    assert not at.exception, at.exception
+    below = _metric(at, "Intervals below SL target")
+    # +5 % volume changes hours, but no interval falls below the target: "0" (grey, no arrow), not a red "↑ +0"
+    assert _metric(at, "Agent hours (after shrinkage)").delta.startswith("+")
+    assert below.value == "0" and below.delta == "0"
+    daily = next(d.value for d in at.dataframe if "productive_hours" in d.value.columns)
+    emails = daily[daily["queue"] == "emails"]
+    assert len(emails) and set(emails["service_level"]) == {"–"} and set(emails["asa_seconds"]) == {"–"}
+    assert daily.loc[daily["queue"] == "calls", "service_level"].str.endswith("%").all()
+    summary = next(d.value for d in at.dataframe if "intervals_below_target" in d.value.columns)
+    assert summary.set_index("queue").loc["emails", "intervals_below_target"] == "–"
+    _submit(at, "Build shift plan")
+    shifts = next(d for d in at.dataframe if "paid_hours" in d.value.columns and "pattern" in d.value.columns)
+    assert list(shifts.proto.column_order)[:3] == ["pattern", "start", "people"], "the count next to the start"
