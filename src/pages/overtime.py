@@ -10,6 +10,7 @@ from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
 from src.ui.overtime_common import options_or_stop
+from src.ui.tables import dash_missing
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -60,26 +61,41 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Top responders")
     if len(s.top_responders):
+        # narrow columns: in the left 2/5 of the page acceptance and response time were cut off
         st.dataframe(s.top_responders, hide_index=True, width="stretch",
-                     column_config={"acceptance_rate": st.column_config.NumberColumn("Acceptance", format="percent"),
-                                    "median_response_minutes": st.column_config.NumberColumn("Median min",
-                                                                                             format="%.0f")})
+                     column_config={"staff_id": st.column_config.TextColumn("Staff", width="small"),
+                                    "name": st.column_config.TextColumn("Name", width="small"),
+                                    "accepted": st.column_config.NumberColumn("Acc.", width="small",
+                                                                              help="accepted offers"),
+                                    "offers": st.column_config.NumberColumn("Offers", width="small"),
+                                    "acceptance_rate": st.column_config.NumberColumn("Rate", format="percent",
+                                                                                     width="small",
+                                                                                     help="acceptance rate"),
+                                    "median_response_minutes": st.column_config.NumberColumn(
+                                        "Min", format="%.0f", width="small", help="median response time (minutes)")})
     else:
         st.caption("Nobody was offered overtime in this window.")
 with right:
     st.subheader("Recent requests")
     if len(view.recent):
-        st.dataframe(view.recent, hide_index=True, width="stretch",
-                     column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+        st.dataframe(dash_missing(view.recent, {"accepted_by": "{}"}), hide_index=True, width="stretch",
+                     column_config={"request_id": st.column_config.TextColumn("Request", width="small"),
+                                    "shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+                                    "site": st.column_config.TextColumn("Site"),
+                                    "shift_type": st.column_config.TextColumn("Shift", width="small"),
+                                    "contacts": st.column_config.NumberColumn("Contacts", width="small"),
+                                    "accepted_by": st.column_config.TextColumn("Taken by", width="small"),
                                     "first_contacted_at": st.column_config.DatetimeColumn("First contact",
-                                                                                          format="DD.MM. HH:mm")})
+                                                                                          format="DD.MM. HH:mm"),
+                                    "status": st.column_config.TextColumn("Status", width="small")})
     else:
         st.caption("No requests before this date.")
 
 st.subheader("Open coverage requests in the app")
 if len(view.open_requests):
-    st.dataframe(view.open_requests[["code", "site", "unit", "shift_date", "shift_type", "hours", "contacts",
-                                     "responses", "created_by"]], hide_index=True, width="stretch",
+    st.dataframe(dash_missing(view.open_requests[["code", "site", "unit", "shift_date", "shift_type", "hours",
+                                                  "contacts", "responses", "created_by"]], {"unit": "{}"}),
+                 hide_index=True, width="stretch",
                  column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD")})
     st.page_link("pages/overtime_rankings.py", label="Work on them in Live rankings", icon=":material/call:")
 else:

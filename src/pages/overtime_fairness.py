@@ -68,8 +68,18 @@ if len(view.timeseries):
                                                                  "weekly)"), width="stretch")
 right.plotly_chart(charts.window_scores(view.windows), width="stretch")
 with right:
+    # a third of the page: short labels and narrow columns, or over/under-utilised were cut off
     st.dataframe(view.windows[["days", "score", "gini", "jain", "max_mean", "average", "over_utilised",
-                               "under_utilised"]].round(3), hide_index=True, width="stretch")
+                               "under_utilised"]], hide_index=True, width="stretch", column_config={
+        "days": st.column_config.NumberColumn("Days", width="small"),
+        "score": st.column_config.NumberColumn("Score", format="%.1f", width="small"),
+        "gini": st.column_config.NumberColumn("Gini", format="%.3f", width="small"),
+        "jain": st.column_config.NumberColumn("Jain", format="%.3f", width="small"),
+        "max_mean": st.column_config.NumberColumn("Max/mean", format="%.2f", width="small"),
+        "average": st.column_config.NumberColumn("Avg h/40", format="%.1f", width="small",
+                                                 help="average hours per 40 contract hours"),
+        "over_utilised": st.column_config.NumberColumn("Over", width="small", help="over-utilised people"),
+        "under_utilised": st.column_config.NumberColumn("Under", width="small", help="under-utilised people")})
 
 st.subheader("Per person")
 table = rep.per_person.copy()
@@ -77,9 +87,20 @@ table["flag"] = ["over-utilised" if o else ("under-utilised" if u else "") for o
                  zip(table["over_utilised"], table["under_utilised"], strict=True)]
 cols = ["staff_id", "name", "site", "contract_hours", "offers", "accepted", "declined", "no_answer", "hours_worked",
         "hours_charged", "worked_per_40", "charged_per_40", "flag"]
+# the flag is what the table is for: next to the name (it was the last column, out of sight)
 st.dataframe(table[cols], hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.1f") for c in
-                            ("hours_worked", "hours_charged", "worked_per_40", "charged_per_40")})
+             column_order=["staff_id", "name", "flag", "site", *[c for c in cols if c not in
+                                                                 ("staff_id", "name", "flag", "site")]],
+             column_config={"staff_id": st.column_config.TextColumn("Staff", width="small"),
+                            "name": st.column_config.TextColumn("Name"),
+                            "flag": st.column_config.TextColumn("Flag"), "site": st.column_config.TextColumn("Site"),
+                            "contract_hours": st.column_config.NumberColumn("Contract h", format="%g"),
+                            "offers": "Offers", "accepted": "Accepted", "declined": "Declined",
+                            "no_answer": "No answer",
+                            "hours_worked": st.column_config.NumberColumn("Worked h", format="%.1f"),
+                            "hours_charged": st.column_config.NumberColumn("Charged h", format="%.1f"),
+                            "worked_per_40": st.column_config.NumberColumn("Worked per 40", format="%.1f"),
+                            "charged_per_40": st.column_config.NumberColumn("Charged per 40", format="%.1f")})
 st.download_button("Download per-person table (CSV)", to_csv_bytes(table[cols]),
                    file_name=f"overtime_fairness_{rep.days}d_{view.as_of:%Y%m%d}.csv", mime="text/csv",
                    on_click="ignore")

@@ -14,6 +14,7 @@ from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
 from src.ui.overtime_common import excluded_table, options_or_stop
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -164,14 +165,14 @@ def _draw_request(view) -> None:  # noqa: ANN001
     if view.is_open and view.ranking is not None:
         contact_list = view.contact_list()
         st.markdown("**Ranked contact list**")
-        st.dataframe(contact_list, hide_index=True, width="stretch", key="contact_list",
+        # not contacted / not answered yet: "–", not a grey "None"
+        st.dataframe(dash_missing(contact_list, {"contacted_at": "{:%d.%m. %H:%M}", "responded_at": "{:%d.%m. %H:%M}",
+                                                 "response_minutes": "{:.0f}"}),
+                     hide_index=True, width="stretch", key="contact_list",
                      column_config={"total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100,
                                                                              format="%.1f"),
-                                    "contacted_at": st.column_config.DatetimeColumn("Contacted",
-                                                                                    format="DD.MM. HH:mm"),
-                                    "responded_at": st.column_config.DatetimeColumn("Answered",
-                                                                                    format="DD.MM. HH:mm"),
-                                    "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
+                                    "contacted_at": right_text("Contacted"), "responded_at": right_text("Answered"),
+                                    "response_minutes": right_text("Minutes")})
         left, right = st.columns(2)
         todo = contact_list.loc[contact_list["status"] == "not contacted"]
         # option lists change with every contact/answer: fresh widget keys keep stale selections out
@@ -212,15 +213,16 @@ def _draw_request(view) -> None:  # noqa: ANN001
     else:
         contacts = view.contacts
         if len(contacts):
-            st.dataframe(contacts[["staff_id", "name", "channel", "contacted_at", "response", "responded_at",
-                                   "response_minutes"]], hide_index=True, width="stretch", key="closed_contacts",
+            st.dataframe(dash_missing(contacts[["staff_id", "name", "channel", "contacted_at", "response",
+                                                "responded_at", "response_minutes"]],
+                                      {"response": "{}", "responded_at": "{:%d.%m. %H:%M}",
+                                       "response_minutes": "{:.0f}"}),
+                         hide_index=True, width="stretch", key="closed_contacts",
                          column_config={"staff_id": "Staff", "name": "Name", "channel": "Channel",
                                         "contacted_at": st.column_config.DatetimeColumn("Contacted",
                                                                                         format="DD.MM. HH:mm"),
-                                        "response": "Answer",
-                                        "responded_at": st.column_config.DatetimeColumn("Answered",
-                                                                                        format="DD.MM. HH:mm"),
-                                        "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
+                                        "response": "Answer", "responded_at": right_text("Answered"),
+                                        "response_minutes": right_text("Minutes")})
         else:
             st.caption("Nobody was contacted.")
 
@@ -338,8 +340,9 @@ if len(open_req):
                for r in open_req.itertuples()}
     st.selectbox("Open a request", list(choices), index=None, key=_k("open_pick"), placeholder="choose a request",
                  on_change=_on_open, args=(choices,))
-    st.dataframe(open_req[["code", "site", "unit", "shift_date", "shift_type", "hours", "contacts", "responses",
-                           "created_by", "created_at"]], hide_index=True, width="stretch", key="open_requests",
+    st.dataframe(dash_missing(open_req[["code", "site", "unit", "shift_date", "shift_type", "hours", "contacts",
+                                        "responses", "created_by", "created_at"]], {"unit": "{}"}),  # any unit: "–"
+                 hide_index=True, width="stretch", key="open_requests",
                  column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
                                 "created_at": st.column_config.DatetimeColumn("Created (UTC)",
                                                                               format="YYYY-MM-DD HH:mm")})

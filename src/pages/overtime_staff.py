@@ -9,6 +9,7 @@ from src.services.context import ServiceError
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -90,21 +91,27 @@ else:
         st.caption(f"No rostered shifts in the week of {week.week_start:%d.%m.%Y}: overtime rankings for that week "
                    f"assume the contract hours ({week.contract_hours:g} h).")
 
+#: half-width tables: short labels and narrow columns, so status, hours and minutes are not cut off
+RECENT_COLS = {"request_id": st.column_config.TextColumn("Request", width="small"),
+               "shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+               "site": st.column_config.TextColumn("Site"), "unit": st.column_config.TextColumn("Unit"),
+               "shift_type": st.column_config.TextColumn("Shift", width="small"),
+               "status": st.column_config.TextColumn("Answer", width="small"),
+               "hours_worked": st.column_config.NumberColumn("Hours", format="%.1f", width="small"),
+               "response_minutes": right_text("Minutes", width="small")}
 left, right = st.columns(2)
 with left:
     st.subheader("Recent overtime shifts")
     if len(d.recent_shifts):
-        st.dataframe(d.recent_shifts, hide_index=True, width="stretch",
-                     column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
-                                    "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
+        st.dataframe(dash_missing(d.recent_shifts, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
+                     width="stretch", column_config=RECENT_COLS)
     else:
         st.caption("No overtime shifts worked before this date.")
 with right:
     st.subheader("Recent offers")
     if len(d.recent_offers):
-        st.dataframe(d.recent_offers, hide_index=True, width="stretch",
-                     column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
-                                    "response_minutes": st.column_config.NumberColumn("Minutes", format="%.0f")})
+        st.dataframe(dash_missing(d.recent_offers, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
+                     width="stretch", column_config=RECENT_COLS)
     else:
         st.caption("No offers before this date.")
 
@@ -115,5 +122,6 @@ absences.show(app, actor, key="ots", default_day=ot.local_now(app).date(), staff
 
 if len(view.contacts):
     st.subheader("Contacts recorded in the app")
-    st.dataframe(view.contacts[["request_id", "channel", "contacted_at", "contacted_by", "response",
-                                "responded_at"]], hide_index=True, width="stretch")
+    st.dataframe(dash_missing(view.contacts[["request_id", "channel", "contacted_at", "contacted_by", "response",
+                                             "responded_at"]], {"response": "{}", "responded_at": "{:%Y-%m-%d %H:%M}"}),
+                 hide_index=True, width="stretch")

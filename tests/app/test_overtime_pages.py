@@ -72,6 +72,10 @@ def test_rankings_then_coverage_workflow_until_filled(ot_app):
     code = at.session_state["wfp_ot_active_request"]
     contact_list = at.dataframe[0].value
     assert set(contact_list["status"]) == {"not contacted"}
+    # nobody contacted yet: "–", not Streamlit's grey "None"
+    assert set(contact_list["contacted_at"]) == set(contact_list["response_minutes"]) == {"–"}
+    open_requests = next(d.value for d in at.dataframe if "created_by" in d.value.columns)
+    assert open_requests.set_index("code").loc[at.session_state["wfp_ot_active_request"], "unit"] == "–"
     top = contact_list.iloc[0]
 
     _button(at, "Record contact").click()  # default selection = the best-ranked person
@@ -79,6 +83,7 @@ def test_rankings_then_coverage_workflow_until_filled(ot_app):
     assert not at.exception, at.exception
     assert any("Recorded 1 contact" in s.value for s in at.success)
     assert at.dataframe[0].value.iloc[0]["status"] == "waiting"
+    assert at.dataframe[0].value.iloc[0]["contacted_at"] != "–" and at.dataframe[0].value.iloc[0]["responded_at"] == "–"
 
     at.radio(key="wfp_otr_resp_kind").set_value("accepted")
     at.number_input(key="wfp_otr_resp_minutes").set_value(600)  # 10 h after a contact made just now: future
@@ -132,6 +137,7 @@ def test_fairness_report_metrics_chart_and_windows(ot_app):
     people = at.dataframe[1].value
     assert {"worked_per_40", "charged_per_40", "flag"} <= set(people.columns)
     assert (people["flag"] == "over-utilised").any() and (people["flag"] == "under-utilised").any()
+    assert list(at.dataframe[1].proto.column_order)[:3] == ["staff_id", "name", "flag"], "the flag in sight"
     at.radio(key="wfp_ot_fair_basis").set_value("worked")
     at.run()
     assert not at.exception
