@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pandas as pd
@@ -167,7 +168,15 @@ with preview_tab:
         st.markdown("**Explain and override a task**")
         labels = {r.task_id: f"{r.task_id} · {r.task_type} · {r.site} · → {r.staff_id or 'unassigned'}"
                   for r in rows.itertuples()}
-        task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=state.key("asg_task"))
+        # The labels name the assignee. A keyed selectbox kept showing the chosen task's old label after an
+        # override ("→ S0012" when it now went to S0014), so its key follows the assignments, and the chosen task
+        # is carried over to the new widget.
+        version = hashlib.sha1("|".join(rows["staff_id"].astype(str)).encode()).hexdigest()[:10]
+        last = state.get("asg_task_last")
+        task_id = st.selectbox("Task", list(labels), format_func=labels.get,
+                               index=list(labels).index(last) if last in labels else 0,
+                               key=state.key(f"asg_task_{prev['id']}_{version}"))
+        state.put("asg_task_last", task_id)
         try:
             ex = people.explain_task(app, actor, int(prev["id"]), task_id)
         except ServiceError as exc:

@@ -205,3 +205,25 @@ def test_preview_tables_say_dash_and_words_not_none_and_codes(people_app):
     candidates = next(d.value for d in at.dataframe if "rule_score" in d.value.columns)
     assert set(candidates["reason"]) <= set(people.DECISION_LABELS.values())
     assert "low_confidence" not in set(candidates["reason"]) and "model_missing" not in set(candidates["reason"])
+
+
+def test_task_picker_names_the_new_assignee_after_an_override_and_keeps_the_task(people_app):
+    at = _assignment()
+    _button(at, "Preview assignments").click()
+    at.run()
+    picker = next(s for s in at.selectbox if s.label == "Task")
+    second = picker.options[1].split(" · ")[0]
+    picker.set_value(second)
+    at.run()
+    sb = at.selectbox(key="wfp_asg_new_staff")
+    new_staff = sb.options[1].split()[0]
+    sb.set_value(new_staff)
+    at.text_input(key="wfp_asg_reason").input("covers for a colleague")
+    _button(at, "Override").click()
+    at.run()
+    assert not at.exception, at.exception
+    picker = next(s for s in at.selectbox if s.label == "Task")
+    assert picker.value == second, "the overridden task stays chosen"
+    assert picker.options[1].endswith(f"→ {new_staff}")
+    # a new widget (key) for the new assignments, so the browser cannot keep showing the old label
+    assert picker.key.startswith("wfp_asg_task_1_")
