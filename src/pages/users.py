@@ -31,11 +31,14 @@ def _run(action, success: str, note: str | None = None) -> None:  # noqa: ANN001
         st.rerun()
 
 
+# always drawn (empty most of the time): a message appearing above the tabs would shift them, and the browser then
+# redraws them on the first tab — hiding, e.g., the API token that is shown only once
+flash_box = st.container()
 flash = state.pop(FLASH)
 if flash:
-    st.success(flash[0])
+    flash_box.success(flash[0])
     if flash[1]:
-        st.info(flash[1])
+        flash_box.info(flash[1])
 
 
 users = auth_service.list_users(app, actor)
@@ -100,7 +103,8 @@ with token_tab:
                 st.code(new_token, language=None)
     existing = pd.DataFrame(token_service.list_tokens(app, actor))
     if len(existing):  # never revoked / never used: "–", not a grey "None"
-        st.dataframe(dash_missing(existing, {"revoked_at": "{}", "last_used_at": "{}"}), hide_index=True,
+        when = lambda v: f"{pd.Timestamp(v):%Y-%m-%d %H:%M:%S}"  # noqa: E731 - as the created_at column shows
+        st.dataframe(dash_missing(existing, {"revoked_at": when, "last_used_at": when}), hide_index=True,
                      width="stretch")
         active = existing[existing["revoked_at"].isna()]
         if len(active):

@@ -191,6 +191,7 @@ def test_token_table_says_dash_for_never_revoked_and_never_used(ui_app):
     assert not at.exception, at.exception
     tokens = next(d.value for d in at.dataframe if "revoked_at" in d.value.columns)
     assert tokens["revoked_at"].iloc[0] != "–", "the revoked token shows its revocation at once"
+    assert len(tokens["revoked_at"].iloc[0]) == len("2026-12-03 16:50:55"), "to the second, like created_at"
     assert not [b for b in at.button if b.label == "Revoke"], "nothing left to revoke"
 
 
