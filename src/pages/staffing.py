@@ -293,8 +293,12 @@ def _plan() -> None:
     except ServiceError as exc:
         st.error(str(exc))
         return
+    # Containers that are always drawn keep the result tabs below at a fixed place: a what-if note or caption
+    # appearing above them made the browser redraw the tabs on "Requirement per interval", so moving a slider
+    # while reading the Daily summary or the Shift plan jumped away from it.
+    notes_box = st.container()
     for note in plan.notes:
-        st.warning(note)
+        notes_box.warning(note)
 
     totals, base_totals = svc.plan_totals(plan), svc.plan_totals(base_plan)
     m1, m2, m3, m4 = st.columns(4)
@@ -320,8 +324,9 @@ def _plan() -> None:
                   help="Volume-weighted over every interval of the voice queues.")
         m4.metric("Intervals below SL target", f"{totals['below_target']:,.0f}", _delta("below_target", "{:+,.0f}"),
                   delta_color="inverse")
+    whatif_box = st.container()
     if not scenario.neutral:
-        st.caption(f"What-if: {scenario.describe()}. Deltas compare with the plan as entered.")
+        whatif_box.caption(f"What-if: {scenario.describe()}. Deltas compare with the plan as entered.")
 
     # --------------------------------------------------------------------------------------- 4. results
     shift_state = state.get("shift")  # (queue, requirement hash, ShiftPlanResult)

@@ -336,3 +336,29 @@ def test_whatif_zero_changes_are_neutral_and_mixed_channel_tables_say_dash(staff
     _submit(at, "Build shift plan")
     shifts = next(d for d in at.dataframe if "paid_hours" in d.value.columns and "pattern" in d.value.columns)
     assert list(shifts.proto.column_order)[:3] == ["pattern", "start", "people"], "the count next to the start"
+
+
+def _path_to(node, wanted, path=()):
+    """Where in the element tree the first node matching ``wanted`` sits (its delta path)."""
+    for idx, child in getattr(node, "children", {}).items():
+        if wanted(child):
+            return (*path, idx)
+        found = _path_to(child, wanted, (*path, idx))
+        if found:
+            return found
+    return None
+
+
+def test_result_tabs_keep_their_place_when_a_whatif_note_appears(staffed_app):
+    """The browser redraws tabs whose place in the page changed, on their first tab: a what-if caption appearing
+    above the result tabs sent a planner reading the Daily summary back to the requirement table."""
+    at = _open()
+    _submit(at, "Load volume")
+
+    def where():
+        return _path_to(at._tree, lambda n: getattr(n, "type", None) == "tab" and n.label == "Daily summary")
+
+    neutral = where()
+    at.slider(key=_key("wi_volume")).set_value(10).run()
+    assert any(c.value.startswith("What-if:") for c in at.caption)
+    assert neutral is not None and where() == neutral
