@@ -61,33 +61,36 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Top responders")
     if len(s.top_responders):
-        # narrow columns: in the left 2/5 of the page acceptance and response time were cut off
+        # column widths in pixels that add up to the left 2/5 of the page (about 370 px at 1400 px): with the
+        # default widths the acceptance rate and the response time were cut off
         st.dataframe(s.top_responders, hide_index=True, width="stretch",
-                     column_config={"staff_id": st.column_config.TextColumn("Staff", width="small"),
-                                    "name": st.column_config.TextColumn("Name", width="small"),
-                                    "accepted": st.column_config.NumberColumn("Acc.", width="small",
+                     column_config={"staff_id": st.column_config.TextColumn("Staff", width=54),
+                                    "name": st.column_config.TextColumn("Name", width=112),
+                                    "accepted": st.column_config.NumberColumn("Acc.", width=44,
                                                                               help="accepted offers"),
-                                    "offers": st.column_config.NumberColumn("Offers", width="small"),
+                                    "offers": st.column_config.NumberColumn("Offers", width=50),
                                     "acceptance_rate": st.column_config.NumberColumn("Rate", format="percent",
-                                                                                     width="small",
-                                                                                     help="acceptance rate"),
+                                                                                     width=54, help="acceptance rate"),
                                     "median_response_minutes": st.column_config.NumberColumn(
-                                        "Min", format="%.0f", width="small", help="median response time (minutes)")})
+                                        "Min", format="%.0f", width=44, help="median response time (minutes)")})
     else:
         st.caption("Nobody was offered overtime in this window.")
 with right:
     st.subheader("Recent requests")
     if len(view.recent):
         st.dataframe(dash_missing(view.recent, {"accepted_by": "{}"}), hide_index=True, width="stretch",
-                     column_config={"request_id": st.column_config.TextColumn("Request", width="small"),
-                                    "shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
-                                    "site": st.column_config.TextColumn("Site"),
-                                    "shift_type": st.column_config.TextColumn("Shift", width="small"),
-                                    "contacts": st.column_config.NumberColumn("Contacts", width="small"),
-                                    "accepted_by": st.column_config.TextColumn("Taken by", width="small"),
+                     column_order=["request_id", "shift_date", "site", "shift_type", "contacts", "accepted_by",
+                                   "status", "first_contacted_at"],
+                     column_config={"request_id": st.column_config.TextColumn("Request", width=88),
+                                    "shift_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=82),
+                                    "site": st.column_config.TextColumn("Site", width=135),
+                                    "shift_type": st.column_config.TextColumn("Shift", width=48),
+                                    "contacts": st.column_config.NumberColumn("Asked", width=46,
+                                                                              help="people contacted"),
+                                    "accepted_by": st.column_config.TextColumn("Taken by", width=62),
+                                    "status": st.column_config.TextColumn("Status", width=58),
                                     "first_contacted_at": st.column_config.DatetimeColumn("First contact",
-                                                                                          format="DD.MM. HH:mm"),
-                                    "status": st.column_config.TextColumn("Status", width="small")})
+                                                                                          format="DD.MM. HH:mm")})
     else:
         st.caption("No requests before this date.")
 

@@ -71,15 +71,16 @@ with right:
     # a third of the page: short labels and narrow columns, or over/under-utilised were cut off
     st.dataframe(view.windows[["days", "score", "gini", "jain", "max_mean", "average", "over_utilised",
                                "under_utilised"]], hide_index=True, width="stretch", column_config={
-        "days": st.column_config.NumberColumn("Days", width="small"),
-        "score": st.column_config.NumberColumn("Score", format="%.1f", width="small"),
-        "gini": st.column_config.NumberColumn("Gini", format="%.3f", width="small"),
-        "jain": st.column_config.NumberColumn("Jain", format="%.3f", width="small"),
-        "max_mean": st.column_config.NumberColumn("Max/mean", format="%.2f", width="small"),
-        "average": st.column_config.NumberColumn("Avg h/40", format="%.1f", width="small",
+        "days": st.column_config.NumberColumn("Days", width=40),
+        "score": st.column_config.NumberColumn("Score", format="%.1f", width=46),
+        "gini": st.column_config.NumberColumn("Gini", format="%.3f", width=46),
+        "jain": st.column_config.NumberColumn("Jain", format="%.3f", width=44),
+        "max_mean": st.column_config.NumberColumn("Max÷avg", format="%.2f", width=58,
+                                                  help="the busiest person's hours ÷ the average"),
+        "average": st.column_config.NumberColumn("Avg", format="%.1f", width=46,
                                                  help="average hours per 40 contract hours"),
-        "over_utilised": st.column_config.NumberColumn("Over", width="small", help="over-utilised people"),
-        "under_utilised": st.column_config.NumberColumn("Under", width="small", help="under-utilised people")})
+        "over_utilised": st.column_config.NumberColumn("Over", width=42, help="over-utilised people"),
+        "under_utilised": st.column_config.NumberColumn("Under", width=46, help="under-utilised people")})
 
 st.subheader("Per person")
 table = rep.per_person.copy()

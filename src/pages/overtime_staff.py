@@ -91,27 +91,33 @@ else:
         st.caption(f"No rostered shifts in the week of {week.week_start:%d.%m.%Y}: overtime rankings for that week "
                    f"assume the contract hours ({week.contract_hours:g} h).")
 
-#: half-width tables: short labels and narrow columns, so status, hours and minutes are not cut off
-RECENT_COLS = {"request_id": st.column_config.TextColumn("Request", width="small"),
-               "shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
-               "site": st.column_config.TextColumn("Site"), "unit": st.column_config.TextColumn("Unit"),
-               "shift_type": st.column_config.TextColumn("Shift", width="small"),
-               "status": st.column_config.TextColumn("Answer", width="small"),
-               "hours_worked": st.column_config.NumberColumn("Hours", format="%.1f", width="small"),
-               "response_minutes": right_text("Minutes", width="small")}
+#: half-width tables (about 460 px): what happened first, in pixel widths; the request id last (before, the answer,
+#: hours and minutes were cut off behind request, date, site and unit)
+RECENT_COLS = {"request_id": st.column_config.TextColumn("Request", width=88),
+               "shift_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=82),
+               "site": st.column_config.TextColumn("Site", width=120), "unit": st.column_config.TextColumn("Unit",
+                                                                                                         width=110),
+               "shift_type": st.column_config.TextColumn("Shift", width=48),
+               "status": st.column_config.TextColumn("Answer", width=66),
+               "hours_worked": st.column_config.NumberColumn("Hours", format="%.1f", width=46),
+               "response_minutes": right_text("Min", width=44, help="minutes from the offer to the answer")}
 left, right = st.columns(2)
 with left:
     st.subheader("Recent overtime shifts")
     if len(d.recent_shifts):
         st.dataframe(dash_missing(d.recent_shifts, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
-                     width="stretch", column_config=RECENT_COLS)
+                     width="stretch", column_config=RECENT_COLS,  # all accepted: no answer column
+                     column_order=["shift_date", "shift_type", "hours_worked", "site", "unit", "response_minutes",
+                                   "request_id"])
     else:
         st.caption("No overtime shifts worked before this date.")
 with right:
     st.subheader("Recent offers")
     if len(d.recent_offers):
         st.dataframe(dash_missing(d.recent_offers, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
-                     width="stretch", column_config=RECENT_COLS)
+                     width="stretch", column_config=RECENT_COLS,
+                     column_order=["shift_date", "shift_type", "status", "response_minutes", "site", "unit",
+                                   "request_id"])
     else:
         st.caption("No offers before this date.")
 
