@@ -150,6 +150,14 @@ with history_tab:
                             f"({preview.rows_uploaded:,} were uploaded).{covers}")
                 if not preview.deletable:
                     st.error(preview.blocked_message)
+                replaced = int(history.set_index("id").loc[preview.batch_id, "replaced_rows"] or 0) \
+                    if preview.batch_id in set(history["id"]) else 0
+                if replaced:  # deleting a re-upload leaves a gap: the rows it replaced are gone for good
+                    period = (f"{preview.range_start:%Y-%m-%d} – {preview.range_end:%Y-%m-%d}"
+                              if preview.range_start is not None and preview.range_end is not None else "its period")
+                    st.warning(f"When it was stored, this batch replaced {replaced:,} older row(s) ('replace' policy). "
+                               f"They are not restored: after deleting it, the {title} data has a gap for {period} "
+                               "until that data is uploaded again.")
                 confirmed = st.checkbox(
                     f"I understand that batch {preview.batch_id} and its {preview.rows_stored:,} row(s) will be "
                     "deleted permanently.", key=state.key(f"delete_confirm_{preview.batch_id}"),

@@ -83,3 +83,16 @@ def test_planner_never_sees_the_delete_control(ui_app):
         at.switch_page("pages/data.py").run()
     assert not any(b.label.startswith("Delete batch") for b in at.button)
     assert not any(s.key == PICK for s in at.selectbox)
+
+
+def test_deleting_a_replacing_batch_warns_that_the_replaced_rows_stay_gone(ui_app):
+    _ingest(ui_app, "first.csv", FIRST)
+    again = data_service.ingest_upload(ui_app, ADMIN, kind="workload", filename="again.csv", content=FIRST,
+                                       policy="replace")
+    assert again.stored, again.message
+    at = _data_page_with_batch_chosen(again.result.batch_id)
+    warning = next(w.value for w in at.warning if "replaced 3 older row(s)" in w.value)
+    assert "gap for 2025-03-03 – 2025-03-03" in warning
+    first = min(_history_ids(ui_app))
+    at.selectbox(key=PICK).set_value(first).run()
+    assert not [w for w in at.warning if "replaced" in w.value], "a batch that replaced nothing gets no warning"
