@@ -545,17 +545,16 @@ def _add_time_of_day(stamp: Parsed, cells: list[Cell], tod_header: str, date_hea
     has_time = stamp.valid & (stamp.values != days)
     for i in np.flatnonzero(has_time & tod.valid):
         sink.add("error", "date_has_time", f"Row {rows[i]}: column '{date_header}' already has a time of day "
-                 f"({pd.Timestamp(stamp.values[i]):%Y-%m-%d %H:%M}) and column '{tod_header}' gives another; keep the "
-                 "time in one column.", row=int(rows[i]), column=date_header, value=str(pd.Timestamp(stamp.values[i])))
-    bare = tod.valid & (tod.values.astype("datetime64[D]").astype("datetime64[ns]") == TIME_ONLY_DAY)
-    offset = tod.values - tod.values.astype("datetime64[D]").astype("datetime64[ns]")
-    other_day = stamp.valid & tod.valid & ~bare & (tod.values.astype("datetime64[D]").astype("datetime64[ns]") != days)
+                 f"({_fmt_ts(stamp.values[i])}) and column '{tod_header}' gives another; keep the time in one "
+                 "column.", row=int(rows[i]), column=date_header, value=str(pd.Timestamp(stamp.values[i])))
+    tod_day = tod.values.astype("datetime64[D]").astype("datetime64[ns]")
+    other_day = stamp.valid & tod.valid & (tod_day != TIME_ONLY_DAY) & (tod_day != days)
     for i in np.flatnonzero(other_day):
-        sink.add("error", "time_other_day", f"Row {rows[i]}: column '{tod_header}' holds "
-                 f"{pd.Timestamp(tod.values[i]):%Y-%m-%d %H:%M}, which is not on the day in column '{date_header}' "
-                 f"({pd.Timestamp(days[i]):%Y-%m-%d}).", row=int(rows[i]), column=tod_header, value=cells[i])
+        sink.add("error", "time_other_day", f"Row {rows[i]}: column '{tod_header}' holds {_fmt_ts(tod.values[i])}, "
+                 f"which is not on the day in column '{date_header}' ({pd.Timestamp(days[i]):%Y-%m-%d}).",
+                 row=int(rows[i]), column=tod_header, value=cells[i])
     ok = stamp.valid & tod.valid & ~has_time & ~other_day
-    stamp.values[ok] = days[ok] + offset[ok]
+    stamp.values[ok] = days[ok] + (tod.values[ok] - tod_day[ok])
     stamp.valid[:] = ok  # every other row with a date has had its error reported above or by parse_times
 
 

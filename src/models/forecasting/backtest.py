@@ -62,6 +62,14 @@ def min_history_message(series_id: str, have: int, need: int, step: pd.Timedelta
             f"{horizon} steps. Use fewer folds or a shorter backtest horizon.")
 
 
+def require_history(prep: PreparedSeries, series_id: str, folds: int, horizon: int) -> None:
+    """``ValueError`` (:func:`min_history_message`) when ``prep`` is too short for ``folds`` windows of ``horizon``
+    steps after :data:`MIN_TRAIN_WEEKS` weeks of training."""
+    need = MIN_TRAIN_WEEKS * prep.cal.season + folds * horizon
+    if prep.n < need:
+        raise ValueError(min_history_message(series_id, prep.n, need, prep.cal.step, folds, horizon))
+
+
 @dataclass
 class FoldForecast:
     """One model's forecast for one backtest window (arrays over the window's grid steps)."""
@@ -281,9 +289,7 @@ def backtest_series(
     """
     full = prep or prepare_series(ds, y, series_id=series_id, step=step, country=country)
     step = full.cal.step
-    need = MIN_TRAIN_WEEKS * full.cal.season + folds * horizon
-    if full.n < need:
-        raise ValueError(min_history_message(series_id, full.n, need, step, folds, horizon))
+    require_history(full, series_id, folds, horizon)
     origins = rolling_origins(full.last, step, folds, horizon)
     rows = pd.DataFrame({"ds": pd.DatetimeIndex(ds), "y": np.asarray(y, dtype=float)})
     preps = []

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .auto import choose_model
-from .backtest import MIN_TRAIN_WEEKS, backtest_series, min_history_message
+from .backtest import MIN_TRAIN_WEEKS, backtest_series, require_history
 from .base import ForecastConfig, ForecastResult, ProgressCallback, make_model
 from .fitted import FittedModel
 from .frequency import PreparedSeries, parse_freq, prepare_series
@@ -136,9 +136,7 @@ def history_problems(df: pd.DataFrame, config: ForecastConfig) -> dict[str, str]
                                   country=config.country_holidays, clean=False)
             horizon = backtest_horizon(config, prep)
             folds, _ = backtest_folds(config, prep, horizon)
-            need = MIN_TRAIN_WEEKS * prep.cal.season + folds * horizon
-            if prep.n < need:
-                raise ValueError(min_history_message(str(sid), prep.n, need, prep.cal.step, folds, horizon))
+            require_history(prep, str(sid), folds, horizon)
             if config.model != "auto":
                 own = make_model(config.model, config.seed).min_history_steps(prep, config.horizon)
                 if prep.n < own:
