@@ -210,7 +210,7 @@ def test_saved_plan_can_be_downloaded_again(staffed_app, monkeypatch):
     assert {f"{name}.xlsx", f"{name}.csv"} <= set(deferred)
     wb = load_workbook(io.BytesIO(deferred[f"{name}.xlsx"]()))
     info = {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
-    assert info["saved_plan_id"] == str(pid) and info["plan_name"] == "'=Week plan"
+    assert info["Saved plan ID"] == pid and info["Plan name"] == "'=Week plan"
     assert "Intervals" in wb.sheetnames
     assert deferred[f"{name}.csv"]().decode("utf-8-sig").startswith('"queue","ds"')
     events = store.audit_events(staffed_app.engine, action="staffing.export")

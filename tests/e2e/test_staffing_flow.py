@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from src.models.capacity.staffing import WORKBOOK_HEADERS
 from tests.e2e.conftest import cli, login, open_page, prepare_store, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -61,10 +62,10 @@ def test_planner_builds_plan_from_history_and_downloads_excel(page, staffing_url
     assert {"Summary", "Intervals", "Daily", "Shift plan", "Shift starts", "Parameters", "Info"} <= set(wb.sheetnames)
     summary = wb["Summary"]
     headers = [c.value for c in summary[1]]
-    assert headers[0] == "queue"
+    assert headers[0] == "Queue"
     queues = {summary.cell(row=r, column=1).value for r in range(2, summary.max_row + 1)}
     assert {"calls", "emails"} <= queues
-    hours_col = headers.index("agent_hours") + 1
+    hours_col = headers.index("Agent hours to schedule (after shrinkage)") + 1
     total = sum(summary.cell(row=r, column=hours_col).value or 0 for r in range(2, summary.max_row + 1))
     assert abs(total - base_hours) <= 1.0  # the workbook holds the numbers the page showed
     iv = wb["Intervals"]
@@ -104,7 +105,8 @@ def test_saved_plan_opens_in_a_fresh_session_with_its_quality_columns(page, staf
     wb = load_workbook(io.BytesIO(target.read_bytes()))
     iv = wb["Intervals"]
     head = [c.value for c in iv[1]]
-    cols = {name: [iv.cell(row=r, column=head.index(name) + 1).value for r in range(2, iv.max_row + 1)]
+    label = WORKBOOK_HEADERS["Intervals"]
+    cols = {name: [iv.cell(row=r, column=head.index(label[name]) + 1).value for r in range(2, iv.max_row + 1)]
             for name in ("queue", "p_wait", "backlog_hours")}
     calls = [w for q, w in zip(cols["queue"], cols["p_wait"], strict=True) if q == "calls"]
     emails = [b for q, b in zip(cols["queue"], cols["backlog_hours"], strict=True) if q == "emails"]

@@ -81,7 +81,7 @@ def test_table_to_xlsx_and_csv(capsys, tmp_path):
     assert {"Summary", "Intervals", "Daily", "Parameters"} <= set(wb.sheetnames)
     ws = wb["Intervals"]
     assert ws.cell(2, 1).value == "'=calls" and ws.cell(2, 1).data_type == "s"
-    agents_col = [c.value for c in ws[1]].index("agents") + 1
+    agents_col = [c.value for c in ws[1]].index("Agents to schedule (after shrinkage)") + 1
     assert ws.cell(2, agents_col).value == 20  # 100 calls, AHT 180, 80/20, 30 % shrinkage
     assert ws.cell(4, agents_col).value == 0
     csv_path = tmp_path / "plan.csv"

@@ -22,7 +22,7 @@ from src.models.capacity import (
     what_if,
     workload_agents,
 )
-from src.models.capacity.staffing import INTERVAL_COLUMNS, achieved_with_agents
+from src.models.capacity.staffing import INTERVAL_COLUMNS, WORKBOOK_HEADERS, achieved_with_agents
 
 DS = pd.date_range("2025-03-03 06:00", periods=32, freq="30min")  # Monday 06:00–21:30
 
@@ -153,11 +153,40 @@ def test_staffing_workbook_sheets_values_and_chart():
     assert wb.sheetnames == ["Summary", "Intervals", "Daily", "Shift plan", "Shift starts", "Parameters"]
     ws = wb["Intervals"]
     header = [c.value for c in ws[1]]
-    assert header == INTERVAL_COLUMNS
-    assert ws.cell(2, header.index("agents") + 1).value == int(plan.intervals["agents"].iloc[0])
-    assert ws.cell(2, header.index("service_level") + 1).number_format == "0.0%"
+    label = WORKBOOK_HEADERS["Intervals"]
+    assert header == [label[c] for c in INTERVAL_COLUMNS]
+    assert ws.cell(2, header.index(label["agents"]) + 1).value == int(plan.intervals["agents"].iloc[0])
+    assert ws.cell(2, header.index(label["service_level"]) + 1).number_format == "0.0%"
     assert len(wb["Shift plan"]._charts) == 1
     params = wb["Parameters"]
-    assert [c.value for c in params[1]][:3] == ["queue", "volume_basis", "channel"]
+    assert [c.value for c in params[1]][:3] == ["Queue", "Volume basis (point forecast or upper bound)", "Channel"]
     no_shift = openpyxl.load_workbook(io.BytesIO(staffing_workbook(plan, replace(QueueParams(), aht_seconds=1))))
     assert "Shift plan" not in no_shift.sheetnames and len(no_shift["Intervals"]._charts) == 1
+
+
+def test_staffing_workbook_has_readable_headers_with_units_and_numeric_info():
+    """Managers open the workbook in Excel: no column codes (agents_raw) as headers, units in the headers, numbers
+    stored as numbers (the Info sheet used to hold the interval as the text "60.0")."""
+    plan = plan_staffing(forecast(), QueueParams(aht_seconds=180))
+    sp = plan_shifts(plan, make_patterns([f"{h:02d}:00" for h in range(6, 15)], [8]))
+    info = {"created_by": "pat", "interval_minutes": 3600 / 60, "paid_hours": 312.5, "what_if": "as planned"}
+    wb = openpyxl.load_workbook(io.BytesIO(staffing_workbook(plan, shift_plan=sp, info=info)))
+    for ws in wb.worksheets:
+        header = [c.value for c in ws[1]]
+        assert all(isinstance(h, str) and "_" not in h and h[0].isupper() for h in header), (ws.title, header)
+    iv = [c.value for c in wb["Intervals"][1]]
+    assert "Productive agents needed (before shrinkage)" in iv and "Agents to schedule (after shrinkage)" in iv
+    assert "AHT (seconds)" in iv and "Traffic (Erlangs)" in iv and "Service level achieved (%)" in iv
+    for name, labels in WORKBOOK_HEADERS.items():  # a label names one column only
+        assert len(set(labels.values())) == len(labels), name
+    # the numbers under the new headers are still numbers with their formats
+    ws = wb["Intervals"]
+    sl = ws.cell(2, iv.index("Service level achieved (%)") + 1)
+    assert isinstance(sl.value, float) and sl.number_format == "0.0%"
+    assert isinstance(ws.cell(2, iv.index("Productive agents needed (before shrinkage)") + 1).value, int)
+    rows = dict(wb["Info"].iter_rows(min_row=2, values_only=True))
+    assert [c.value for c in wb["Info"][1]] == ["Item", "Value"]
+    assert rows["Interval length (minutes)"] == 60 and type(rows["Interval length (minutes)"]) is int
+    assert rows["Paid hours of the shift plan (hours)"] == 312.5 and rows["Created by"] == "pat"
+    chart = wb["Shift plan"]._charts[0]
+    assert len(chart.series) == 2  # the chart still finds its columns under the new headers

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from src.data import db, plan_store
+from src.models.capacity.staffing import WORKBOOK_HEADERS
 from src.services import staffing as svc
 from src.services.context import PermissionDenied, ServiceError
 from tests.conftest import PLANNER
@@ -36,8 +37,10 @@ def _mixed_plan(app):
 
 
 def _sheet(wb, name: str) -> pd.DataFrame:
+    """A workbook sheet as a frame with the column codes (the workbook shows readable headers)."""
     rows = list(wb[name].iter_rows(values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    codes = {label: code for code, label in WORKBOOK_HEADERS.get(name, {}).items()}
+    return pd.DataFrame(rows[1:], columns=[codes.get(h, h) for h in rows[0]])
 
 
 def _make_old_format(app) -> None:
@@ -95,7 +98,8 @@ def test_saved_export_has_the_quality_columns_of_the_live_export(app):
     iv = _sheet(wb, "Intervals")
     assert set(QUALITY) <= set(iv.columns) and iv["backlog_hours"].notna().any() and iv["p_wait"].notna().any()
     head = [c.value for c in wb["Intervals"][1]]
-    assert wb["Intervals"].cell(row=2, column=head.index("p_wait") + 1).number_format == "0.0%"
+    p_wait = head.index(WORKBOOK_HEADERS["Intervals"]["p_wait"]) + 1
+    assert wb["Intervals"].cell(row=2, column=p_wait).number_format == "0.0%"
 
     csv = pd.read_csv(io.BytesIO(svc.export_saved_plan(app, PLANNER, pid, fmt="csv").data), encoding="utf-8-sig")
     live_csv = pd.read_csv(io.BytesIO(svc.export_plan(app, PLANNER, plan, fmt="csv", shift_plan=sp).data),

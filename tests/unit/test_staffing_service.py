@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from src.data import plan_store, store
+from src.models.capacity.staffing import WORKBOOK_HEADERS
 from src.services import data as data_service
 from src.services import staffing as svc
 from src.services.context import PermissionDenied, ServiceError
@@ -202,14 +203,16 @@ def test_export_xlsx_and_csv_are_saved_audited_and_safe(app):
     assert wb.sheetnames == ["Summary", "Intervals", "Daily", "Shift plan", "Shift starts", "Parameters", "Info"]
     iv = wb["Intervals"]
     head = [c.value for c in iv[1]]
-    assert iv.cell(row=2, column=head.index("agents") + 1).value == int(plan.intervals["agents"].iloc[0])
+    agents = head.index("Agents to schedule (after shrinkage)") + 1
+    assert iv.cell(row=2, column=agents).value == int(plan.intervals["agents"].iloc[0])
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} became a formula"
     assert iv.cell(row=2, column=1).value.startswith("'=")
     info = {r[0].value: r[1].value for r in wb["Info"].iter_rows(min_row=2)}
-    assert info["source_detail"].startswith("Uploaded file") and info["what_if"] == "as planned"
+    assert info["Volume source detail"].startswith("Uploaded file") and info["What-if"] == "as planned"
+    assert info["Interval length (minutes)"] == 60 and isinstance(info["Interval length (minutes)"], int)
 
     c = svc.export_plan(app, PLANNER, plan, fmt="csv", shift_plan=sp)
     text = c.data.decode("utf-8-sig")
@@ -258,8 +261,10 @@ def test_save_plan_is_atomic_with_its_audit_event(app, monkeypatch):
 
 
 def _sheet(wb, name: str) -> pd.DataFrame:
+    """A workbook sheet as a frame with the column codes (the workbook shows readable headers)."""
     rows = list(wb[name].iter_rows(values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    codes = {label: code for code, label in WORKBOOK_HEADERS.get(name, {}).items()}
+    return pd.DataFrame(rows[1:], columns=[codes.get(h, h) for h in rows[0]])
 
 
 def test_saved_plan_export_matches_the_live_export_and_is_audited(app):
@@ -296,9 +301,10 @@ def test_saved_plan_export_matches_the_live_export_and_is_audited(app):
 
     # stored facts on the Info sheet; the formula-like name is text, nothing anywhere is a formula
     info = {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
-    assert info["saved_plan_id"] == str(pid) and info["plan_name"] == "'=cmd()"
-    assert info["what_if"] == "volume +10 %" and info["source"] == "upload" and info["created_by"] == "pat"
-    assert float(info["paid_hours"]) == pytest.approx(sp.paid_hours)
+    assert info["Saved plan ID"] == pid and info["Plan name"] == "'=cmd()"
+    assert info["What-if"] == "volume +10 %" and info["Volume source"] == "upload" and info["Created by"] == "pat"
+    assert info["Paid hours of the shift plan (hours)"] == pytest.approx(sp.paid_hours)
+    assert info["Interval length (minutes)"] == 60
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
@@ -341,7 +347,7 @@ def test_saved_plan_export_without_shift_plan_multi_queue(app):
     params = _sheet(wb, "Parameters").set_index("queue")
     assert params.loc["emails", "channel"] == "email" and params.loc["calls", "shrinkage"] == pytest.approx(0.25)
     info = {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
-    assert "shift_plan_status" not in info and info["what_if"] == "volume +20 %, shrinkage 25%"
+    assert "Shift plan status" not in info and info["What-if"] == "volume +20 %, shrinkage 25%"
 
 
 def test_saved_plan_export_errors_and_roles(app):

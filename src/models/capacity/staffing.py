@@ -435,6 +435,114 @@ def params_frame(params: Mapping[str, QueueParams]) -> pd.DataFrame:
     return pd.DataFrame([{"queue": q, **asdict(p)} for q, p in params.items()])
 
 
+#: Excel headers of the staffing workbook, one mapping per sheet (column code → what a manager reads in Excel).
+#: Why here: the workbook is opened by people who never see the code, so every header says what the number is and
+#: in which unit; the codes stay in the CSV export and the REST API, which machines read. Names follow the
+#: computation above: ``agents_raw`` is the productive requirement (Erlang C/A for calls, backlog for e-mails,
+#: workload for outbound, shifts × ratio for care) *before* shrinkage, ``agents`` the people to schedule after it.
+_COMMON_HEADERS: dict[str, str] = {
+    "queue": "Queue",
+    "channel": "Channel",
+    "ds": "Interval start",
+    "date": "Date",
+    "volume": "Volume (contacts; care: shifts)",
+    "aht_seconds": "AHT (seconds)",
+    "traffic": "Traffic (Erlangs)",
+    "agents_raw": "Productive agents needed (before shrinkage)",
+    "agents": "Agents to schedule (after shrinkage)",
+    "agents_fractional": "Agents to schedule, unrounded (after shrinkage)",
+    "service_level": "Service level achieved (%)",
+    "asa_seconds": "Average speed of answer (seconds)",
+    "occupancy": "Occupancy (%)",
+    "p_wait": "Probability of waiting (%)",
+    "p_abandon": "Probability of abandoning (%)",
+    "backlog_hours": "E-mail backlog at interval end (hours of work)",
+}
+WORKBOOK_HEADERS: dict[str, dict[str, str]] = {
+    "Summary": {**_COMMON_HEADERS,
+                "intervals": "Intervals (count)",
+                "volume": "Volume over the horizon (contacts; care: shifts)",
+                "agent_hours": "Agent hours to schedule (after shrinkage)",
+                "peak_agents": "Peak agents to schedule (after shrinkage)",
+                "service_level": "Service level achieved (%, volume-weighted)",
+                "p_abandon": "Probability of abandoning (%, volume-weighted)",
+                "intervals_below_target": "Intervals below the SL target (count)"},
+    "Intervals": dict(_COMMON_HEADERS),
+    "Daily": {**_COMMON_HEADERS,
+              "volume": "Volume per day (contacts; care: shifts)",
+              "agents_total": "Agent-intervals to schedule (sum over the day)",
+              "agent_hours": "Agent hours to schedule (after shrinkage)",
+              "productive_hours": "Productive agent hours (before shrinkage)",
+              "peak_agents": "Peak agents to schedule (after shrinkage)",
+              "service_level": "Service level achieved (%, volume-weighted)",
+              "asa_seconds": "Average speed of answer (seconds, volume-weighted)",
+              "p_abandon": "Probability of abandoning (%, volume-weighted)",
+              "occupancy": "Occupancy (%, busy ÷ productive hours)"},
+    "Shift plan": {**_COMMON_HEADERS,
+                   "required": "Agents required (after shrinkage)",
+                   "planned": "People planned (on shift, breaks excluded)",
+                   "over": "Over requirement (people)",
+                   "under": "Under requirement (people short)",
+                   "productive_agents": "Productive agents planned (after shrinkage)",
+                   "service_level": "Service level with planned people (%)",
+                   "asa_seconds": "Average speed of answer with planned people (seconds)",
+                   "p_abandon": "Probability of abandoning with planned people (%)"},
+    "Shift starts": {"pattern": "Shift pattern", "start": "Shift start", "end": "Shift end",
+                     "paid_hours": "Paid hours per shift", "people": "People starting"},
+    "Parameters": {"queue": "Queue", "volume_basis": "Volume basis (point forecast or upper bound)",
+                   "channel": "Channel", "aht_seconds": "AHT (seconds)", "sl_target": "Service level target (%)",
+                   "answer_within_s": "Answered within (seconds)", "asa_target_s": "ASA target (seconds)",
+                   "patience_s": "Caller patience (seconds; Erlang A)", "shrinkage": "Shrinkage (%)",
+                   "max_occupancy": "Maximum occupancy (%)", "interval_seconds": "Interval length (seconds)",
+                   "response_hours": "E-mail response target (hours)",
+                   "care_ratio": "Care staff per shift (ratio)", "abandon_target": "Abandonment target (%)",
+                   "sl_basis": "Service level basis (offered or answered calls)"},
+}
+#: readable labels of the Info sheet's facts (unknown keys get their code with spaces, capitalised)
+INFO_LABELS: dict[str, str] = {
+    "saved_plan_id": "Saved plan ID", "plan_name": "Plan name", "created_by": "Created by",
+    "created_at": "Created at", "source": "Volume source", "source_detail": "Volume source detail",
+    "interval_minutes": "Interval length (minutes)", "volume_basis": "Volume basis", "what_if": "What-if",
+    "shift_plan_status": "Shift plan status", "paid_hours": "Paid hours of the shift plan (hours)",
+    "uncovered_agent_intervals": "Uncovered agent-intervals of the shift plan (count)",
+    "exported_by": "Exported by", "exported_at": "Exported at",
+}
+_PERCENT_CODES = ("service_level", "occupancy", "p_wait", "p_abandon", "sl_target", "shrinkage", "max_occupancy",
+                  "abandon_target")
+_CODE_FORMATS: dict[str, str] = {**{c: "percent" for c in _PERCENT_CODES}, "date": "date",
+                                 "asa_seconds": "decimal1", "agents_fractional": "decimal", "traffic": "decimal"}
+
+
+def _info_value(v: object) -> object:
+    """A fact as Excel should hold it: numbers stay numbers (a whole float such as 60.0 becomes 60), everything
+    else is text (dates and names as they were formatted by the caller)."""
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if not np.isfinite(f):
+            return ""
+        return int(f) if f.is_integer() else f
+    return str(v)
+
+
+def info_frame(info: Mapping[str, object]) -> pd.DataFrame:
+    """The Info sheet: readable labels (:data:`INFO_LABELS`) and values that keep their type."""
+    labels = [INFO_LABELS.get(str(k), str(k).replace("_", " ").capitalize()) for k in info]
+    return pd.DataFrame({"Item": labels, "Value": pd.Series([_info_value(v) for v in info.values()], dtype=object)})
+
+
+def _humanise(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``frame`` with the sheet's Excel headers and the number formats keyed by them (formats are chosen by the
+    column code, so a percentage stays a percentage whatever its label says)."""
+    headers = WORKBOOK_HEADERS.get(name, {})
+    mapping = {c: headers.get(str(c), str(c)) for c in frame.columns}
+    formats = {mapping[c]: _CODE_FORMATS[str(c)] for c in frame.columns if str(c) in _CODE_FORMATS}
+    return frame.rename(columns=mapping), formats
+
+
 def staffing_workbook(
     plan: StaffingPlan,
     params: Mapping[str, QueueParams] | QueueParams | None = None,
@@ -444,29 +552,33 @@ def staffing_workbook(
     """Multi-sheet staffing workbook: Summary, Intervals, Daily, Shift plan (+ Shift starts), Parameters
     (+ Info: ``info`` key/value facts such as source, what-if and author, when given).
 
-    A native line chart shows required (and, with a shift plan, planned) agents per interval. ``params``
+    Headers are the readable names of :data:`WORKBOOK_HEADERS` (with units), numbers stay numeric with their
+    formats. A native line chart shows required (and, with a shift plan, planned) agents per interval. ``params``
     defaults to the parameters stored in the plan.
     """
     if params is None:
         params = plan.params
     elif isinstance(params, QueueParams):
         params = {q: params for q in plan.params}
-    sheets: dict[str, pd.DataFrame] = {"Summary": plan.summary, "Intervals": plan.intervals, "Daily": plan.daily}
-    charts: list[ChartSpec] = []
+    raw: dict[str, pd.DataFrame] = {"Summary": plan.summary, "Intervals": plan.intervals, "Daily": plan.daily}
+    chart_codes: tuple[str, str, tuple[str, ...], str]
     if shift_plan is not None:
-        sheets["Shift plan"] = shift_plan.intervals
-        sheets["Shift starts"] = shift_plan.shifts
-        charts.append(ChartSpec(sheet="Shift plan", x_column="ds", y_columns=("required", "planned"),
-                                title="Required vs planned agents", y_title="agents"))
+        raw["Shift plan"] = shift_plan.intervals
+        raw["Shift starts"] = shift_plan.shifts
+        chart_codes = ("Shift plan", "ds", ("required", "planned"), "Required vs planned agents")
     else:
-        charts.append(ChartSpec(sheet="Intervals", x_column="ds", y_columns=("agents", "agents_raw"),
-                                title="Required agents per interval", y_title="agents"))
+        chart_codes = ("Intervals", "ds", ("agents", "agents_raw"), "Required agents per interval")
     pf = params_frame(params)
     pf.insert(1, "volume_basis", plan.volume_basis)
-    sheets["Parameters"] = pf
+    raw["Parameters"] = pf
+    sheets: dict[str, pd.DataFrame] = {}
+    sheet_formats: dict[str, dict[str, str]] = {}
+    for name, frame in raw.items():
+        sheets[name], sheet_formats[name] = _humanise(name, frame)
     if info:
-        sheets["Info"] = pd.DataFrame({"item": [str(k) for k in info], "value": [str(v) for v in info.values()]})
-    pct = {c: "percent" for c in ("service_level", "occupancy", "p_wait", "p_abandon", "sl_target", "shrinkage",
-                                  "max_occupancy", "abandon_target")}
-    pct.update({"date": "date", "asa_seconds": "decimal1", "agents_fractional": "decimal", "traffic": "decimal"})
-    return to_excel_bytes(sheets, title="Staffing plan", number_formats=pct, charts=charts)
+        sheets["Info"] = info_frame(info)
+    chart_sheet, x, ys, title = chart_codes
+    label = WORKBOOK_HEADERS[chart_sheet]
+    charts = [ChartSpec(sheet=chart_sheet, x_column=label[x], y_columns=tuple(label[y] for y in ys), title=title,
+                        x_title="Interval start", y_title="agents")]
+    return to_excel_bytes(sheets, title="Staffing plan", sheet_formats=sheet_formats, charts=charts)
