@@ -57,6 +57,7 @@ from src.data.parsing import (
     Issue,
     IssueCollector,
     Parsed,
+    clean_str,
     decimal_evidence,
     parse_bools,
     parse_datetimes,
@@ -461,7 +462,7 @@ def _unpivot_queues(spec: KindSpec, headers: list[str], columns: list[list[Cell]
         sink.add("error", "no_queue_columns", "The file was read with one column per queue, but it has no column "
                  "besides the time, site and AHT columns.")
         return _no_rows(headers, keep)
-    filled = sum(1 for q in queues for c in columns[q] if not (c is None or (isinstance(c, str) and not c.strip())))
+    filled = sum(1 for q in queues for c in columns[q] if clean_str(c) is not None)
     if filled > MAX_WIDE_VALUES:
         sink.add("error", "too_many_values", f"The sheet holds {filled:,} queue values; at most {MAX_WIDE_VALUES:,} "
                  "can be read at once. Upload a shorter period or fewer queues per file.")
@@ -471,7 +472,7 @@ def _unpivot_queues(spec: KindSpec, headers: list[str], columns: list[list[Cell]
     for i in range(len(rows)):
         for q in queues:
             cell = columns[q][i]
-            if cell is None or (isinstance(cell, str) and not cell.strip()):
+            if clean_str(cell) is None:  # blank, or only (non-breaking / zero-width) spaces: no data
                 continue
             for k, j in enumerate(keep):
                 out_cols[k].append(columns[j][i])
@@ -490,8 +491,8 @@ def _summed_cells(parts: list[list[Cell]]) -> list[Cell]:
     and anything else is passed on unchanged (so the count parser names the bad value)."""
     out: list[Cell] = []
     for cells in zip(*parts, strict=True):
-        values = [c.strip() if isinstance(c, str) else c for c in cells]
-        filled = [v for v in values if v not in (None, "")]
+        values = [clean_str(c) for c in cells]  # the parsers' notion of blank, incl. U+00A0/U+202F/U+FEFF
+        filled = [v for v in values if v is not None]
         if not filled:
             out.append(None)
             continue

@@ -350,3 +350,46 @@ def test_a_huge_wide_sheet_is_refused_before_it_is_expanded(monkeypatch) -> None
     text = "Datum;Uhrzeit;A;B;C\n04.03.2024;08:00;1;2;3\n04.03.2024;08:30;1;2;3\n"
     report = validate_upload("workload", "w.csv", text.encode(), ParseOptions(today=TODAY, queues_in_columns=True))
     assert [i.code for i in report.errors] == ["too_many_values"] and report.frame is None
+
+
+#: cells that look empty in Excel: spaces, (narrow) non-breaking spaces, a zero-width no-break space (U+FEFF, left
+#: behind by copy-paste from web pages); Python's ``str.strip`` removes all but the last
+_BLANKS = [" ", "\u00a0", "\u202f", "\ufeff", " \u00a0\ufeff "]
+
+
+@pytest.mark.parametrize("blank", _BLANKS)
+def test_blank_looking_part_cells_of_a_shift_type_sheet_count_as_empty(blank: str) -> None:
+    text = (f"Datum;Einrichtung;Wohnbereich;Früh;Spät;Nacht\n04.03.2024;Haus A;Birke;3;{blank};1\n"
+            f"05.03.2024;Haus A;Birke;{blank};{blank};{blank}\n")
+    report = validate_upload("unit_shifts", "dienste.csv", text.encode("utf-8"), OPT)
+    assert [(i.row, i.code) for i in report.errors] == [(3, "empty")]  # an all-blank row has no shift count
+    ok = validate_upload("unit_shifts", "dienste.csv", text.split("05.03")[0].encode("utf-8"), OPT)
+    assert ok.ok, [i.message for i in ok.errors]
+    assert ok.frame["shifts"].tolist() == [4]
+
+
+@pytest.mark.parametrize("blank", _BLANKS)
+def test_blank_looking_cells_of_a_wide_queue_sheet_are_intervals_without_data(blank: str) -> None:
+    text = (f"Datum;Uhrzeit;Service;Vertrieb\n04.03.2024;08:00;12;{blank}\n04.03.2024;08:30;{blank};4\n"
+            "04.03.2024;09:00;9;2\n")
+    report = validate_upload("workload", "plan.csv", text.encode("utf-8"),
+                             ParseOptions(today=TODAY, queues_in_columns=True))
+    assert report.ok, [i.message for i in report.errors]
+    got = list(zip(report.frame["timestamp"].dt.strftime("%H:%M"), report.frame["queue"], report.frame["volume"],
+                   strict=True))
+    assert got == [("08:00", "Service", 12), ("08:30", "Vertrieb", 4), ("09:00", "Service", 9),
+                   ("09:00", "Vertrieb", 2)]
+
+
+def test_blank_looking_cells_of_a_workbook_read_as_empty() -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Datum", "Einrichtung", "Wohnbereich", "Früh", "Spät", "Nacht"])
+    ws.append([datetime(2024, 3, 4), "Haus A", "Birke", 3, "\ufeff", "\u00a0"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = validate_upload("unit_shifts", "dienste.xlsx", buf.getvalue(), OPT)
+    assert report.ok, [i.message for i in report.errors]
+    assert report.frame["shifts"].tolist() == [3]
