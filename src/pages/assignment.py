@@ -225,6 +225,11 @@ with preview_tab:
                 if full:
                     st.caption(f"{full} eligible candidate(s) are left out of the list: they reached the task or "
                                "hour limit in this preview.")
+                # a successful override clears its reason (it belonged to that change; left filled it would be
+                # submitted again with the next override); a failed one keeps it, so the planner loses nothing.
+                # The text input is cleared here, before it is drawn: Streamlit forbids changing a drawn widget.
+                if state.pop("asg_reason_clear"):
+                    st.session_state.pop(state.key("asg_reason"), None)
                 with st.form(state.key("asg_override_form")):
                     o1, o2 = st.columns([1, 2])
                     new_staff = o1.selectbox("Assign to", choices, key=state.key("asg_new_staff"),
@@ -236,6 +241,7 @@ with preview_tab:
                         try:
                             ch = people.override_assignment(app, actor, int(prev["id"]), task_id, new_staff, reason)
                             st.toast(f"{ch['task_id']}: {ch['from'] or 'unassigned'} → {ch['to'] or 'unassigned'}")
+                            state.put("asg_reason_clear", True)
                             st.rerun()
                         except ServiceError as exc:
                             _show_error(exc)

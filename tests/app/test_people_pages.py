@@ -227,3 +227,36 @@ def test_task_picker_names_the_new_assignee_after_an_override_and_keeps_the_task
     assert picker.options[1].endswith(f"→ {new_staff}")
     # a new widget (key) for the new assignments, so the browser cannot keep showing the old label
     assert picker.key.startswith("wfp_asg_task_1_")
+
+
+def test_override_reason_clears_after_success_and_stays_after_a_failure(people_app, monkeypatch):
+    """The reason belongs to one override: left filled, the next override would silently reuse it. A failed
+    override keeps it, so the planner can fix the choice and submit again without retyping."""
+    from src.services.context import ServiceError
+
+    at = _assignment()
+    _button(at, "Preview assignments").click()
+    at.run()
+    real = people.override_assignment
+
+    def refuse(*args, **kwargs):
+        raise ServiceError("The preview changed meanwhile; try again.")
+
+    monkeypatch.setattr(people, "override_assignment", refuse)
+    sb = at.selectbox(key="wfp_asg_new_staff")
+    sb.set_value(sb.options[1].split()[0])
+    at.text_input(key="wfp_asg_reason").input("covers for a colleague")
+    _button(at, "Override").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("preview changed" in e.value for e in at.error)
+    assert at.text_input(key="wfp_asg_reason").value == "covers for a colleague", "a failure keeps the reason"
+
+    monkeypatch.setattr(people, "override_assignment", real)
+    sb = at.selectbox(key="wfp_asg_new_staff")
+    sb.set_value(sb.options[1].split()[0])
+    _button(at, "Override").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert ps.load_preview_rows(people_app.engine, 1)["overridden"].sum() == 1
+    assert at.text_input(key="wfp_asg_reason").value == "", "a successful override clears its reason"
