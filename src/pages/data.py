@@ -91,19 +91,28 @@ with upload_tab:
         if report.frame is not None:
             st.subheader("Preview")
             st.dataframe(report.frame.head(50), hide_index=True, width="stretch")
-            policy = st.radio("If rows overlap data already stored", ["reject", "replace"], horizontal=True,
-                              key=state.key("policy"),
-                              format_func=lambda p: {"reject": "Reject the upload (store nothing)",
-                                                     "replace": "Replace the overlapping range"}[p])
-            if st.button(f"Store {len(report.frame):,} rows", type="primary", key=state.key("store"),
-                         disabled=not report.ok):
-                outcome = data_service.ingest_upload(app, actor, kind=kind, filename=upload.name, content=content,
-                                                     options=options, policy=policy)
-                if outcome.stored:
-                    st.success(outcome.message)
-                    st.toast(outcome.message)
-                else:
-                    st.error(outcome.message)
+            # What a Store click would store: this file, read as this kind with these options. Once it is stored,
+            # the page shows the result instead of the button — a second click stored the rows again (or failed
+            # on the overlap) — until another file, kind or reading option makes it a different upload.
+            upload_id = hashlib.sha256(content).hexdigest() + "|" + "|".join((kind, upload.name, repr(options)))
+            stored = state.get("data_stored")
+            if stored is not None and stored[0] == upload_id:
+                st.success(stored[1])
+                st.caption("This file is stored. Choose another file, dataset or reading option to upload again.")
+            else:
+                policy = st.radio("If rows overlap data already stored", ["reject", "replace"], horizontal=True,
+                                  key=state.key("policy"),
+                                  format_func=lambda p: {"reject": "Reject the upload (store nothing)",
+                                                         "replace": "Replace the overlapping range"}[p])
+                if st.button(f"Store {len(report.frame):,} rows", type="primary", key=state.key("store"),
+                             disabled=not report.ok):
+                    outcome = data_service.ingest_upload(app, actor, kind=kind, filename=upload.name,
+                                                         content=content, options=options, policy=policy)
+                    if outcome.stored:
+                        state.put("data_stored", (upload_id, outcome.message))
+                        st.rerun()  # redraw without the Store button (it was drawn before the click was handled)
+                    else:
+                        st.error(outcome.message)
 
 with history_tab:
     flash = st.session_state.pop(state.key("delete_flash"), None)

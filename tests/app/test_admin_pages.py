@@ -31,6 +31,34 @@ def test_upload_good_file_and_store_it(ui_app):
     assert any("Stored 3 rows" in s.value for s in at.success)
 
 
+def test_a_stored_file_is_not_offered_for_storing_again(ui_app):
+    """After Store the page shows the result and no Store button for the same parsed file (a second click stored
+    the rows again or failed on the overlap); another file (or reading option) is offered again."""
+    at = _data_page(ui_app)
+    at.file_uploader[0].upload("calls.csv", GOOD_CSV, "text/csv")
+    at.run()
+    next(b for b in at.button if b.label.startswith("Store")).click()
+    at.run()
+    assert not at.exception, at.exception
+    assert store.table_row_count(ui_app.engine, "workload") == 3
+    assert not [b for b in at.button if b.label.startswith("Store")], "no second Store for the same file"
+    assert any("Stored 3 rows" in s.value for s in at.success)
+    at.run()  # any later rerun (another widget) keeps showing the result, still without the button
+    assert not [b for b in at.button if b.label.startswith("Store")]
+    assert any("Stored 3 rows" in s.value for s in at.success)
+    assert any("Choose another file" in c.value for c in at.caption)
+
+    other = GOOD_CSV.replace(b"2025-03-03", b"2025-03-04")
+    at.file_uploader[0].upload("calls_tuesday.csv", other, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("Stored 3 rows" in s.value for s in at.success)
+    next(b for b in at.button if b.label.startswith("Store")).click()
+    at.run()
+    assert store.table_row_count(ui_app.engine, "workload") == 6
+    assert any("Stored 3 rows from calls_tuesday.csv" in s.value for s in at.success)
+
+
 def test_broken_file_gets_row_level_report_and_nothing_stored(ui_app):
     at = _data_page(ui_app)
     at.file_uploader[0].upload("broken.csv", BAD_CSV, "text/csv")
