@@ -99,7 +99,27 @@ def test_bootstrap_prints_generated_password_once(cli_app, capsys, monkeypatch):
     assert auth.verify_password(pw, store.get_user(cli_app.engine, "admin")["password_hash"])
     lines.clear()
     bootstrap(cli_app, load_demo=False, echo=lines.append)
-    assert lines == []
+    assert lines == ["Users exist already (1, 1 active admin); no admin created. Use "
+                     "`python -m src.cli users add NAME --role admin --generate` to add one."]
+
+
+def test_bootstrap_on_a_used_database_says_why_no_admin_is_created(cli_app, capsys, monkeypatch):
+    """It used to print nothing: an operator setting APP_ADMIN_PASSWORD on a used database believed an admin was
+    created. It still exits 0, because `make run` bootstraps on every start."""
+    from src.services.context import SYSTEM
+
+    auth.create_user(cli_app, SYSTEM, username="pat", display_name="Pat", role="planner",
+                     password="Strong-Pass-123")
+    auth.create_user(cli_app, SYSTEM, username="nina", display_name="Nina", role="planner",
+                     password="Strong-Pass-456")
+    monkeypatch.setenv("APP_COOKIE_KEY", "k" * 64)
+    monkeypatch.setenv("APP_ADMIN_PASSWORD", "Another-Strong-Pass-789")
+    assert cli.main(["bootstrap", "--no-demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Users exist already (2, 0 active admins); no admin created." in out
+    assert "python -m src.cli users add NAME --role admin --generate" in out
+    assert "APP_ADMIN_PASSWORD is only used for the first admin and was ignored." in out
+    assert store.get_user(cli_app.engine, "admin") is None
 
 
 def test_bootstrap_refuses_weak_env_password(cli_app, monkeypatch):
