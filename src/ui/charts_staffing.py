@@ -118,9 +118,12 @@ def erlang_curve(table: pd.DataFrame, *, sl_target: float | None, required: int)
                   secondary_y=False)
     fig.add_trace(go.Scatter(x=table["agents"], y=table["asa_seconds"], name="ASA (s)", mode="lines+markers",
                              line=dict(color=REQUIRED)), secondary_y=True)
-    if sl_target is not None:
-        fig.add_hline(y=sl_target, line_dash="dash", line_color=TARGET, annotation_text=f"target {sl_target:.0%}",
-                      secondary_y=False)
+    if sl_target is not None and len(table):
+        # The target is a dashed line named in the legend. Its label used to be an annotation at the line's right
+        # end, i.e. on the tallest bar (service level grows with agents), where it could not be read.
+        lo, hi = float(table["agents"].min()) - 0.5, float(table["agents"].max()) + 0.5
+        fig.add_trace(go.Scatter(x=[lo, hi], y=[sl_target, sl_target], mode="lines", name=f"target {sl_target:.0%}",
+                                 line=dict(color=TARGET, dash="dash"), hoverinfo="skip"), secondary_y=False)
     fig.update_yaxes(title_text="service level", tickformat=".0%", range=[0, 1.02], secondary_y=False)
     fig.update_yaxes(title_text="ASA seconds", rangemode="tozero", secondary_y=True, showgrid=False, tickmode="auto")
     fig.update_xaxes(title_text="productive agents", dtick=1)
