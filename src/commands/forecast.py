@@ -4,10 +4,14 @@
                                [--level 80 --level 95] [--freq 1h] [--folds 3] [--backtest-horizon N]
     python -m src.cli backtest --input FILE [--model …] [--folds 3] [--horizon N] [--json]
 
-Input columns ``ds, y`` and optionally ``series_id`` (any case; the workload aliases ``timestamp``/
-``volume``/``queue`` and German ``Datum``/``Anrufe``/``Warteschlange`` are accepted too, as is a decimal
-comma). Exit codes: 0 ok, 2 bad input or too little history (nothing written), 3 some series could not be
-forecast (each named on stderr with its reason; the others are written).
+Input columns ``ds, y`` and optionally ``series_id`` (any case; the workload aliases ``timestamp``/``volume``/
+``queue`` and German ``Datum``/``Anrufe``/``Warteschlange`` are accepted too). The file is read exactly like an
+upload on the Data page (:mod:`src.data.series_file`): the same encodings, separators, decimal commas, date
+formats and Excel cells, the same limits on hostile files, and the same errors naming file, row, column and value;
+what an upload asks the user to choose (an ambiguous date order or decimal separator, the sheet) is chosen here
+with ``--date-order``, ``--decimal``, ``--separator``, ``--encoding`` and ``--sheet``. Exit codes: 0 ok, 2 bad
+input or too little history (nothing written), 3 some series could not be forecast (each named on stderr with its
+reason; the others are written).
 """
 
 from __future__ import annotations
@@ -16,78 +20,63 @@ import argparse
 import json
 import logging
 import math
-import re
 import sys
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from src.data.loader import ParseOptions
+from src.data.parsing import Issue
+from src.data.series_file import read_series_path
+
 logger = logging.getLogger(__name__)
 
-MAX_XLSX_UNZIPPED = 50_000_000
 #: exit code of ``forecast`` when some series were skipped (the rest written): automation must notice
 EXIT_PARTIAL = 3
-_ALIASES = {"timestamp": "ds", "date": "ds", "datetime": "ds", "volume": "y", "value": "y", "queue": "series_id",
-            "series": "series_id", "zeitstempel": "ds", "datum": "ds", "anrufe": "y", "anzahl": "y", "volumen": "y",
-            "calls": "y", "warteschlange": "series_id", "serie": "series_id"}
+
+#: what to pass when the reader could not decide for itself (the upload page offers the same as reading options)
+_HINTS = {
+    "ambiguous_date": "choose the date order with --date-order dmy (day first) or --date-order mdy (month first)",
+    "ambiguous_decimal": "choose the decimal separator with --decimal , (decimal comma) or --decimal . (point)",
+    "decimal_conflict": "choose the decimal separator with --decimal , or --decimal .",
+    "separator": "choose the column separator with --separator ';' (or ',' or tab)",
+    "encoding": "choose the encoding with --encoding utf-8, utf-16 or cp1252",
+    "sheet": "choose the sheet with --sheet NAME",
+}
 
 
-def read_series_file(path: Path) -> pd.DataFrame:
-    """Read a CSV or XLSX into ``series_id?, ds, y`` (names case-insensitive; a few aliases mapped)."""
-    if not path.is_file():
-        raise ValueError(f"Input file {path} does not exist")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                if sum(i.file_size for i in zf.infolist()) > MAX_XLSX_UNZIPPED:
-                    raise ValueError(f"{path} expands to more than {MAX_XLSX_UNZIPPED // 1_000_000} MB; export a CSV")
-        except zipfile.BadZipFile:
-            raise ValueError(f"{path} is not a valid .xlsx file") from None
-        df = pd.read_excel(path, engine="openpyxl")
-    else:
-        df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-    rename = {}
-    names = {str(c).strip().lower(): c for c in df.columns}
-    for low, orig in names.items():
-        target = low if low in ("ds", "y", "series_id") else _ALIASES.get(low)
-        if target and target not in names and target not in rename.values():
-            rename[orig] = target
-        elif low in ("ds", "y", "series_id"):
-            rename[orig] = low
-    df = df.rename(columns=rename)
-    if "y" in df and df["y"].dtype == object:
-        df["y"] = _decimal_comma(df["y"])
-    if "ds" in df and df["ds"].dtype == object:
-        df["ds"] = _german_dates(df["ds"])
-    return df
+def _parse_options(args: argparse.Namespace) -> ParseOptions:
+    return ParseOptions(encoding=args.encoding, separator="\t" if args.separator == "tab" else args.separator,
+                        decimal=args.decimal, date_order=args.date_order, sheet=args.sheet)
 
 
-_RE_DE_DATE = re.compile(r"\s*\d{1,2}\.\d{1,2}\.\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*")
+def _where(issue: Issue) -> str:
+    return f"{issue.file}, sheet {issue.sheet!r}" if issue.sheet else issue.file
 
 
-def _german_dates(values: pd.Series) -> pd.Series:
-    """``31.01.2024`` / ``31.01.2024 08:30`` (day first — the dotted form is never month first) → timestamps,
-    when every value is written that way; anything else is left for the timestamp check to report."""
-    text = values.dropna().astype(str)
-    if text.empty or not text.map(lambda v: bool(_RE_DE_DATE.fullmatch(v))).all():
-        return values
-    try:
-        return pd.to_datetime(values.astype(str).str.strip(), format="mixed", dayfirst=True)
-    except (ValueError, TypeError):
-        return values
+def read_input(args: argparse.Namespace) -> pd.DataFrame | None:
+    """Read ``--input`` through the upload reader; print warnings and errors to stderr (notes go to the log).
 
-
-_RE_DE_NUMBER = re.compile(r"\s*-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
-
-
-def _decimal_comma(values: pd.Series) -> pd.Series:
-    """``12,5`` / ``1.234,5`` → 12.5 / 1234.5 when every value is written that way (a German export; pandas
-    reads such a column as text). Anything else is left for the numeric check to report."""
-    text = values.dropna().astype(str)
-    if text.empty or not text.str.contains(",").any() or not text.map(lambda v: bool(_RE_DE_NUMBER.fullmatch(v))).all():
-        return values
-    return values.map(lambda v: v if pd.isna(v) else float(str(v).strip().replace(".", "").replace(",", ".")))
+    Returns the frame ``series_id?, ds, y``, or ``None`` when the file has errors (the caller exits with 2).
+    Every error is printed, not only the first, so one run shows everything to fix — as the upload report does.
+    """
+    result = read_series_path(Path(args.input), _parse_options(args))
+    report = result.report
+    for issue in report.issues:
+        if issue.severity == "info":
+            logger.info("%s: %s", _where(issue), issue.message)
+        else:
+            print(f"{issue.severity}: {_where(issue)}: {issue.message}", file=sys.stderr)
+    if result.frame is not None:
+        return result.frame
+    codes = dict.fromkeys(i.code for i in report.errors)
+    for code in codes:
+        if code in _HINTS:
+            print(f"hint: {_HINTS[code]}", file=sys.stderr)
+    n = report.totals.get("error", len(report.errors))
+    print(f"error: {report.file}: {n} problem{'s' if n != 1 else ''} in the input; nothing was forecast",
+          file=sys.stderr)
+    return None
 
 
 def _fmt(v: object) -> str:
@@ -97,8 +86,10 @@ def _fmt(v: object) -> str:
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from src.models.forecasting import ForecastConfig, run_forecast
 
+    df = read_input(args)
+    if df is None:
+        return 2
     try:
-        df = read_series_file(Path(args.input))
         levels = tuple(args.level or (80, 95))
         config = ForecastConfig(horizon=args.horizon, levels=levels, model=args.model, folds=args.folds,
                                 backtest_horizon=args.backtest_horizon, seed=args.seed, n_jobs=args.n_jobs,
@@ -134,8 +125,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from src.models.forecasting import AUTO_CANDIDATES, backtest
     from src.models.forecasting.frequency import parse_freq, prepare_series
 
+    df = read_input(args)
+    if df is None:
+        return 2
     try:
-        df = read_series_file(Path(args.input))
         models: list[str] = []
         for item in args.model or ["auto"]:
             for name in item.split(","):
@@ -171,6 +164,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--folds", type=int, default=3, help="backtest folds (default 3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--holidays", default="DE", help="country code for public holidays, or 'none' (default DE)")
+    g = p.add_argument_group("reading the input (as the upload's reading options; 'auto' detects and asks)")
+    g.add_argument("--encoding", default="auto", choices=["auto", "utf-8", "utf-16", "cp1252"])
+    g.add_argument("--separator", default="auto", choices=["auto", ",", ";", "\t", "tab"])
+    g.add_argument("--decimal", default="auto", choices=["auto", ".", ","], help="decimal separator of y")
+    g.add_argument("--date-order", default="auto", choices=["auto", "dmy", "mdy", "ymd"],
+                   help="order of a/b/yyyy dates (dd.mm.yyyy is always day first, ISO never reordered)")
+    g.add_argument("--sheet", default=None, help="worksheet of an .xlsx (default: the first visible one)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

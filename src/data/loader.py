@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 Cell = str | int | float | bool | datetime | None
+#: a dataset kind by key, or a spec that is not an upload kind (the forecast CLI's ``ds, y, series_id`` file)
+KindRef = str | kinds.KindSpec | None
 
 _ENCODINGS = ("auto", "utf-8", "utf-16", "cp1252")
 _SEPARATORS = ("auto", ",", ";", "\t")
@@ -179,12 +181,12 @@ def check_xml_safety() -> None:
 
 
 def read_table(filename: str, content: bytes, options: ParseOptions, limits: UploadLimits, *,
-               kind: str | None = None) -> RawTable:
+               kind: KindRef = None) -> RawTable:
     """Read ``content`` (named ``filename``) into a :class:`RawTable` or raise :class:`UploadRejected`.
 
     The format is decided by the bytes, not the name: OLE2 (old .xls or a password-protected
-    workbook) is refused, a zip is read as a workbook, anything else as delimited text. ``kind``
-    narrows header detection to that kind's column names.
+    workbook) is refused, a zip is read as a workbook, anything else as delimited text. ``kind`` (a kind's key
+    or a :class:`~src.data.kinds.KindSpec`) narrows header and separator detection to that kind's column names.
     """
     name = os.path.basename(filename) or "upload"
     if not isinstance(content, (bytes, bytearray, memoryview)):
@@ -222,8 +224,11 @@ def read_table(filename: str, content: bytes, options: ParseOptions, limits: Upl
 # --------------------------------------------------------------------------------------------
 
 
-def _known_headers(kind: str | None) -> frozenset[str]:
-    specs = [kinds.get_kind(kind)] if kind else list(kinds.KINDS.values())
+def _known_headers(kind: KindRef) -> frozenset[str]:
+    if isinstance(kind, kinds.KindSpec):
+        specs = [kind]
+    else:
+        specs = [kinds.get_kind(kind)] if kind else list(kinds.KINDS.values())
     names = {kinds.normalise_header(a) for s in specs for c in s.columns for a in (c.name, *c.aliases)}
     return frozenset(names)
 
@@ -233,7 +238,7 @@ def _is_blank(row: Sequence[Cell]) -> bool:
 
 
 def _find_header(rows: Sequence[Sequence[Cell]], row_numbers: Sequence[int], options: ParseOptions,
-                 limits: UploadLimits, kind: str | None, name: str, sheet: str | None) -> tuple[int, list[Issue]]:
+                 limits: UploadLimits, kind: KindRef, name: str, sheet: str | None) -> tuple[int, list[Issue]]:
     """Index into ``rows`` of the header: the user's choice, else the first row with >= 2 known
     column names among the first ``header_search_rows`` rows, else the first non-blank row."""
     if options.header_row is not None:
@@ -264,7 +269,7 @@ def _find_header(rows: Sequence[Sequence[Cell]], row_numbers: Sequence[int], opt
 
 def _finish_table(name: str, sheet: str | None, encoding: str | None, separator: str | None,
                   records: list[list[Cell]], numbers: list[int], options: ParseOptions, limits: UploadLimits,
-                  kind: str | None, sink: IssueCollector, notes: list[Issue],
+                  kind: KindRef, sink: IssueCollector, notes: list[Issue],
                   formula_at: dict[tuple[int, int], str] | None = None, epoch: datetime = EXCEL_EPOCH) -> RawTable:
     """Locate the header, drop blank rows, square the rows to the header width (reporting ragged ones)."""
     h, header_notes = _find_header(records, numbers, options, limits, kind, name, sheet)
@@ -365,7 +370,7 @@ def _split_line(line: str, sep: str) -> list[str]:
         return line.split(sep)
 
 
-def _detect_separator(name: str, sample_lines: list[str], kind: str | None) -> str:
+def _detect_separator(name: str, sample_lines: list[str], kind: KindRef) -> str:
     """Pick the separator whose field count is most consistent over the sample (needs >= 2 fields);
     a tie is broken by how many header cells are known column names, else the user must choose."""
     known = _known_headers(kind)
@@ -391,7 +396,7 @@ def _detect_separator(name: str, sample_lines: list[str], kind: str | None) -> s
     return scored[0][3]
 
 
-def _read_csv(name: str, content: bytes, options: ParseOptions, limits: UploadLimits, kind: str | None) -> RawTable:
+def _read_csv(name: str, content: bytes, options: ParseOptions, limits: UploadLimits, kind: KindRef) -> RawTable:
     text, encoding, notes = _decode(name, content, options.encoding)
     nul = text.find("\x00")
     if nul >= 0:
@@ -595,7 +600,7 @@ def _column_letter(idx0: int) -> str:
     return get_column_letter(idx0 + 1)
 
 
-def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadLimits, kind: str | None) -> RawTable:
+def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadLimits, kind: KindRef) -> RawTable:
     check_xml_safety()
     zf = _check_zip(name, content, limits)
     import openpyxl

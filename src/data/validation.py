@@ -172,9 +172,13 @@ def validate_upload(kind: str, filename: str, content: bytes, options: ParseOpti
     return validate_raw(kind, raw, options)
 
 
-def validate_raw(kind: str, raw: RawTable, options: ParseOptions | None = None) -> ValidationReport:
-    """Validate a :class:`RawTable` from :func:`read_table`."""
-    spec = kinds.get_kind(kind)
+def validate_raw(kind: str | KindSpec, raw: RawTable, options: ParseOptions | None = None) -> ValidationReport:
+    """Validate a :class:`RawTable` from :func:`read_table` against an upload kind (by key) or a spec of its own.
+
+    A spec is accepted so that other readers of tabular files (the forecast CLI's ``ds, y, series_id``) get the
+    very rules, limits and messages of uploads instead of a second, narrower parser.
+    """
+    spec = kind if isinstance(kind, KindSpec) else kinds.get_kind(kind)
     options = options or ParseOptions()
     columns = [list(c) for c in zip(*raw.rows, strict=True)] if raw.rows else [[] for _ in raw.headers]
     return _guarded(spec, raw.headers, columns, raw.row_numbers, file=raw.file, sheet=raw.sheet,
@@ -617,8 +621,8 @@ def _fmt_key(value: Any) -> str:
 def _check_duplicates(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
                       sink: IssueCollector, n: int) -> None:
     keys = list(spec.key_columns)
-    if any(spec.column(k).required and k not in parsed for k in keys) or n < 2:
-        return
+    if not keys or any(spec.column(k).required and k not in parsed for k in keys) or n < 2:
+        return  # no keys: repeated rows are the consumer's business (the forecast engine sums them)
     ok = np.ones(n, dtype=bool)
     data: dict[str, Any] = {}
     for k in keys:
