@@ -240,9 +240,11 @@ def _plan() -> None:
     if has_aht:
         use_aht = c2.checkbox("Use the AHT of each interval from the data (else the AHT in the table)", value=True,
                               key=state.key(f"use_aht_{vol_id}"))
+    # a blank parameter means "not used" (no ASA target, Erlang C without patience, no SL target for e-mails):
+    # "–" instead of Streamlit's grey "None", which read like a value; the cell itself stays empty (NaN)
     edited = st.data_editor(
         state.get("params_base"), hide_index=True, width="stretch", key=state.key(f"params_{vol_id}"),
-        disabled=["queue"], num_rows="fixed",
+        disabled=["queue"], num_rows="fixed", placeholder="–",
         column_order=svc.param_columns(state.get("params_base")["channel"].tolist()),
         column_config={
             "queue": st.column_config.TextColumn("queue"),
@@ -398,9 +400,11 @@ def _plan() -> None:
                 sq = c1.selectbox("Queue", shiftable, key=state.key("shift_queue"))
                 limit = c2.number_input("Solver time limit (s)", min_value=2, max_value=120, value=20,
                                         key=state.key("shift_limit"))
+                # an empty "break after" means "in the middle of the shift" (its help says so): an empty cell,
+                # not a grey "None"
                 pattern_table = st.data_editor(
                     svc.default_patterns_table(), hide_index=True, width="stretch", num_rows="dynamic",
-                    key=state.key("patterns"),
+                    key=state.key("patterns"), placeholder="",
                     column_config={
                         "name": st.column_config.TextColumn("name"),
                         "start": st.column_config.TextColumn("start (HH:MM)", validate=r"^\d{1,2}:\d{2}$"),

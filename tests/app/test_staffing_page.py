@@ -362,3 +362,20 @@ def test_result_tabs_keep_their_place_when_a_whatif_note_appears(staffed_app):
     at.slider(key=_key("wi_volume")).set_value(10).run()
     assert any(c.value.startswith("What-if:") for c in at.caption)
     assert neutral is not None and where() == neutral
+
+
+def test_editors_show_blank_parameters_as_a_dash_or_empty_not_none(staffed_app):
+    """Optional parameters left blank (no ASA target, no patience = Erlang C, no SL target for e-mails) showed
+    Streamlit's grey "None", which reads like a value. The parameters editor shows "–", the shift-pattern editor
+    (where an empty 'break after' means the middle of the shift) an empty cell; the values stay empty (NaN)."""
+    at = _open()
+    _submit(at, "Load volume")
+    params = next(d for d in at.dataframe if "sl_target_pct" in d.value.columns)
+    assert params.proto.HasField("placeholder") and params.proto.placeholder == "–"
+    table = params.value.set_index("queue")
+    assert table.loc["calls", "patience_s"] != table.loc["calls", "patience_s"], "still NaN: Erlang C"
+    assert table.loc["emails", "sl_target_pct"] != table.loc["emails", "sl_target_pct"]
+    patterns = next(d for d in at.dataframe if "break_after_minutes" in d.value.columns)
+    assert patterns.proto.HasField("placeholder") and patterns.proto.placeholder == ""
+    assert patterns.value["break_after_minutes"].isna().all()
+    assert _metric(at, "Agent hours (after shrinkage)").value != "0", "the plan is computed from these values"
