@@ -135,3 +135,38 @@ def test_alternate_day_series_is_daily_with_closed_days():
 def test_weekly_totals_are_refused_as_too_coarse():
     with pytest.raises(ValueError, match="too coarse"):
         Calendar(infer_step(pd.date_range("2024-01-07", periods=30, freq="W")))
+
+
+def _pandas_rolling_outliers(y: np.ndarray, slot0: int, season: int, exclude: np.ndarray):
+    """The original pandas formulation of the outlier rule (the reference for the NumPy one)."""
+    from src.models.forecasting.frequency import OUTLIER_Z, _week_matrix
+
+    frame = pd.DataFrame(_week_matrix(y, slot0, season))
+    med = frame.rolling(9, center=True, min_periods=3).median()
+    mad = (frame - med).abs().median(axis=0).to_frame().T.reindex(range(len(frame)), method="ffill")
+    n = len(y)
+    med_v = med.to_numpy().ravel()[slot0:slot0 + n]
+    mad_v = mad.to_numpy().ravel()[slot0:slot0 + n]
+    scale = np.maximum.reduce([1.4826 * np.nan_to_num(mad_v), np.sqrt(np.clip(np.nan_to_num(med_v), 0, None)),
+                               np.ones(n)])
+    with np.errstate(invalid="ignore"):
+        out = np.isfinite(y) & np.isfinite(med_v) & (np.abs(y - med_v) > OUTLIER_Z * scale) & ~exclude
+    return out, med_v
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_outlier_rule_equals_pandas_rolling_median(seed):
+    """The NumPy rolling median/MAD gives exactly pandas' values: gaps, short histories, spikes, any offset."""
+    from src.models.forecasting.frequency import _robust_outliers
+
+    rng = np.random.default_rng(seed)
+    season = int(rng.choice([7, 24, 48, 168]))
+    n = int(rng.integers(1, 30 * season))
+    y = rng.poisson(20, n).astype(float)
+    y[rng.random(n) < rng.random() * 0.7] = np.nan
+    y[rng.integers(0, n, size=2)] = [1e6, 0.0]
+    slot0, exclude = int(rng.integers(0, season)), rng.random(n) < 0.1
+    mask, med = _robust_outliers(y, slot0, season, exclude)
+    ref_mask, ref_med = _pandas_rolling_outliers(y, slot0, season, exclude)
+    np.testing.assert_array_equal(mask, ref_mask)
+    np.testing.assert_array_equal(med, ref_med)

@@ -167,3 +167,54 @@ def test_prophet_fast_data_file_leaves_non_finite_data_to_cmdstanpy():
     assert _json_bytes({"T": 2, "X": [[1.0], [float("inf")]]}) is None
     assert _json_bytes({"T": 2, "y": np.array([1.0, np.inf])}) is None
     assert _json_bytes({"T": 2, "obj": object()}) is None
+
+
+def test_lean_prophet_builds_the_same_component_table_as_prophet():
+    """The vectorised regressor_column_matrix equals Prophet's (conditional daily seasonalities, holidays,
+    multiplicative mode, an extra regressor), at fit and at predict."""
+    from prophet import Prophet
+
+    from src.models.forecasting.prophet_model import _holiday_table, _lean_prophet_class
+
+    df = series(8)
+    df["on_mon"] = df["ds"].dt.dayofweek == 0
+    df["promo"] = (df["ds"].dt.day % 5 == 0).astype(float)
+    for mode in ("additive", "multiplicative"):
+        models = []
+        for cls in (Prophet, _lean_prophet_class()):
+            m = cls(seasonality_mode=mode, uncertainty_samples=0, holidays=_holiday_table("DE", 2023, 2025).copy())
+            m.add_seasonality(name="daily_mon", period=1, fourier_order=4, condition_name="on_mon")
+            m.add_regressor("promo", mode="additive")
+            m.fit(df, seed=0)
+            models.append(m)
+        plain, lean = models
+        features, _, _, modes = plain.make_all_seasonality_features(plain.setup_dataframe(df.copy()))
+        expected, expected_modes = Prophet.regressor_column_matrix(plain, features, {k: list(v) for k, v in
+                                                                                     modes.items()})
+        got, got_modes = lean.regressor_column_matrix(features, {k: list(v) for k, v in modes.items()})
+        pd.testing.assert_frame_equal(got, expected)
+        assert got_modes == expected_modes
+        pd.testing.assert_frame_equal(lean.train_component_cols, plain.train_component_cols)
+        np.testing.assert_allclose(lean.predict(df)["yhat"], plain.predict(df)["yhat"])
+
+
+def test_tuned_prophet_holidays_match_add_country_holidays():
+    """Holidays passed as one cached table forecast exactly like Prophet's add_country_holidays."""
+    from prophet import Prophet
+
+    df = series(60)
+    prep = prepare_series(df["ds"], df["y"], series_id="s", country="DE")
+    tuned = make_model("prophet", 0).fit(prep, 168)
+    assert "Christmas Day" in set(tuned.model.holidays["holiday"])
+    ref = Prophet(uncertainty_samples=0, daily_seasonality=False, weekly_seasonality=True, yearly_seasonality="auto")
+    ref.add_country_holidays("DE")
+    for d in tuned.conditions:
+        day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d]
+        ref.add_seasonality(name=f"daily_{day}", period=1, fourier_order=8, condition_name=f"on_{day}")
+    frame = tuned._future_frame(pd.DatetimeIndex(tuned.model.history["ds"]))
+    frame["y"] = tuned.model.history["y"].to_numpy()
+    ref.fit(frame, seed=0, tol_rel_obj=1e7, tol_rel_grad=1e8)
+    fut = prep.future(168)
+    got = tuned.predict(fut)["yhat"].to_numpy()
+    want = np.clip(ref.predict(tuned._future_frame(fut.ds))["yhat"].to_numpy(), 0, None)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -255,17 +255,38 @@ def _week_matrix(values: np.ndarray, offset: int, season: int) -> np.ndarray:
     return mat.reshape(rows, season)
 
 
+def _nan_median(values: np.ndarray, axis: int, min_count: int = 1) -> np.ndarray:
+    """Median of the non-NaN values along ``axis`` (NaN where fewer than ``min_count``), by one sort.
+
+    Why not ``np.nanmedian``: it falls back to a slow per-row path for NaN-holding arrays, and missing intervals
+    are normal here. Even counts average the two middle values, exactly as pandas' rolling median does.
+    """
+    ordered = np.sort(values, axis=axis)  # NaN sorts last
+    count = np.isfinite(values).sum(axis=axis)
+    lo = np.expand_dims(np.clip((count - 1) // 2, 0, None), axis)
+    hi = np.expand_dims(np.clip(count // 2, 0, None), axis)
+    med = (np.take_along_axis(ordered, lo, axis) + np.take_along_axis(ordered, hi, axis)).squeeze(axis) / 2
+    return np.where(count >= min_count, med, np.nan)
+
+
 def _robust_outliers(y: np.ndarray, slot0: int, season: int, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flag values far from their slot's rolling median (±4 weeks); return (mask, median)."""
+    """Flag values far from their slot's rolling median (±4 weeks); return (mask, median).
+
+    The rolling median is taken over the same slot in the 9 weeks centred on each week (at least 3 observed
+    values, fewer weeks at the ends of the history), in NumPy: pandas' rolling median took 45 ms per hourly
+    series, and the backtest prepares every series once per fold.
+    """
     mat = _week_matrix(y, slot0, season)
-    frame = pd.DataFrame(mat)
-    med = frame.rolling(9, center=True, min_periods=3).median()
+    half = 4
+    padded = np.pad(mat, ((half, half), (0, 0)), constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)  # weeks × slots × 9
+    med = _nan_median(windows, axis=2, min_count=3)
     # one robust scale per slot over the whole history: a rolling MAD is inflated by the very outliers
     # (an outage two weeks after a spike in the same slot would hide both)
-    mad = (frame - med).abs().median(axis=0).to_frame().T.reindex(range(len(frame)), method="ffill")
+    mad = _nan_median(np.abs(mat - med), axis=0)
     n = len(y)
-    med_v = med.to_numpy().ravel()[slot0:slot0 + n]
-    mad_v = mad.to_numpy().ravel()[slot0:slot0 + n]
+    med_v = med.ravel()[slot0:slot0 + n]
+    mad_v = np.tile(mad, mat.shape[0])[slot0:slot0 + n]
     scale = np.maximum.reduce([1.4826 * np.nan_to_num(mad_v), np.sqrt(np.clip(np.nan_to_num(med_v), 0, None)),
                                np.ones(n)])
     with np.errstate(invalid="ignore"):

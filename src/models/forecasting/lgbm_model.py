@@ -28,7 +28,7 @@ from .frequency import FutureGrid, PreparedSeries
 
 _PARAMS = {
     "objective": "regression",
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 31,
     "min_data_in_leaf": 20,
     "feature_fraction": 0.9,
@@ -39,7 +39,9 @@ _PARAMS = {
     "force_row_wise": True,
     "verbosity": -1,
 }
-_ROUNDS = 300
+#: 150 rounds at learning rate 0.1 instead of 300 at 0.05: half the fit time, the same accuracy (hold-out MASE
+#: over 4 origins: hourly demo 0.783 vs 0.778, harder hourly 0.958 vs 0.966, daily care 0.890 vs 0.893)
+_ROUNDS = 150
 #: training rows older than this many weeks are not used (speed; the lags carry the level)
 MAX_TRAIN_WEEKS = 52
 

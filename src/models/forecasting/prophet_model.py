@@ -11,10 +11,10 @@ its own sampled intervals: the benchmark reference whose accuracy and coverage w
 from __future__ import annotations
 
 import logging
-import math
 import os
 import tempfile
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,13 @@ def _seeded(seed: int):
         np.random.set_state(state)
 
 
+#: CmdStan's L-BFGS convergence tests, looser than its defaults (1e4 and 1e7) for the tuned model: the
+#: optimiser's last iterations move the forecast by < 2% of its mean at most, and measured over 4 hold-out weeks
+#: of 16 hourly and daily series the MASE was unchanged (0.7895/0.8389/0.7791 vs 0.7895/0.8387/0.7774) while a
+#: fit took 14-19% less CPU. Default Prophet (the benchmark reference) keeps CmdStan's defaults.
+LBFGS_TOLERANCES: dict[str, float] = {"tol_rel_obj": 1e7, "tol_rel_grad": 1e8}
+
+
 class _FastDataFile:
     """Stands in for Prophet's ``CmdStanModel`` and writes the Stan data file with orjson.
 
@@ -62,6 +69,9 @@ class _FastDataFile:
     writes the same shortest-round-trip floats 15-20× faster, so the fitted parameters are identical.
     Anything that is not a plain finite-number dict (NaN/inf would need Stan's special spellings) goes
     through cmdstanpy's own writer unchanged.
+
+    It also stops L-BFGS a little earlier (:data:`LBFGS_TOLERANCES`). Newton runs (Prophet uses Newton below 100
+    rows and as its fallback when L-BFGS fails) keep CmdStan's defaults: the tolerances are L-BFGS options.
     """
 
     def __init__(self, model: Any) -> None:
@@ -71,6 +81,8 @@ class _FastDataFile:
         return getattr(self._model, name)
 
     def optimize(self, data: Any = None, **kwargs: Any) -> Any:
+        if str(kwargs.get("algorithm", "")).upper() == "LBFGS":
+            kwargs = {**LBFGS_TOLERANCES, **kwargs}
         payload = _json_bytes(data) if isinstance(data, dict) else None
         if payload is None:
             return self._model.optimize(data=data, **kwargs)
@@ -83,40 +95,95 @@ class _FastDataFile:
             os.unlink(path)
 
 
-def _all_finite(value: Any) -> bool:
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, int):
-        return True
-    if isinstance(value, list):
-        if value and isinstance(value[0], list):
-            return all(_all_finite(v) for v in value)
-        return bool(np.isfinite(np.asarray(value, dtype=float)).all()) if value else True
-    if isinstance(value, np.ndarray):
-        return bool(np.isfinite(value).all())
-    return False
-
-
 def _json_bytes(data: dict[str, Any]) -> bytes | None:
-    """orjson encoding of Prophet's Stan data, or ``None`` when it must go through cmdstanpy's writer."""
+    """orjson encoding of Prophet's Stan data, or ``None`` when it must go through cmdstanpy's writer.
+
+    orjson writes NaN and ±inf as ``null``, which Stan would reject; Prophet's data holds only numbers (no
+    strings, no None), so a ``null`` in the output means a non-finite value. Searching the bytes once is
+    ~20 ms faster per hourly fit than checking 600,000 values in Python beforehand.
+    """
     try:
         import orjson
     except ImportError:  # pragma: no cover - pinned in requirements.txt
         return None
-    if not all(_all_finite(v) for v in data.values()):
-        return None
     try:
-        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+        payload = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
     except TypeError:
         return None
+    return None if b"null" in payload else payload
 
 
 def _use_fast_data_file(model: Any) -> None:
     backend = getattr(model, "stan_backend", None)
     if backend is not None and hasattr(backend, "model") and not isinstance(backend.model, _FastDataFile):
         backend.model = _FastDataFile(backend.model)
+
+
+@lru_cache(maxsize=16)
+def _holiday_table(country: str, first_year: int, last_year: int) -> pd.DataFrame:
+    """Prophet's own national-holiday table for whole years (``make_holidays_df``), built once per span.
+
+    Why: ``add_country_holidays`` rebuilds this table from the ``holidays`` package on every fit *and* every
+    predict, iterating the timestamps one by one to find their years (~13 ms a call; a backtest makes many).
+    Callers get a copy — Prophet converts the frame's columns in place.
+    """
+    from prophet.make_holidays import make_holidays_df
+
+    return make_holidays_df(year_list=list(range(first_year, last_year + 1)), country=country)
+
+
+@lru_cache(maxsize=1)
+def _lean_prophet_class() -> type:
+    """``Prophet`` with a vectorised ``regressor_column_matrix`` (the same table, built without pandas).
+
+    Why: Prophet builds the feature-to-component indicator table with one ``pd.concat`` per group and a
+    ``pd.crosstab`` on every fit and predict — 25-30 ms per call, more than the Stan optimisation of a daily
+    series. The result is identical (a test compares both on several models); saved models are plain Prophet.
+    """
+    from prophet import Prophet
+
+    class LeanProphet(Prophet):
+        def regressor_column_matrix(self, seasonal_features: pd.DataFrame,
+                                    modes: dict[str, list[str]]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+            names = [str(c).split("_delim_")[0] for c in seasonal_features.columns]
+            members: dict[str, list[int]] = {}
+            for col, name in enumerate(names):
+                members.setdefault(name, []).append(col)
+
+            def add_group(name: str, group: Any) -> None:
+                wanted = set(group)
+                cols = sorted({c for comp, cs in members.items() if comp in wanted for c in cs})
+                if cols:
+                    members.setdefault(name, []).extend(cols)
+
+            if self.train_holiday_names is not None:
+                add_group("holidays", self.train_holiday_names.unique())
+            for mode in ("additive", "multiplicative"):
+                add_group(mode + "_terms", modes[mode])
+                add_group("extra_regressors_" + mode,
+                          [r for r, props in self.extra_regressors.items() if props["mode"] == mode])
+                modes[mode].append(mode + "_terms")
+                modes[mode].append("extra_regressors_" + mode)
+            modes[self.holidays_mode].append("holidays")
+            ordered = sorted(members)
+            matrix = np.zeros((len(names), len(ordered)), dtype=np.int64)
+            for j, comp in enumerate(ordered):
+                np.add.at(matrix[:, j], members[comp], 1)
+            component_cols = pd.DataFrame(matrix, index=pd.Index(np.arange(len(names)), name="col"),
+                                          columns=pd.Index(ordered, name="component"))
+            for name in ("additive_terms", "multiplicative_terms"):
+                if name not in component_cols:
+                    component_cols[name] = 0
+            component_cols = component_cols.drop("zeros", axis=1, errors="ignore")
+            if (component_cols["additive_terms"] + component_cols["multiplicative_terms"]).max() > 1:
+                raise ValueError("A bug occurred in seasonal components.")
+            if self.train_component_cols is not None:
+                component_cols = component_cols[self.train_component_cols.columns]
+                if not component_cols.equals(self.train_component_cols):
+                    raise ValueError("A bug occurred in constructing regressors.")
+            return component_cols, modes
+
+    return LeanProphet
 
 
 #: intraday Prophet trains on the last 26 weeks: a one-week-ahead contact-centre forecast needs the recent
@@ -177,17 +244,21 @@ class ProphetModel(Forecaster):
         return df
 
     def fit(self, prep: PreparedSeries, horizon: int) -> ProphetModel:
-        from prophet import Prophet
-
         _quiet()
         train = _training_frame(prep, cleaned=True, max_weeks=INTRADAY_MAX_WEEKS if prep.cal.intraday else None)
         if len(train) < 2:
             raise ValueError("Prophet needs at least two observed values")
         intraday = prep.cal.intraday
-        model = Prophet(
+        holidays = None
+        if self.holidays and prep.country and not prep.closed_on_holidays:
+            # the years of the training rows and of the forecast (a holiday only in the forecast years has no
+            # training rows, so its effect stays at the prior's 0 — as with add_country_holidays)
+            last = prep.last + horizon * prep.cal.step
+            holidays = _holiday_table(prep.country, int(train["ds"].iloc[0].year), int(last.year) + 1).copy()
+        model = _lean_prophet_class()(
             growth="linear", seasonality_mode=self.seasonality_mode, uncertainty_samples=0,
             daily_seasonality=intraday and not self.weekday_daily, weekly_seasonality=True,
-            yearly_seasonality="auto",
+            yearly_seasonality="auto", holidays=holidays,
         )
         self.conditions = []
         if intraday and self.weekday_daily:
@@ -197,8 +268,6 @@ class ProphetModel(Forecaster):
             for d in self.conditions:
                 model.add_seasonality(name=f"daily_{_DAYS[d]}", period=1, fourier_order=order,
                                       condition_name=f"on_{_DAYS[d]}")
-        if self.holidays and prep.country and not prep.closed_on_holidays:
-            model.add_country_holidays(country_name=prep.country)
         frame = self._future_frame(pd.DatetimeIndex(train["ds"]))
         frame["y"] = train["y"].to_numpy()
         _use_fast_data_file(model)
