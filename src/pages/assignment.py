@@ -227,9 +227,11 @@ with preview_tab:
                                "hour limit in this preview.")
                 # a successful override clears its reason (it belonged to that change; left filled it would be
                 # submitted again with the next override); a failed one keeps it, so the planner loses nothing.
-                # The text input is cleared here, before it is drawn: Streamlit forbids changing a drawn widget.
+                # The text input is cleared here, before it is drawn (Streamlit forbids changing a drawn widget), by
+                # setting it to "": only a value *set* through session state is sent to the browser — deleting the
+                # key left the old text on screen.
                 if state.pop("asg_reason_clear"):
-                    st.session_state.pop(state.key("asg_reason"), None)
+                    st.session_state[state.key("asg_reason")] = ""
                 with st.form(state.key("asg_override_form")):
                     o1, o2 = st.columns([1, 2])
                     new_staff = o1.selectbox("Assign to", choices, key=state.key("asg_new_staff"),
