@@ -202,6 +202,8 @@ def test_tuned_prophet_holidays_match_add_country_holidays():
     """Holidays passed as one cached table forecast exactly like Prophet's add_country_holidays."""
     from prophet import Prophet
 
+    from src.models.forecasting.prophet_model import DAILY_FOURIER
+
     df = series(60)
     prep = prepare_series(df["ds"], df["y"], series_id="s", country="DE")
     tuned = make_model("prophet", 0).fit(prep, 168)
@@ -210,7 +212,7 @@ def test_tuned_prophet_holidays_match_add_country_holidays():
     ref.add_country_holidays("DE")
     for d in tuned.conditions:
         day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d]
-        ref.add_seasonality(name=f"daily_{day}", period=1, fourier_order=8, condition_name=f"on_{day}")
+        ref.add_seasonality(name=f"daily_{day}", period=1, fourier_order=DAILY_FOURIER, condition_name=f"on_{day}")
     frame = tuned._future_frame(pd.DatetimeIndex(tuned.model.history["ds"]))
     frame["y"] = tuned.model.history["y"].to_numpy()
     ref.fit(frame, seed=0, tol_rel_obj=1e7, tol_rel_grad=1e8)

@@ -218,6 +218,12 @@ def _from_json(text: str):
         raise ValueError(f"Prophet model file is malformed: {type(exc).__name__}: {exc}") from None
 
 
+#: Fourier order of each weekday's daily seasonality (harmonics down to a 4-hour period). Measured on 4 hold-out
+#: weeks of 9 hourly series: order 6 forecasts as well as 8 (MASE 0.7894 vs 0.7895 demo, 0.8351 vs 0.8387 harder
+#: set) with 28 fewer features and up to 16% less fit time; order 5 began to lose accuracy on the demo (0.7922)
+DAILY_FOURIER = 6
+
+
 class ProphetModel(Forecaster):
     """Prophet with weekday-specific daily seasonality, national holidays and MAP fitting."""
 
@@ -225,7 +231,7 @@ class ProphetModel(Forecaster):
     has_components = True
 
     def __init__(self, seed: int = 0, seasonality_mode: str = "additive", weekday_daily: bool = True,
-                 holidays: bool = True, daily_fourier: int = 8) -> None:
+                 holidays: bool = True, daily_fourier: int = DAILY_FOURIER) -> None:
         super().__init__(seed)
         if seasonality_mode not in ("additive", "multiplicative"):
             raise ValueError("seasonality_mode must be 'additive' or 'multiplicative'")
