@@ -90,7 +90,8 @@ with upload_tab:
                 st.plotly_chart(charts.issue_counts(issues), width="stretch")
         if report.frame is not None:
             st.subheader("Preview")
-            st.dataframe(report.frame.head(50), hide_index=True, width="stretch")
+            # optional columns the file does not give (site, AHT): empty cells, not a grey "None"
+            st.dataframe(report.frame.head(50), hide_index=True, width="stretch", placeholder="")
             # What a Store click would store: this file, read as this kind with these options. Once it is stored,
             # the page shows the result instead of the button — a second click stored the rows again (or failed
             # on the overlap) — until another file, kind or reading option makes it a different upload.

@@ -47,6 +47,9 @@ def test_a_stored_file_is_not_offered_for_storing_again(ui_app):
     assert not [b for b in at.button if b.label.startswith("Store")]
     assert any("Stored 3 rows" in s.value for s in at.success)
     assert any("Choose another file" in c.value for c in at.caption)
+    preview = next(d for d in at.dataframe if "aht_seconds" in d.value.columns)
+    assert preview.value["aht_seconds"].isna().all() and preview.proto.HasField("placeholder")
+    assert preview.proto.placeholder == "", "optional columns not in the file are empty cells, not a grey None"
 
     other = GOOD_CSV.replace(b"2025-03-03", b"2025-03-04")
     at.file_uploader[0].upload("calls_tuesday.csv", other, "text/csv")
