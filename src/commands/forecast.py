@@ -46,8 +46,10 @@ _HINTS = {
 
 
 def _parse_options(args: argparse.Namespace) -> ParseOptions:
+    """The upload's reading options from the flags; UTC offsets keep their wall-clock time, as the engine always
+    did for this CLI (an upload refuses them instead)."""
     return ParseOptions(encoding=args.encoding, separator="\t" if args.separator == "tab" else args.separator,
-                        decimal=args.decimal, date_order=args.date_order, sheet=args.sheet)
+                        decimal=args.decimal, date_order=args.date_order, sheet=args.sheet, utc_offsets="wall_clock")
 
 
 def _where(issue: Issue) -> str:

@@ -55,6 +55,7 @@ _ENCODINGS = ("auto", "utf-8", "utf-16", "cp1252")
 _SEPARATORS = ("auto", ",", ";", "\t")
 _DECIMALS = ("auto", ".", ",")
 _DATE_ORDERS = ("auto", "dmy", "mdy", "ymd")
+_UTC_OFFSETS = ("error", "wall_clock")
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -82,10 +83,14 @@ class ParseOptions:
     #: workload only: the file has one volume column per queue (a planner's sheet: rows = intervals, columns =
     #: queues) instead of queue and volume columns; the user says so — it is never guessed
     queues_in_columns: bool = False
+    #: timestamps with a UTC offset (``2024-03-31T09:00+02:00``): ``"error"`` (uploads: export local time) or
+    #: ``"wall_clock"`` — drop the offset and keep the local clock time, as the forecast engine does for its CLI
+    #: input (workload follows the local clock; exports change the offset at the clock change)
+    utc_offsets: Literal["error", "wall_clock"] = "error"
 
     def __post_init__(self) -> None:
         for name, allowed in (("encoding", _ENCODINGS), ("separator", _SEPARATORS), ("decimal", _DECIMALS),
-                              ("date_order", _DATE_ORDERS)):
+                              ("date_order", _DATE_ORDERS), ("utc_offsets", _UTC_OFFSETS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed!r}, got {getattr(self, name)!r}")
         if self.today is not None and (not isinstance(self.today, date) or isinstance(self.today, datetime)):

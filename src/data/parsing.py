@@ -350,6 +350,7 @@ _DATE_RE = (
 )
 _RE_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 _RE_TZ = re.compile(r".*\d(?:Z|[+-]\d{2}:?\d{2})$")
+_RE_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _FAMILY_LABEL = {"iso": "ISO (yyyy-mm-dd)", "dotted": "dd.mm.yyyy", "slashed": "dd/mm/yyyy or mm/dd/yyyy",
                  "ymd_slash": "yyyy/mm/dd", "serial": "Excel serial numbers", "typed": "Excel date cells"}
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -377,7 +378,8 @@ def _num(col: pd.Series) -> np.ndarray:
 
 
 def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: bool, epoch: datetime,
-                    rows: np.ndarray, column: str, sink: IssueCollector) -> Parsed:
+                    rows: np.ndarray, column: str, sink: IssueCollector,
+                    utc_offsets: Literal["error", "wall_clock"] = "error") -> Parsed:
     """Parse a date/datetime column from an allow-list of formats, one reading per column.
 
     Accepted: ISO ``yyyy-mm-dd[ HH:MM[:SS]]``, ``dd.mm.yyyy[ HH:MM[:SS]]``, ``yyyy/mm/dd``,
@@ -386,6 +388,10 @@ def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: b
     (``13/01/2024``) the whole column is read that way and an *info* says so; if every value reads
     both ways with different results it is an *error* asking the user to choose; if some values need
     day-first and others month-first it is an error.
+
+    A UTC offset (``…+02:00``, ``…Z``, or a time-zone-aware cell) is an error, unless ``utc_offsets="wall_clock"``:
+    then the offset is dropped and the clock time kept (not converted), with one info per column — the forecast
+    CLI's rule, because workload follows the local clock and exports change the offset at the clock change.
     """
     n = len(cells)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -395,6 +401,8 @@ def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: b
     str_idx: list[int] = []
     str_val: list[str] = []
     what = "date" if date_only else "date/time"
+    wall_clock = utc_offsets == "wall_clock"
+    offset_rows: list[int] = []  # cells whose offset was dropped (wall_clock only)
 
     def bad(i: int, code: str, msg: str) -> None:
         sink.add("error", code, f"Row {rows[i]}, column '{column}': {msg}", row=int(rows[i]), column=column,
@@ -417,11 +425,17 @@ def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: b
         if v is None:
             empty[i] = True
         elif isinstance(v, str):
+            if wall_clock and _RE_TZ.match(v):
+                v = _RE_OFFSET.sub("", v)
+                offset_rows.append(i)
             str_idx.append(i)
             str_val.append(v)
         elif isinstance(v, (datetime, np.datetime64)):
             families.setdefault("typed", i)
             ts = pd.Timestamp(v)
+            if wall_clock and ts is not pd.NaT and ts.tzinfo is not None:
+                ts = ts.tz_localize(None)
+                offset_rows.append(i)
             if ts is pd.NaT:
                 empty[i] = True
             elif ts.tzinfo is not None:
@@ -535,6 +549,11 @@ def parse_datetimes(cells: Sequence[Any], *, date_order: DateOrder, date_only: b
         out[idx[good]] = stamps[good]
         valid[idx[good]] = True
 
+    if offset_rows:
+        i = offset_rows[0]
+        sink.add("info", "utc_offset", f"Column '{column}': {len(offset_rows)} value(s) carry a UTC offset (e.g. "
+                 f"{show_value(cells[i])} in row {rows[i]}); the offset was dropped and the local clock time kept.",
+                 row=int(rows[i]), column=column, value=cells[i])
     if len(families) > 1:
         fams = sorted(families, key=families.get)  # type: ignore[arg-type]
         examples = ", ".join(f"{_FAMILY_LABEL[f]} (row {rows[families[f]]})" for f in fams)

@@ -567,7 +567,7 @@ def _parse_column(col: ColumnSpec, cells: list[Cell], header: str, rows: np.ndar
                   options: ParseOptions, decimal: str | None, epoch: datetime, *, skills: bool) -> Parsed:
     if col.type in ("datetime", "date"):
         return parse_datetimes(cells, date_order=options.date_order, date_only=col.type == "date", epoch=epoch,
-                               rows=rows, column=header, sink=sink)
+                               rows=rows, column=header, sink=sink, utc_offsets=options.utc_offsets)
     if col.type == "time":
         return parse_times(cells, date_order=options.date_order, epoch=epoch, rows=rows, column=header, sink=sink)
     if col.type in ("count", "number"):
