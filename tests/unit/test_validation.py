@@ -393,3 +393,23 @@ def test_blank_looking_cells_of_a_workbook_read_as_empty() -> None:
     report = validate_upload("unit_shifts", "dienste.xlsx", buf.getvalue(), OPT)
     assert report.ok, [i.message for i in report.errors]
     assert report.frame["shifts"].tolist() == [3]
+
+
+def test_utc_offsets_are_errors_unless_the_wall_clock_time_is_asked_for() -> None:
+    cells = ["2024-03-30T09:00:00+01:00", "2024-03-31 09:00+0200", "2024-04-01T09:00:00Z",
+             pd.Timestamp("2024-04-02 09:00", tz="Europe/Berlin").to_pydatetime(), "2024-04-03 09:00"]
+    values, sink = _dates(cells)
+    assert values == [None, None, None, None, pd.Timestamp("2024-04-03 09:00")]
+    assert [i.code for i in sink.finish() if i.severity == "error"] == ["timezone"] * 4
+    sink = IssueCollector("f")
+    p = parse_datetimes(cells, date_order="auto", date_only=False, epoch=datetime(1899, 12, 30),
+                        rows=np.arange(2, 7), column="d", sink=sink, utc_offsets="wall_clock")
+    assert p.valid.all() and [pd.Timestamp(v).hour for v in p.values] == [9] * 5  # dropped, not converted
+    issues = sink.finish()
+    assert not [i for i in issues if i.severity == "error"]
+    assert [(i.code, i.row) for i in issues if i.severity == "info"] == [("utc_offset", 2)]
+    frame = validate_upload("workload", "w.csv", b"timestamp,queue,volume\n2024-03-31T09:00+02:00,calls,3\n",
+                            ParseOptions(today=TODAY, utc_offsets="wall_clock"))
+    assert frame.ok and str(frame.frame["timestamp"][0]) == "2024-03-31 09:00:00"
+    with pytest.raises(ValueError, match="utc_offsets"):
+        ParseOptions(utc_offsets="utc")  # type: ignore[arg-type]
