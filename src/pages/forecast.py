@@ -19,6 +19,7 @@ from src.services import forecasting as svc
 from src.services.context import PermissionDenied, ServiceError
 from src.ui import charts_forecast, state
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing, format_value, right_text
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,13 @@ def _finish(job: TrainingJob) -> None:
         state.put("fc_error", f"Training failed unexpectedly ({type(exc).__name__}: {exc}). Nothing was stored.")
         return
     state.put("fc_message", outcome.message)
-    state.put("fc_view_series", outcome.runs[0].series_id)
-    state.put("fc_view_run", outcome.runs[0].run_id)
+    # show the new forecast: the viewer's pickers are keyed widgets, so their *keys* must change — an ``index=``
+    # is ignored once the widget exists, and the page kept showing the previous run after a retraining
+    first = outcome.runs[0]
+    info = by_id.get(first.series_id)
+    if info is not None:
+        state.put(f"fc_view_series_{info.kind}", first.series_id)
+        state.put(f"fc_run_{first.series_id}", first.run_id)
 
 
 st.title("Forecast")
@@ -105,31 +111,64 @@ if selected:
     st.caption(f"Stored history: {pd.Timestamp(first):%Y-%m-%d} → {pd.Timestamp(last):%Y-%m-%d %H:%M} "
                f"({sum(by_id[s].rows for s in selected):,} rows).")
 
+FORM_KEYS = ("fc_model", "fc_folds", "fc_history_end", "fc_activate")
+
+
+def _submit(kind: str) -> None:
+    """Train-button callback: start the training *before* the page body runs, so the run that follows the click
+    already draws the form disabled with the progress below it.
+
+    Why a callback: drawn by the submitting run, the form looked usable for the whole training (only the
+    progress fragment reruns; a second click was silently ignored). And Streamlit drops the incoming value of a
+    widget drawn disabled, which reset horizon, model, folds and date to what they were before the submit — so
+    the submitted values are written back as session-state values, which survive that.
+    """
+    ss = st.session_state
+    if state.get("fc_job") is not None:  # a double click: one training per session at a time
+        return
+    keys = [state.key(f"fc_horizon_{kind}"), *(state.key(k) for k in FORM_KEYS)]
+    for k in keys:
+        if k in ss:
+            ss[k] = ss[k]
+    selected_now = list(ss.get(state.key(f"fc_series_{kind}")) or [])
+    if not selected_now:
+        state.put("fc_form_error", "Choose at least one series to forecast.")
+        return
+    activate_now = bool(ss.get(state.key("fc_activate"))) or None if actor.is_admin else None
+    _start(selected_now, int(ss[state.key(f"fc_horizon_{kind}")]), str(ss[state.key("fc_model")]),
+           int(ss[state.key("fc_folds")]), ss.get(state.key("fc_history_end")), activate_now)
+
+
+# defaults through session state (not ``value=``): a value the callback writes back would otherwise also trigger
+# Streamlit's "default value and Session State" warning
+st.session_state.setdefault(state.key(f"fc_horizon_{kind}"), DEFAULT_HORIZON[kind])
+st.session_state.setdefault(state.key("fc_folds"), 3)
+if actor.is_admin:
+    st.session_state.setdefault(state.key("fc_activate"), True)
 with st.form(state.key("fc_form")):
     c1, c2, c3, c4 = st.columns(4)
-    horizon = c1.number_input("Horizon (days)", min_value=1, max_value=svc.MAX_HORIZON_DAYS,
-                              value=DEFAULT_HORIZON[kind], step=1, disabled=training)
-    model = c2.selectbox("Model", svc.MODEL_CHOICES, format_func=svc.MODEL_LABELS.get, disabled=training)
-    folds = c3.number_input("Backtest folds", min_value=1, max_value=svc.MAX_FOLDS, value=3, step=1,
-                            disabled=training, help="Rolling-origin windows of one horizon each; 2+ folds measure "
-                                                    "interval coverage out of sample.")
-    history_end = c4.date_input("Train on history up to", value=None, disabled=training, format="YYYY-MM-DD",
-                                help="Empty = all stored history. An earlier date makes a back-dated forecast you "
-                                     "can check against actuals on *Forecast accuracy* right away.")
-    activate = None
+    # keyed, so that disabling the form while training keeps the planner's choices
+    c1.number_input("Horizon (days)", min_value=1, max_value=svc.MAX_HORIZON_DAYS, step=1, disabled=training,
+                    key=state.key(f"fc_horizon_{kind}"))
+    c2.selectbox("Model", svc.MODEL_CHOICES, format_func=svc.MODEL_LABELS.get, disabled=training,
+                 key=state.key("fc_model"))
+    c3.number_input("Backtest folds", min_value=1, max_value=svc.MAX_FOLDS, step=1, disabled=training,
+                    key=state.key("fc_folds"),
+                    help="Rolling-origin windows of one horizon each; 2+ folds measure interval coverage out of "
+                         "sample.")
+    c4.date_input("Train on history up to", value=None, disabled=training, format="YYYY-MM-DD",
+                  key=state.key("fc_history_end"),
+                  help="Empty = all stored history. An earlier date makes a back-dated forecast you can check "
+                       "against actuals on *Forecast accuracy* right away.")
     if actor.is_admin:
-        activate = st.checkbox("Make the new model version active (Staffing plans with the active version)",
-                               value=True, disabled=training) or None
-    submitted = st.form_submit_button("Train forecast", type="primary", disabled=training,
-                                      icon=":material/model_training:")
+        st.checkbox("Make the new model version active (Staffing plans with the active version)",
+                    disabled=training, key=state.key("fc_activate"))
+    st.form_submit_button("Train forecast", type="primary", disabled=training, icon=":material/model_training:",
+                          on_click=_submit, args=(kind,))
 
-if submitted and not training:
-    if not selected:
-        st.error("Choose at least one series to forecast.")
-    else:
-        _start(list(selected), int(horizon), str(model), int(folds), history_end, activate)
-        job = state.get("fc_job")
-        training = True
+form_error = state.pop("fc_form_error")
+if form_error:
+    st.error(form_error)
 
 
 @st.fragment(run_every="1s")
@@ -163,10 +202,8 @@ if not runs_all:
     st.info("No forecast stored for this kind of history yet: choose series above and press **Train forecast**.")
     st.stop()
 series_with_runs = list(dict.fromkeys(r["series_id"] for r in runs_all))
-wanted = state.get("fc_view_series")
 s1, s2 = st.columns([1, 2])
 view_series = s1.selectbox("Series", series_with_runs, format_func=lambda s: by_id[s].label,
-                           index=series_with_runs.index(wanted) if wanted in series_with_runs else 0,
                            key=state.key(f"fc_view_series_{kind}"))
 series_runs = [r for r in runs_all if r["series_id"] == view_series]
 run_ids = [int(r["id"]) for r in series_runs]
@@ -174,9 +211,7 @@ run_labels = {int(r["id"]): (f"#{r['id']} · {r['model']} · {pd.Timestamp(r['fo
                              f"{pd.Timestamp(r['forecast_end']):%Y-%m-%d} · trained "
                              f"{pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M} by {r['created_by']}")
               for r in series_runs}
-wanted_run = state.get("fc_view_run")
 run_id = s2.selectbox("Forecast run (newest first)", run_ids, format_func=run_labels.get,
-                      index=run_ids.index(wanted_run) if wanted_run in run_ids else 0,
                       key=state.key(f"fc_run_{view_series}"))
 view = svc.load_run(app, actor, int(run_id))
 run = view.run
@@ -184,9 +219,9 @@ metrics = run["metrics"]
 
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Model", run["model"], help=svc.MODEL_LABELS.get(run["model"]))
-m2.metric("Backtest MASE", f"{metrics.get('mase') or float('nan'):.2f}",
+m2.metric("Backtest MASE", format_value(metrics.get("mase"), "{:.2f}"),
           help="Mean absolute error relative to 'same slot last week'; below 1 beats it.")
-m3.metric("Backtest WAPE", f"{metrics.get('wape') or float('nan'):.1f}%", help="Share of the volume missed.")
+m3.metric("Backtest WAPE", format_value(metrics.get("wape"), "{:.1f}%"), help="Share of the volume missed.")
 for col, lv in ((m4, 80), (m5, 95)):
     cov = run["coverage"].get(str(lv))
     col.metric(f"Measured coverage {lv}%", "n/a" if cov is None else f"{cov:.0f}%",
@@ -213,29 +248,35 @@ if view.components is not None:
         st.plotly_chart(charts_forecast.components_chart(view.components), width="stretch")
 
 st.subheader("Backtest: every compared model")
-if len(view.backtest):
-    left, right = st.columns([3, 2])
-    bt_cols = [c for c in ["model", "chosen", "mase", "wape", "mape", "smape", "mae", "rmse", "coverage_80",
-                           "coverage_95", "width_95", "seconds", "folds", "error"] if c in view.backtest]
-    left.dataframe(view.backtest[bt_cols], hide_index=True, width="stretch", column_config={
-        "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
-        "wape": st.column_config.NumberColumn("WAPE %", format="%.1f"),
-        "mape": st.column_config.NumberColumn("MAPE %", format="%.1f"),
-        "smape": st.column_config.NumberColumn("sMAPE %", format="%.1f"),
-        "mae": st.column_config.NumberColumn("MAE", format="%.2f"),
-        "rmse": st.column_config.NumberColumn("RMSE", format="%.2f"),
-        "coverage_80": st.column_config.NumberColumn("cov 80 %", format="%.1f"),
-        "coverage_95": st.column_config.NumberColumn("cov 95 %", format="%.1f"),
-        "width_95": st.column_config.NumberColumn("width 95", format="%.1f"),
-        "seconds": st.column_config.NumberColumn("s / fold", format="%.2f"),
-        "chosen": st.column_config.CheckboxColumn("chosen"),
-    })
-    right.plotly_chart(charts_forecast.backtest_chart(view.backtest, run["model"]), width="stretch")
+backtest = svc.backtest_table(view)
+if len(backtest):
+    # full width: beside the MASE chart the table cut off coverage, width, time and folds
+    # (sMAPE, the 80% width and the point count are in the Excel download; here they pushed columns off)
+    bt_formats = {"mase": "{:.3f}", "wape": "{:.1f}", "mape": "{:.1f}", "mae": "{:.2f}", "rmse": "{:.2f}",
+                  "coverage_80": "{:.1f}", "coverage_95": "{:.1f}", "width_95": "{:.1f}", "folds": "{:.0f}",
+                  "seconds": "{:.2f}"}
+    headers = {"coverage_80": "cov 80 %", "coverage_95": "cov 95 %", "width_95": "width 95", "seconds": "s / fold"}
+    st.dataframe(dash_missing(backtest, bt_formats | {"error": "{}"}), hide_index=True, width="stretch",
+                 column_order=[c for c in ("model", "chosen", *bt_formats, "error") if c in backtest],
+                 column_config={"model": st.column_config.TextColumn("model", width=250, pinned=True),
+                                "chosen": st.column_config.CheckboxColumn("chosen", width=60)}
+                 | {c: right_text(headers.get(c, svc.BACKTEST_COLUMNS[c]), width=62) for c in bt_formats
+                    if c in backtest}
+                 | {"error": st.column_config.TextColumn("error", width="large")})
+    st.caption("Coverage: share of out-of-sample actuals inside the interval (target 75–85 % for 80 %, 90–98 % for "
+               "95 %); '–' where the backtest had too few folds to measure it.")
+    st.plotly_chart(charts_forecast.backtest_chart(backtest, svc.model_label(run["model"])), width="stretch")
 
 with st.expander("Data diagnostics"):
-    diag = run.get("diagnostics") or {}
-    st.dataframe(pd.DataFrame([{"item": k, "value": str(v)} for k, v in diag.items()]), hide_index=True,
-                 width="stretch")
+    diagnostics = svc.diagnostics_table(run)
+    notes = diagnostics[diagnostics["item"] == "Notes"]
+    diagnostics = diagnostics[diagnostics["item"] != "Notes"]  # a sentence: cut off in a table cell
+    st.dataframe(diagnostics, hide_index=True, width="stretch", height=35 * (len(diagnostics) + 1) + 3,
+                 column_config={"item": st.column_config.TextColumn("item", width="medium"),
+                                "value": st.column_config.TextColumn("value", width="large")})
+    for note in notes["value"]:
+        if note != "–":
+            st.caption(f"Notes: {note}")
 
 st.subheader("Download")
 d1, d2, _ = st.columns([1, 1, 1])
@@ -247,7 +288,20 @@ d2.download_button("Excel (forecast + backtest)", svc.export_forecast(app, actor
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    key=state.key("fc_dl_xlsx"))
 with st.expander("Forecast table"):
-    st.dataframe(svc.forecast_export_frame(view), hide_index=True, width="stretch")
+    # readable headers; series, model and version are the same on every row and shown above
+    st.dataframe(svc.forecast_export_frame(view), hide_index=True, width="stretch",
+                 column_order=["ds", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95",
+                               "open", "high_uncertainty"],
+                 column_config={
+                     "ds": st.column_config.DatetimeColumn("day" if daily else "interval start",
+                                                           format="ddd YYYY-MM-DD" if daily
+                                                           else "ddd YYYY-MM-DD HH:mm"),
+                     "yhat": st.column_config.NumberColumn("forecast", format="%.1f"),
+                     **{f"yhat_{side}_{lv}": st.column_config.NumberColumn(f"{lv}% {word}", format="%.1f")
+                        for lv in (80, 95) for side, word in (("lower", "low"), ("upper", "high"))},
+                     "open": st.column_config.CheckboxColumn("open"),
+                     "high_uncertainty": st.column_config.CheckboxColumn(
+                         "high uncertainty", help="95% interval wider than half the forecast")})
 
 # ---------------------------------------------------------------------------------- intraday re-forecast
 defaults = svc.intraday_defaults(view)

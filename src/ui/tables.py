@@ -40,6 +40,20 @@ def dash_missing(frame: pd.DataFrame, formats: Mapping[str, Format], *, missing:
     return out
 
 
+def format_value(value: Any, fmt: Format, *, missing: str = "n/a") -> str:
+    """One value for an ``st.metric`` or a caption: formatted, or ``missing`` when it is None/NaN or not a number.
+
+    Why: ``f"{metrics.get('mase') or float('nan'):.2f}"`` showed a planner the text "nan" for a metric the backtest
+    could not measure, and turned a true 0.0 into "nan" as well.
+    """
+    if _is_missing(value):
+        return missing
+    try:
+        return _fmt(value, fmt)
+    except (TypeError, ValueError):
+        return missing
+
+
 def _is_missing(value: Any) -> bool:
     try:
         return bool(pd.isna(value))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
-from datetime import date
+import threading
+from datetime import date, datetime
+
+import openpyxl
 
 from src.data import forecast_store as fstore
 from src.services import forecasting as svc
@@ -53,7 +57,7 @@ def test_planner_trains_in_background_and_sees_results(ui_app):
     assert {"history", "forecast", "95% interval", "80% interval"} <= names
     assert any(d.label == "Forecast (CSV)" for d in at.get("download_button"))
     backtest = at.dataframe[0].value
-    assert list(backtest["model"]) == ["profile"] and bool(backtest["chosen"].iloc[0])
+    assert list(backtest["model"]) == [svc.MODEL_LABELS["profile"]] and bool(backtest["chosen"].iloc[0])
 
 
 def test_training_error_is_shown_not_raised(ui_app):
@@ -142,3 +146,115 @@ def test_intraday_section_is_absent_for_daily_series(ui_app):
     at = _page("planner", "pat", "forecast.py")
     at.radio[0].set_value("unit_shifts").run()
     assert not at.exception and not any(h.value == "Intraday re-forecast" for h in at.subheader)
+
+
+def _train_button(at):
+    return next(b for b in at.button if b.label == "Train forecast")
+
+
+def test_form_is_disabled_as_soon_as_training_starts(ui_app, monkeypatch):
+    """The run that starts the training drew the form enabled; only the progress fragment reran, so the button
+    looked clickable for the whole training (a second click was silently ignored)."""
+    load_history(ui_app)
+    release = threading.Event()
+    real = svc.train_forecasts
+
+    def gated(*args, **kwargs):
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "train_forecasts", gated)
+    at = _page("planner", "pat", "forecast.py")
+    next(s for s in at.selectbox if s.label == "Model").set_value("profile")
+    _train_button(at).click()
+    at.run()
+    try:
+        assert not at.exception, at.exception
+        assert state.key("fc_job") in at.session_state
+        assert _train_button(at).disabled
+        assert next(n for n in at.number_input if n.label == "Horizon (days)").disabled
+    finally:
+        release.set()
+    at.session_state[state.key("fc_job")].future.result(timeout=60)
+
+
+def test_retraining_shows_the_new_run_not_the_one_viewed_before(ui_app):
+    """After a second training the viewer kept its keyed pickers on the previous run (index= is ignored once a
+    keyed widget exists): the success message named the new model while the metrics, chart and downloads were
+    the old run's."""
+    load_history(ui_app)
+    first = svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST).runs[0]
+    at = _page("planner", "pat", "forecast.py")
+    assert at.selectbox(key=state.key(f"fc_run_{CALLS}")).value == first.run_id
+    next(s for s in at.selectbox if s.label == "Model").set_value("seasonal_naive")
+    next(n for n in at.number_input if n.label == "Backtest folds").set_value(2)
+    _train_button(at).click()
+    at.run()
+    at.session_state[state.key("fc_job")].future.result(timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Trained and stored 1 forecast" in s.value for s in at.success)
+    second = fstore.list_runs(ui_app.engine, series_id=CALLS)[0]
+    assert second["id"] != first.run_id
+    assert at.selectbox(key=state.key(f"fc_run_{CALLS}")).value == second["id"]
+    assert {m.label: m.value for m in at.metric}["Model"] == "seasonal_naive"
+    # the form kept the planner's choices through disabling and re-enabling (unkeyed widgets were reset)
+    assert next(s for s in at.selectbox if s.label == "Model").value == "seasonal_naive"
+    assert next(n for n in at.number_input if n.label == "Backtest folds").value == 2
+
+
+def test_backtest_diagnostics_and_forecast_table_read_well(ui_app):
+    """Backtest: full width with model names (beside the chart it cut off coverage, time and folds; codes like
+    seasonal_naive); diagnostics: labels instead of n_missing/True/ISO times; forecast table: headers instead of
+    yhat_lower_80, no repeated series/model/version columns; no 'nan' metric."""
+    load_history(ui_app)
+    svc.train_forecasts(ui_app, PLANNER, [CALLS], horizon_days=7, model="auto", folds=1)
+    at = _page("planner", "pat", "forecast.py")
+    assert not at.exception, at.exception
+    bt = at.dataframe[0].value
+    assert list(bt.columns[:3]) == ["model", "chosen", "mase"]
+    assert svc.MODEL_LABELS["seasonal_naive"] in set(bt["model"])
+    assert {"coverage_80", "coverage_95", "seconds", "folds"} <= set(bt.columns)
+    assert "mase_common" not in bt.columns
+    # 10 weeks are too short for LightGBM: its row says why, with '–' (not a grey None) for what it could not score
+    failed = bt[bt["model"] == svc.MODEL_LABELS["lightgbm"]].iloc[0]
+    assert "history" in failed["error"] and failed["mase"] == "–"
+    assert bt.loc[bt["model"] != failed["model"], "error"].eq("–").all()
+    assert not bt[["coverage_80", "coverage_95"]].isna().any().any()  # '–' (1 fold), never a grey None
+    metrics = {m.label: m.value for m in at.metric}
+    assert "nan" not in metrics["Backtest MASE"] + metrics["Backtest WAPE"]
+    diag = next(d.value for d in at.dataframe if list(d.value.columns) == ["item", "value"])
+    items = dict(zip(diag["item"], diag["value"], strict=True))
+    assert "n_missing" not in items and "Open intervals without a value (filled)" in items
+    assert items["Closed on public holidays"] in ("yes", "no")
+    assert "T" not in items["History to"]
+    table = at.dataframe[-1]
+    assert table.proto.column_order[:2] == ["ds", "yhat"] and "model_version" not in table.proto.column_order
+    config = json.loads(table.proto.columns)
+    assert config["yhat_lower_80"]["label"] == "80% low" and config["ds"]["label"] == "interval start"
+
+
+def test_xlsx_download_is_typed_and_readable(ui_app):
+    """Backtest sheet: columns were alphabetical JSON keys (model eleventh, mase_common); About sheet: coverage
+    and times stored as text. Numbers must be numbers, times datetimes, text formula-safe."""
+    load_history(ui_app)
+    run = svc.train_forecasts(ui_app, PLANNER, [CALLS], horizon_days=7, model="auto", folds=2).runs[0]
+    view = svc.load_run(ui_app, PLANNER, run.run_id)
+    view.run["reason"] = "=HYPERLINK(\"http://x\")"  # text from elsewhere must never become a formula
+    wb = openpyxl.load_workbook(io.BytesIO(svc.export_forecast(ui_app, PLANNER, view, "xlsx")))
+    assert wb.sheetnames == ["Forecast", "Backtest", "About"]
+    fc = wb["Forecast"]
+    assert [c.value for c in fc[1]][:3] == ["series", "ds", "yhat"]
+    assert isinstance(fc["B2"].value, datetime) and isinstance(fc["C2"].value, int | float)
+    bt = wb["Backtest"]
+    header = [c.value for c in bt[1]]
+    assert header[:3] == ["model", "chosen", "MASE"] and "mase_common" not in header
+    assert "coverage 80 %" in header
+    assert isinstance(bt.cell(2, 3).value, int | float) and isinstance(bt.cell(2, 2).value, bool)
+    assert bt.cell(2, 1).value in svc.MODEL_LABELS.values()
+    about = {r[0].value: r[1] for r in wb["About"].iter_rows(min_row=2)}
+    assert isinstance(about["Measured coverage of the 95% interval (%)"].value, int | float)
+    assert isinstance(about["Trained at (UTC)"].value, datetime) and about["Trained at (UTC)"].is_date
+    assert isinstance(about["Backtest MASE"].value, int | float)
+    why = about["Why this model"]
+    assert why.data_type == "s" and why.value.startswith("'=")
