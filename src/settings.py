@@ -30,6 +30,11 @@ class ConfigError(RuntimeError):
     """The configuration is unusable; the message says which variable and why."""
 
 
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """Whole-number environment variable ``name`` (``default`` when unset or blank); ``ConfigError`` when invalid."""
+    return _env_int(name, default, minimum)
+
+
 def _env_int(name: str, default: int, minimum: int = 0) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

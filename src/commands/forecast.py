@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from src.data.loader import ParseOptions
+from src.data.loader import ParseOptions, UploadLimits
 from src.data.parsing import Issue
 from src.data.series_file import read_series_path
 
@@ -42,7 +42,22 @@ _HINTS = {
     "separator": "choose the column separator with --separator ';' (or ',' or tab)",
     "encoding": "choose the encoding with --encoding utf-8, utf-16 or cp1252",
     "sheet": "choose the sheet with --sheet NAME",
+    "too_many_rows": "raise the limit for this run with UPLOAD_MAX_ROWS=N in the environment (default 500000; "
+                     "reading needs ~1.5 KB of memory per row)",
+    "too_large": "raise the limit for this run with UPLOAD_MAX_MB=N in the environment (default 50)",
 }
+
+
+def _limits() -> UploadLimits:
+    """The upload's hostile-file limits, sized by the same UPLOAD_MAX_MB / UPLOAD_MAX_ROWS variables as the app.
+
+    Why from the environment: automation may forecast more history than a browser upload should hold (e.g. many
+    queues of 15-minute data over years) and can raise the limits for its runs without touching the app's.
+    """
+    from src.settings import env_int
+
+    return UploadLimits(max_bytes=env_int("UPLOAD_MAX_MB", 50, 1) * 2**20,
+                        max_rows=env_int("UPLOAD_MAX_ROWS", 500_000, 1))
 
 
 def _parse_options(args: argparse.Namespace) -> ParseOptions:
@@ -62,7 +77,14 @@ def read_input(args: argparse.Namespace) -> pd.DataFrame | None:
     Returns the frame ``series_id?, ds, y``, or ``None`` when the file has errors (the caller exits with 2).
     Every error is printed, not only the first, so one run shows everything to fix — as the upload report does.
     """
-    result = read_series_path(Path(args.input), _parse_options(args))
+    from src.settings import ConfigError
+
+    try:
+        limits = _limits()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    result = read_series_path(Path(args.input), _parse_options(args), limits)
     report = result.report
     for issue in report.issues:
         if issue.severity == "info":

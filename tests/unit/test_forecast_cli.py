@@ -255,3 +255,18 @@ def test_oversized_files_and_directories_are_refused_without_reading_them(tmp_pa
     assert "error: huge.csv: The file is 60 MB; the limit is 50 MB." in capsys.readouterr().err
     assert main(["backtest", "--input", str(tmp_path)]) == 2
     assert "is not a regular file." in capsys.readouterr().err
+
+
+def test_row_limit_is_the_uploads_and_automation_can_raise_it(csv_file, tmp_path, capsys, monkeypatch):
+    """A file over UPLOAD_MAX_ROWS is refused unread with a hint; the same variable raises the limit for a run."""
+    out = tmp_path / "o.csv"
+    args = ["forecast", "--input", str(csv_file), "--horizon", "7", "--output", str(out), "--model", "profile"]
+    monkeypatch.setenv("UPLOAD_MAX_ROWS", "50")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "more than 50 data rows" in err and "UPLOAD_MAX_ROWS" in err and not out.exists()
+    monkeypatch.setenv("UPLOAD_MAX_ROWS", "lots")
+    assert main(args) == 2
+    assert "UPLOAD_MAX_ROWS must be a whole number" in capsys.readouterr().err
+    monkeypatch.setenv("UPLOAD_MAX_ROWS", "1000000")
+    assert main(args) == 0 and out.exists()
