@@ -12,11 +12,18 @@ from src.services import forecasting as svc
 from src.services.context import PermissionDenied, ServiceError
 from src.ui import charts_forecast, state
 from src.ui.common import app_context, require_page_role
+from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
 
 KIND_LABELS = {"workload": "Contact centre (queues)", "unit_shifts": "Care homes (units)"}
+
+
+def _when(value) -> str:
+    """An alert's first affected time; a whole day (midnight) without its 00:00."""
+    ts = pd.Timestamp(value)
+    return f"{ts:%a %Y-%m-%d}" if ts == ts.normalize() else f"{ts:%a %Y-%m-%d %H:%M}"
 
 
 def _admin_action(fn, arg: str) -> None:
@@ -56,25 +63,33 @@ for row in per[per["drift"]].itertuples():
 
 st.subheader("Alerts")
 if len(report.alerts):
-    st.dataframe(report.alerts, hide_index=True, width="stretch", column_config={
-        "when": st.column_config.DatetimeColumn("first affected", format="YYYY-MM-DD HH:mm"),
-        "detail": st.column_config.TextColumn("detail", width="large")})
+    # a static table: the detail is a sentence that st.dataframe cut off (its cells do not wrap); a day-level
+    # time (high uncertainty, daily series) without a meaningless 00:00
+    alerts = dash_missing(report.alerts, {"when": _when})[["series", "alert", "when", "detail"]]
+    st.table(alerts.rename(columns={"when": "first affected"}), hide_index=True)
 else:
     st.success("No alerts: no high-uncertainty days, no actuals outside the 95% interval, no demand above capacity.")
 
 st.subheader("Live accuracy per series")
-cols = [c for c in ["series", "scored_model", "live_n", "live_mae", "backtest_mae", "live_mape", "backtest_mape",
-                    "live_coverage_80", "live_coverage_95", "drift", "status"] if c in per]
-st.dataframe(per[cols], hide_index=True, width="stretch", column_config={
-    "scored_model": "model scored", "live_n": st.column_config.NumberColumn("actuals", format="%d"),
-    "live_mae": st.column_config.NumberColumn("MAE live", format="%.2f"),
-    "backtest_mae": st.column_config.NumberColumn("MAE backtest", format="%.2f"),
-    "live_mape": st.column_config.NumberColumn("MAPE live %", format="%.1f"),
-    "backtest_mape": st.column_config.NumberColumn("MAPE backtest %", format="%.1f"),
-    "live_coverage_80": st.column_config.NumberColumn("cov 80 % live", format="%.0f"),
-    "live_coverage_95": st.column_config.NumberColumn("cov 95 % live", format="%.0f"),
-    "drift": st.column_config.CheckboxColumn("retrain?"),
-    "status": st.column_config.TextColumn("status", width="large")})
+# status first after the series (it was pushed off to the right); '–' where a series has no actuals yet
+live_formats = {"live_n": "{:,.0f}", "live_mae": "{:.2f}", "backtest_mae": "{:.2f}", "live_mape": "{:.1f}",
+                "backtest_mape": "{:.1f}", "live_coverage_80": "{:.0f}", "live_coverage_95": "{:.0f}"}
+scored_model = (per["scored_model"] if "scored_model" in per else per["model"]).fillna(per["model"])
+live = dash_missing(per.assign(scored_model=scored_model.map(lambda m: svc.model_label(m, short=True))),
+                    live_formats)
+live_headers = {"live_n": ("n", "Actuals compared"),
+                "live_mae": ("MAE", "Mean absolute error against the actuals that arrived"),
+                "backtest_mae": ("MAE bt", "MAE in the backtest when the model was trained"),
+                "live_mape": ("MAPE %", "Mean absolute percentage error against the actuals"),
+                "backtest_mape": ("MAPE bt", "MAPE (%) in the backtest"),
+                "live_coverage_80": ("cov 80", "% of actuals inside the 80% interval (target 75–85)"),
+                "live_coverage_95": ("cov 95", "% of actuals inside the 95% interval (target 90–98)")}
+st.dataframe(live, hide_index=True, width="stretch",
+             column_order=[c for c in ["series", "status", "scored_model", *live_formats] if c in live],
+             column_config={"series": st.column_config.TextColumn("series", width=200),
+                            "status": st.column_config.TextColumn("status", width=190),
+                            "scored_model": st.column_config.TextColumn("model scored", width=100)}
+             | {c: right_text(h, width=54, help=tip) for c, (h, tip) in live_headers.items()})
 
 if len(report.heatmap):
     if kind == "workload":
@@ -93,14 +108,24 @@ if len(report.pairs):
 st.subheader("Model versions")
 versions = svc.list_versions(app, actor)
 versions = versions[versions["series_id"].isin(set(per["series_id"]))]
-st.dataframe(versions.drop(columns=["series_id"]), hide_index=True, width="stretch", column_config={
-    "active": st.column_config.CheckboxColumn("active"),
-    "created_at": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
-    "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
-    "wape": st.column_config.NumberColumn("WAPE %", format="%.1f"),
-    "mape": st.column_config.NumberColumn("MAPE %", format="%.1f"),
-    "coverage_80": st.column_config.NumberColumn("cov 80 %", format="%.0f"),
-    "coverage_95": st.column_config.NumberColumn("cov 95 %", format="%.0f")})
+# what a planner compares first; the long version id and code version last (they pushed coverage off screen)
+version_formats = {"mase": "{:.3f}", "wape": "{:.1f}", "mape": "{:.1f}", "coverage_80": "{:.0f}",
+                   "coverage_95": "{:.0f}"}
+st.dataframe(dash_missing(versions.assign(model_name=versions["model"].map(lambda m: svc.model_label(m, short=True))),
+                          version_formats | {"created_by": "{}", "code_version": "{}"}),
+             hide_index=True, width="stretch",
+             column_order=["series", "model_name", "active", *version_formats, "created_at", "created_by", "version",
+                           "code_version"],
+             column_config={
+                 "series": st.column_config.TextColumn("series", width=220),
+                 "model_name": st.column_config.TextColumn("model", width=120),
+                 "active": st.column_config.CheckboxColumn("active", width=55),
+                 "created_at": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
+                 "created_by": st.column_config.TextColumn("by", width=70),
+                 "version": st.column_config.TextColumn("version"),
+                 "code_version": st.column_config.TextColumn("code")}
+             | {c: right_text(h, width=62) for c, h in (("mase", "MASE"), ("wape", "WAPE %"), ("mape", "MAPE %"),
+                                                        ("coverage_80", "cov 80 %"), ("coverage_95", "cov 95 %"))})
 
 if actor.is_admin and len(versions):
     st.markdown("**Manage versions** (admin)")

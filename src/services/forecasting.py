@@ -443,10 +443,19 @@ def forecast_export_frame(view: RunView) -> pd.DataFrame:
     return out
 
 
-def model_label(model: str) -> str:
-    """What a planner reads for a model code (``seasonal_naive`` → "Seasonal naive (same slot last week)");
-    a code the engine added later and this list does not know yet is shown as it is."""
-    return MODEL_LABELS.get(str(model), str(model))
+#: the model names for narrow table columns (the full :data:`MODEL_LABELS` were cut off there)
+MODEL_SHORT: dict[str, str] = {
+    "auto": "auto", "profile": "Profile", "seasonal_naive": "Seasonal naive", "prophet": "Prophet",
+    "lightgbm": "LightGBM", "lightgbm_recursive": "LightGBM recursive", "ensemble": "Ensemble",
+    "prophet_default": "Prophet (default)",
+}
+
+
+def model_label(model: str, *, short: bool = False) -> str:
+    """What a planner reads for a model code (``seasonal_naive`` → "Seasonal naive (same slot last week)", or
+    "Seasonal naive" with ``short``); a code the engine added later and these lists do not know yet is shown as
+    it is."""
+    return (MODEL_SHORT if short else MODEL_LABELS).get(str(model), str(model))
 
 
 #: backtest columns in the order a planner compares models (accuracy first, then intervals, then cost),

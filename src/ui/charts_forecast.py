@@ -33,11 +33,27 @@ def with_gaps(frame: pd.DataFrame, x: str = "ds") -> pd.DataFrame:
 
 def _band(fig: go.Figure, ds: pd.Series, lower: pd.Series, upper: pd.Series, name: str, color: str,
           row: int | None = None) -> None:
+    """An interval band: one filled polygon per stretch without gaps, plus an invisible line for the hover.
+
+    Why polygons: with ``fill="tonexty"`` plotly fills straight across the empty rows :func:`with_gaps` inserts
+    for closed hours, so the accuracy chart showed a wide slanted band over every night and weekend, as if the
+    forecast had been uncertain there. ``fill="toself"`` treats each ``None``-separated piece as its own shape.
+    """
     kw = {"row": row, "col": 1} if row else {}
-    fig.add_trace(go.Scatter(x=ds, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
-                             legendgroup=name), **kw)
-    fig.add_trace(go.Scatter(x=ds, y=lower, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=color,
-                             name=name, legendgroup=name, hovertemplate="%{y:.1f}"), **kw)
+    d = pd.DataFrame({"ds": pd.to_datetime(pd.Series(ds).to_numpy()),
+                      "lo": pd.to_numeric(pd.Series(lower).to_numpy(), errors="coerce"),
+                      "hi": pd.to_numeric(pd.Series(upper).to_numpy(), errors="coerce")})
+    ok = d["ds"].notna() & d["lo"].notna() & d["hi"].notna()
+    xs: list = []
+    ys: list = []
+    for _, seg in d[ok].groupby((~ok).cumsum()[ok]):
+        xs += [*seg["ds"], *seg["ds"][::-1], None]
+        ys += [*seg["hi"], *seg["lo"][::-1], None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(width=0), fill="toself", fillcolor=color,
+                             name=name, legendgroup=name, hoverinfo="skip"), **kw)
+    fig.add_trace(go.Scatter(x=d["ds"], y=d["hi"], customdata=d["lo"], mode="lines", line=dict(width=0),
+                             showlegend=False, legendgroup=name, name=name,
+                             hovertemplate="%{customdata:.1f} – %{y:.1f}"), **kw)
 
 
 def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_title: str = "volume",
