@@ -187,6 +187,19 @@ def _to_datetime(value: date | datetime | pd.Timestamp | None) -> datetime | Non
     return ts.to_pydatetime()
 
 
+def _name_series(why: str, info: SeriesInfo) -> str:
+    """An engine message about one series, led by the series' label instead of its internal id.
+
+    Why: the engine names the series by id ("Series 'workload:calls@CC-Berlin' has 246 steps …"), and the page
+    showed "calls · CC-Berlin: Series 'workload:calls@CC-Berlin' has …" — the same series twice, once as a code.
+    """
+    for quoted in (repr(info.series_id), f'"{info.series_id}"', info.series_id):
+        for lead in (f"Series {quoted} ", f"series {quoted} "):
+            if lead in why:
+                return why.replace(lead, f"{info.label} ", 1)
+    return f"{info.label}: {why}"
+
+
 def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple[str, ...], *, horizon_days: int,
                     model: str = "auto", folds: int = 3, history_end: date | datetime | None = None,
                     activate: bool | None = None, seed: int = 0,
@@ -246,7 +259,7 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
     for info, hist, per_day, _freq in jobs:
         config = ForecastConfig(horizon=horizon_days * per_day, levels=LEVELS, model=model, folds=folds, seed=seed)
         for why in history_problems(hist.assign(series_id=info.series_id)[["series_id", "ds", "y"]], config).values():
-            problems.append(f"{info.label}: {why}")
+            problems.append(_name_series(str(why), info))
     if problems:
         raise ServiceError("Nothing was trained. " + " ".join(problems))
 

@@ -71,6 +71,9 @@ def test_training_error_is_shown_not_raised(ui_app):
         at.run()
     assert not at.exception
     assert any("needed" in e.value for e in at.error)
+    # the series by its label only, not also by its internal id ("Series 'workload:calls@CC-Test' has …")
+    message = next(e.value for e in at.error if "needed" in e.value)
+    assert CALLS not in message and message.startswith("Nothing was trained. calls · CC-Test has ")
     assert fstore.list_runs(ui_app.engine) == []
 
 
