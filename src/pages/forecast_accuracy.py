@@ -20,6 +20,12 @@ app = app_context()
 KIND_LABELS = {"workload": "Contact centre (queues)", "unit_shifts": "Care homes (units)"}
 
 
+def _delete(version_id: str) -> None:
+    """Delete-button callback: delete, then untick the confirmation so the next version needs its own."""
+    _admin_action(svc.delete_version, version_id)
+    state.put("fa_delete_confirm", False)
+
+
 def _when(value) -> str:
     """An alert's first affected time; a whole day (midnight) without its 00:00."""
     ts = pd.Timestamp(value)
@@ -148,5 +154,8 @@ if actor.is_admin and len(versions):
     with a3:
         to_delete = st.selectbox("Delete version", inactive or [None], format_func=lambda v: labels.get(v, "—"),
                                  key=state.key("fa_delete"))
-        st.button("Delete", key=state.key("fa_delete_btn"), disabled=to_delete is None, on_click=_admin_action,
-                  args=(svc.delete_version, to_delete))
+        # the picker starts on the newest inactive version: one click deleted it without asking
+        confirmed = st.checkbox("Delete this version's model files", key=state.key("fa_delete_confirm"),
+                                disabled=to_delete is None)
+        st.button("Delete", key=state.key("fa_delete_btn"), disabled=to_delete is None or not confirmed,
+                  on_click=_delete, args=(to_delete,))

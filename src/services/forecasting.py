@@ -629,8 +629,19 @@ def _registry_action(app: AppContext, actor: Actor, action: str, object_id: str,
     return result
 
 
+def _series_label(app: AppContext, series_id: str) -> str:
+    """The label a planner knows a series by (``calls · CC-Berlin``); the id when the history is gone."""
+    info = resolve_series(app, series_id)
+    return info.label if info is not None else series_id
+
+
+def _version_text(v: Any) -> str:
+    return f"{model_label(v.model, short=True)} (version {v.version_id})"
+
+
 def activate_version(app: AppContext, actor: Actor, version_id: str) -> str:
-    """Make a model version the active one of its series (admin). Returns a message."""
+    """Make a model version the active one of its series (admin). Returns a message naming the series by its
+    label (the messages named it ``workload:calls@CC-Berlin``)."""
     require_role(actor, "admin")
     reg = _registry(app)
     try:
@@ -640,7 +651,8 @@ def activate_version(app: AppContext, actor: Actor, version_id: str) -> str:
         raise ServiceError(str(exc)) from None
     v = _registry_action(app, actor, "model.activate", version_id, lambda: reg.activate(version_id),
                          {"series_id": before.series_id, "previous": previous.version_id if previous else None})
-    return f"{v.version_id} ({v.model}) is now the active model of {v.series_id}."
+    return (f"{_series_label(app, v.series_id)}: {_version_text(v)} is now the active model — Staffing plans with "
+            "its forecast.")
 
 
 def rollback_version(app: AppContext, actor: Actor, series_id: str) -> str:
@@ -653,15 +665,20 @@ def rollback_version(app: AppContext, actor: Actor, series_id: str) -> str:
         raise ServiceError(str(exc)) from None
     v = _registry_action(app, actor, "model.rollback", series_id, lambda: reg.rollback(series_id),
                          {"series_id": series_id, "from": current.version_id if current else None})
-    return f"Rolled back {series_id} to {v.version_id} ({v.model})."
+    return f"Rolled back {_series_label(app, series_id)} to {_version_text(v)}."
 
 
 def delete_version(app: AppContext, actor: Actor, version_id: str) -> str:
     """Delete a model version's files (admin; not the active one). Its stored forecasts stay for tracking."""
     require_role(actor, "admin")
     reg = _registry(app)
+    try:
+        v = reg.get(version_id)
+    except Exception as exc:  # noqa: BLE001 - RegistryError and friends become a user message
+        raise ServiceError(str(exc)) from None
     _registry_action(app, actor, "model.delete", version_id, lambda: reg.delete(version_id), {})
-    return f"Deleted model version {version_id}; its stored forecasts remain for accuracy tracking."
+    return (f"Deleted {_series_label(app, v.series_id)}: {_version_text(v)}; its stored forecasts remain for "
+            "accuracy tracking.")
 
 
 # ------------------------------------------------------------------------------------------- accuracy

@@ -297,3 +297,26 @@ def test_accuracy_tables_read_well_and_band_breaks_over_closed_hours(ui_app):
     versions = next(d for d in at.dataframe if "code_version" in d.value.columns)
     shown = versions.value[[c for c in versions.proto.column_order if c in versions.value.columns]]
     assert not shown.drop(columns=["active", "created_at"]).isna().any().any()
+
+
+def test_admin_version_actions_name_series_and_delete_asks_first(ui_app):
+    """Messages named the series by id ('… is now the active model of workload:calls@CC-Test'); Delete removed
+    the pre-selected version on one click."""
+    load_history(ui_app)
+    svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST)
+    second = svc.train_forecasts(ui_app, PLANNER, [CALLS], horizon_days=7, model="seasonal_naive", folds=2).runs[0]
+    at = _page("admin", "admin", "forecast_accuracy.py")
+    at.selectbox(key=state.key("fa_activate")).set_value(second.version_id)
+    at.button(key=state.key("fa_activate_btn")).click().run()
+    message = next(s.value for s in at.success if "active model" in s.value)
+    assert message.startswith("calls · CC-Test: Seasonal naive") and "workload:" not in message
+
+    assert at.button(key=state.key("fa_delete_btn")).disabled
+    at.checkbox(key=state.key("fa_delete_confirm")).check().run()
+    assert not at.button(key=state.key("fa_delete_btn")).disabled
+    to_delete = at.selectbox(key=state.key("fa_delete")).value
+    at.button(key=state.key("fa_delete_btn")).click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Deleted calls · CC-Test: Profile") for s in at.success)
+    assert to_delete not in set(svc.list_versions(ui_app, ADMIN)["version"])
+    assert not at.checkbox(key=state.key("fa_delete_confirm")).value
