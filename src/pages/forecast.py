@@ -240,8 +240,11 @@ st.plotly_chart(charts_forecast.forecast_chart(view.history, view.forecast, f"{r
 n_unc = int(view.forecast["high_uncertainty"].sum())
 if n_unc:
     unc_days = view.forecast.loc[view.forecast["high_uncertainty"], "ds"].dt.normalize().nunique()
-    st.warning(f"{n_unc} {'day(s)' if daily else 'interval(s)'} on {unc_days} day(s) have high uncertainty (95% "
-               "interval wider than half the forecast) — marked ◇ in the chart. Plan buffers there.")
+    where = "marked ◇ in the chart" if n_unc <= charts_forecast.MAX_UNCERTAINTY_MARKERS else \
+        "their days are shaded in the chart"
+    # a daily forecast said "28 day(s) on 28 day(s)"
+    what = f"{n_unc} day(s) have" if daily else f"{n_unc} interval(s) on {unc_days} day(s) have"
+    st.warning(f"{what} high uncertainty (95% interval wider than half the forecast) — {where}. Plan buffers there.")
 
 if view.components is not None:
     with st.expander("Prophet components (trend, daily, weekly, yearly, holidays)", expanded=False):

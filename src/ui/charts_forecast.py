@@ -12,6 +12,8 @@ FORECAST = "#1f77b4"
 HISTORY = "#444444"
 ALERT = "#d62728"
 _MARGIN = dict(l=10, r=10, t=50, b=10)
+#: more high-uncertainty intervals than this are shown as shaded days, not one marker each
+MAX_UNCERTAINTY_MARKERS = 80
 
 
 def with_gaps(frame: pd.DataFrame, x: str = "ds") -> pd.DataFrame:
@@ -80,14 +82,21 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_
         fig.add_trace(go.Scatter(x=forecast["ds"], y=forecast["yhat"], mode="lines", name="forecast",
                                  line=dict(color=FORECAST, width=2)))
         hi = forecast[forecast["high_uncertainty"].astype(bool)] if "high_uncertainty" in forecast else forecast[:0]
-        if len(hi):
+        if 0 < len(hi) <= MAX_UNCERTAINTY_MARKERS:
             fig.add_trace(go.Scatter(x=hi["ds"], y=hi["yhat"], mode="markers", name="high uncertainty (>50%)",
                                      marker=dict(color=ALERT, size=7, symbol="diamond-open", line=dict(width=2)),
                                      hovertemplate="%{x}<br>forecast %{y:.1f}<br>95% band wider than half of it"))
-            if daily:
-                for d in hi["ds"]:
-                    fig.add_vrect(x0=d - pd.Timedelta(hours=12), x1=d + pd.Timedelta(hours=12),
-                                  fillcolor=ALERT, opacity=0.08, line_width=0, layer="below")
+        if len(hi) and (daily or len(hi) > MAX_UNCERTAINTY_MARKERS):
+            # many flagged intervals (a long hourly horizon): a diamond on each hid the forecast and its bands
+            # behind a wall of markers, so the days that hold them are shaded instead
+            days = sorted(pd.to_datetime(hi["ds"]).dt.normalize().unique())
+            for d in days:
+                x0, x1 = (d - pd.Timedelta(hours=12), d + pd.Timedelta(hours=12)) if daily else \
+                    (d, d + pd.Timedelta(days=1))
+                fig.add_vrect(x0=x0, x1=x1, fillcolor=ALERT, opacity=0.08, line_width=0, layer="below")
+            if len(hi) > MAX_UNCERTAINTY_MARKERS:
+                fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="day with high uncertainty (>50%)",
+                                         marker=dict(color=ALERT, size=12, symbol="square", opacity=0.25)))
         fig.add_vline(x=start, line=dict(color="#888", dash="dot", width=1))
     fig.update_layout(title=title, height=420, margin=_MARGIN, hovermode="x unified", yaxis_title=y_title,
                       legend=dict(orientation="h", y=-0.15))

@@ -240,3 +240,20 @@ def test_chart_builders_draw_bands_gaps_and_highlights(sqlite_app):
     assert len(C.backtest_chart(view.backtest, "profile").data[0].x) == 1
     heat = pd.DataFrame({"row": ["calls", "calls"], "column": ["Mon", "Tue"], "mape": [10.0, 20.0]})
     assert C.mape_heatmap(heat, "h", "weekday", "queue").data[0].z.shape == (1, 2)
+
+
+def test_many_high_uncertainty_intervals_shade_days_instead_of_a_wall_of_markers():
+    """A 60-day hourly forecast flagged ~500 intervals: one diamond each hid the forecast and its bands."""
+    from src.ui import charts_forecast as C
+
+    ds = pd.date_range("2026-11-02 08:00", periods=24 * 10, freq="h")
+    fc = pd.DataFrame({"ds": ds, "yhat": 100.0, "yhat_lower_80": 70.0, "yhat_upper_80": 130.0,
+                       "yhat_lower_95": 40.0, "yhat_upper_95": 160.0, "is_open": True, "high_uncertainty": True})
+    hist = pd.DataFrame({"ds": ds - pd.Timedelta(days=10), "y": 100.0})
+    many = C.forecast_chart(hist, fc, "t")
+    names = [t.name for t in many.data]
+    assert "high uncertainty (>50%)" not in names and "day with high uncertainty (>50%)" in names
+    assert len(many.layout.shapes) == 12  # 11 (partly) flagged calendar days shaded + the forecast-start line
+    few = C.forecast_chart(hist, fc.assign(high_uncertainty=fc.index < C.MAX_UNCERTAINTY_MARKERS), "t")
+    marks = next(t for t in few.data if t.name == "high uncertainty (>50%)")
+    assert len(marks.x) == C.MAX_UNCERTAINTY_MARKERS and len(few.layout.shapes) == 1
