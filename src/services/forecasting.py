@@ -808,9 +808,17 @@ def accuracy_report(app: AppContext, actor: Actor, kind: str = "workload") -> Ac
         if cap is not None:
             over = cur[cur["yhat"] > cap]
             if len(over):
+                unit = "day(s)" if current["freq"] == "1D" else "interval(s)"  # a care home said "28 interval(s)"
+                detail = (f"{len(over)} {unit} forecast above the known capacity: {cap_text}; peak forecast "
+                          f"{over['yhat'].max():.1f}")
+                worked = float(history["y"].max()) if len(history) else float("nan")
+                if math.isfinite(worked) and worked > cap * 1.1:
+                    # the staff list cannot explain what was already worked: say so, or the alert reads as if
+                    # every day of the forecast were impossible to staff
+                    detail += (f". Up to {worked:.0f} were already worked on one day, so the staff list probably "
+                               "does not hold everyone who works there")
                 alerts.append({"series": info.label, "when": over["ds"].iloc[0], "alert": "demand above capacity",
-                               "detail": f"{len(over)} interval(s) forecast above the known capacity: {cap_text}; "
-                                         f"peak forecast {over['yhat'].max():.1f}"})
+                               "detail": detail})
     pairs = pd.concat(pair_frames, ignore_index=True) if pair_frames else pd.DataFrame(
         columns=["series_id", "series", "ds", "yhat", "y", "outside_95"])
     heat = _heatmap(pairs, catalogue, kind)

@@ -8,13 +8,16 @@ import threading
 from datetime import date, datetime
 
 import openpyxl
+import pandas as pd
 
 from src.data import forecast_store as fstore
 from src.services import forecasting as svc
+from src.services.context import SYSTEM
+from src.services.data import ingest_frame
 from src.ui import state
 from tests.app.conftest import logged_in
 from tests.conftest import ADMIN, PLANNER
-from tests.unit.test_forecast_service import CALLS, FAST, UNIT, load_history
+from tests.unit.test_forecast_service import CALLS, FAST, SITE, UNIT, load_history
 
 
 def _page(role: str, user: str, page: str):
@@ -320,3 +323,21 @@ def test_admin_version_actions_name_series_and_delete_asks_first(ui_app):
     assert any(s.value.startswith("Deleted calls · CC-Test: Profile") for s in at.success)
     assert to_delete not in set(svc.list_versions(ui_app, ADMIN)["version"])
     assert not at.checkbox(key=state.key("fa_delete_confirm")).value
+
+
+def test_capacity_alert_counts_days_and_says_when_the_staff_list_cannot_be_complete(ui_app):
+    """A care home's capacity alert said '28 interval(s)' for days, and with a staff list that covers far fewer
+    shifts than were already worked it read as if every forecast day were impossible to staff."""
+    load_history(ui_app)
+    staff = pd.DataFrame({"staff_id": ["S1", "S2"], "name": ["Ann A", "Ben B"], "site": "Haus Test",
+                          "role": "Pflegefachkraft", "skills": "wound_care:2", "hire_date": "2020-01-01",
+                          "contract_hours": 40.0, "ot_willing": True, "preferred_sites": "Haus Test"})
+    ingest_frame(ui_app, SYSTEM, kind="staff", frame=staff, name="test:staff")
+    svc.train_forecasts(ui_app, PLANNER, [SITE], horizon_days=7, model="profile", folds=2)
+    at = _page("planner", "pat", "forecast_accuracy.py")
+    at.radio(key=state.key("fa_kind")).set_value("unit_shifts").run()
+    assert not at.exception, at.exception
+    alerts = at.table[0].value
+    cap = alerts.loc[alerts["alert"] == "demand above capacity", "detail"].iloc[0]
+    assert cap.startswith("7 day(s) forecast above the known capacity: 2 staff")
+    assert "already worked" in cap and "staff list probably does not hold everyone" in cap
