@@ -323,8 +323,10 @@ if defaults is not None:
                             format="YYYY-MM-DD", key=state.key(f"fc_intra_day_{run_id}"),
                             help="A day inside this forecast. Pick a past day to see how the re-forecast would "
                                  "have done against the rest of that day.")
+        # keyed per run like the day: one key for all runs kept the first run's time, e.g. 14:00 for a Saturday
+        # that closes at 13:00, so the button only answered with an error
         now = i2.time_input("Now (actuals before this time count)", value=defaults.suggested_now,
-                            step=defaults.step_seconds, key=state.key("fc_intra_now"))
+                            step=defaults.step_seconds, key=state.key(f"fc_intra_now_{run_id}"))
         typed, upload = None, None
         if source == "entered":
             typed = st.text_area("Today's volumes so far — one interval per line: time,volume",

@@ -92,9 +92,9 @@ live_headers = {"live_n": ("n", "Actuals compared"),
                 "live_coverage_95": ("cov 95", "% of actuals inside the 95% interval (target 90–98)")}
 st.dataframe(live, hide_index=True, width="stretch",
              column_order=[c for c in ["series", "status", "scored_model", *live_formats] if c in live],
-             column_config={"series": st.column_config.TextColumn("series", width=200),
-                            "status": st.column_config.TextColumn("status", width=190),
-                            "scored_model": st.column_config.TextColumn("model scored", width=100)}
+             column_config={"series": st.column_config.TextColumn("series", width=250),
+                            "status": st.column_config.TextColumn("status", width=165),
+                            "scored_model": st.column_config.TextColumn("model scored", width=90)}
              | {c: right_text(h, width=54, help=tip) for c, (h, tip) in live_headers.items()})
 
 if len(report.heatmap):

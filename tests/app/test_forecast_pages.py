@@ -341,3 +341,24 @@ def test_capacity_alert_counts_days_and_says_when_the_staff_list_cannot_be_compl
     cap = alerts.loc[alerts["alert"] == "demand above capacity", "detail"].iloc[0]
     assert cap.startswith("7 day(s) forecast above the known capacity: 2 staff")
     assert "already worked" in cap and "staff list probably does not hold everyone" in cap
+
+
+def test_intraday_time_follows_the_viewed_run(ui_app):
+    """'Now' kept the time used with the run viewed before (one key for all runs): switching to a run whose
+    suggested day closes earlier left a time after its last open interval (demo: 14:00 on a Saturday that closes
+    at 13:00), and the re-forecast only answered with an error."""
+    from datetime import time as dt_time
+
+    load_history(ui_app)
+    older = svc.train_forecasts(ui_app, PLANNER, [CALLS], history_end=date(2025, 3, 2), **FAST).runs[0]
+    newer = svc.train_forecasts(ui_app, PLANNER, [CALLS], history_end=date(2025, 2, 23), **FAST).runs[0]
+    at = _page("planner", "pat", "forecast.py")
+    assert at.selectbox(key=state.key(f"fc_run_{CALLS}")).value == newer.run_id
+    at.time_input[-1].set_value(dt_time(17, 0))
+    next(b for b in at.button if b.label == "Re-forecast the rest of the day").click()
+    at.run()  # the form commits 17:00 for this run
+    assert at.time_input[-1].value == dt_time(17, 0)
+    at.selectbox(key=state.key(f"fc_run_{CALLS}")).set_value(older.run_id).run()
+    assert not at.exception, at.exception
+    view = svc.load_run(ui_app, PLANNER, older.run_id)
+    assert at.time_input[-1].value == svc.intraday_defaults(view).suggested_now
