@@ -186,9 +186,11 @@ def _lean_prophet_class() -> type:
     return LeanProphet
 
 
-#: intraday Prophet trains on the last 26 weeks: a one-week-ahead contact-centre forecast needs the recent
-#: level and weekday shapes, and fitting two years of 15-minute rows costs 10× the time for no gain
-INTRADAY_MAX_WEEKS = 26
+#: intraday Prophet trains on the last 20 weeks: a one-week-ahead contact-centre forecast needs the recent
+#: level and weekday shapes (20 of each weekday), and fitting two years of 15-minute rows costs 10× the time for
+#: no gain. Measured on 4 hold-out weeks of 8 hourly series: 20 weeks vs 26 gave MASE 0.793 vs 0.789 (demo) and
+#: 0.832 vs 0.835 (harder set) at 23-25% less fit time; 16 weeks saved little more
+INTRADAY_MAX_WEEKS = 20
 
 
 def _training_frame(prep: PreparedSeries, cleaned: bool, max_weeks: int | None = None) -> pd.DataFrame:
