@@ -58,6 +58,8 @@ def series_spec(with_series: bool) -> KindSpec:
         columns.insert(0, ColumnSpec("series_id", "text", aliases=_aliases(("series_id", "series", "serie",
                                                                             "unique_id"), "queue"),
                                      description="Name of the series (queue, unit …)."))
+    columns.append(ColumnSpec("site", "text", required=False, aliases=_aliases(("site",), "site"),
+                              description="Site of the queue: the same queue at two sites is two series."))
     return KindSpec(
         key=SERIES_KEY,
         title="Forecast input",
@@ -65,7 +67,7 @@ def series_spec(with_series: bool) -> KindSpec:
         columns=tuple(columns),
         key_columns=(),  # repeated timestamps are summed by the engine, not refused
         time_column="ds",
-        series_columns=("series_id",) if with_series else (),
+        series_columns=("series_id", "site") if with_series else ("site",),
         time_of_day_aliases=workload.time_of_day_aliases,
     )
 
@@ -104,7 +106,26 @@ def read_series_bytes(filename: str, content: bytes, options: ParseOptions | Non
     if not any(lookup.get(kinds.normalise_header(h)) == "series_id" for h in raw.headers if h):
         spec = series_spec(with_series=False)
     report = validate_raw(spec, raw, options)
-    return SeriesFile(report.frame, report)
+    return SeriesFile(_with_site_in_series(report.frame), report)
+
+
+def _with_site_in_series(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Fold a ``site`` column into ``series_id`` (``calls@Berlin``), as the app names workload series.
+
+    Why: an export of several sites repeats each queue name per site; read by queue alone, the engine would sum
+    the sites' volumes into one series without a word. Rows without a site keep the plain series name.
+    """
+    if frame is None or "site" not in frame.columns:
+        return frame
+    site = frame["site"]
+    frame = frame.drop(columns="site")
+    has_site = site.notna() & (site.astype(str) != "")
+    if not has_site.any():
+        return frame
+    base = frame["series_id"].astype(str) if "series_id" in frame.columns else pd.Series("", index=frame.index)
+    named = base.where(base == "", base + "@") + site.astype(str)
+    frame["series_id"] = base.where(~has_site, named)
+    return frame[["series_id", *[c for c in frame.columns if c != "series_id"]]]
 
 
 def read_series_path(path: str | Path, options: ParseOptions | None = None,

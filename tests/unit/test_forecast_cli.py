@@ -226,9 +226,9 @@ def test_every_bad_cell_is_reported_with_row_column_and_value(tmp_path, capsys):
 
 
 def test_missing_columns_name_the_accepted_headers(tmp_path, capsys):
-    err = _read_errors(tmp_path, capsys, "nocount.csv", "Datum;Standort\n01.03.2024;Nord\n02.03.2024;Nord\n")
+    err = _read_errors(tmp_path, capsys, "nocount.csv", "Datum;Bereich\n01.03.2024;Nord\n02.03.2024;Nord\n")
     assert "error: nocount.csv: Required column 'y' is missing. Accepted names: y, value, volume, calls" in err
-    assert "warning: nocount.csv: Column 'Standort' is not used for forecast input and is ignored." in err
+    assert "warning: nocount.csv: Column 'Bereich' is not used for forecast input and is ignored." in err
 
 
 def test_unreadable_files_are_refused_with_the_upload_messages(tmp_path, capsys):
@@ -270,3 +270,16 @@ def test_row_limit_is_the_uploads_and_automation_can_raise_it(csv_file, tmp_path
     assert "UPLOAD_MAX_ROWS must be a whole number" in capsys.readouterr().err
     monkeypatch.setenv("UPLOAD_MAX_ROWS", "1000000")
     assert main(args) == 0 and out.exists()
+
+
+def test_a_queue_at_two_sites_is_two_series_not_their_sum(tmp_path):
+    """A multi-site export repeats the queue name per site: each site is its own series (``calls@Berlin``)."""
+    ds = pd.date_range("2024-01-01", periods=8 * 7, freq="D").strftime("%d.%m.%Y")
+    path = tmp_path / "sites.csv"
+    pd.concat([pd.DataFrame({"Datum": ds, "Standort": site, "Warteschlange": "calls", "Anrufe": level})
+               for site, level in (("Berlin", 100), ("Hamburg", 10))]).to_csv(path, sep=";", index=False)
+    out = tmp_path / "out.csv"
+    assert main(["forecast", "--input", str(path), "--horizon", "7", "--output", str(out), "--model",
+                 "seasonal_naive"]) == 0
+    fc = pd.read_csv(out)
+    assert fc.groupby("series_id")["yhat"].mean().to_dict() == {"calls@Berlin": 100.0, "calls@Hamburg": 10.0}
