@@ -7,6 +7,7 @@ fragment polls it every second, so a click elsewhere (even another page) does no
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -244,7 +245,8 @@ if n_unc:
         "their days are shaded in the chart"
     # a daily forecast said "28 day(s) on 28 day(s)"
     what = f"{n_unc} day(s) have" if daily else f"{n_unc} interval(s) on {unc_days} day(s) have"
-    st.warning(f"{what} high uncertainty (95% interval wider than half the forecast) — {where}. Plan buffers there.")
+    st.warning(f"{what} high uncertainty ({svc.HIGH_UNCERTAINTY_LEVEL}% interval wider than half the forecast) — "
+               f"{where}. Plan buffers there.")
 
 if view.components is not None:
     with st.expander("Prophet components (trend, daily, weekly, yearly, holidays)", expanded=False):
@@ -283,7 +285,7 @@ with st.expander("Data diagnostics"):
 
 st.subheader("Download")
 d1, d2, _ = st.columns([1, 1, 1])
-stem = f"forecast_{run['label']}_{run['id']}".replace(" ", "_").replace("/", "-").replace("·", "")
+stem = re.sub(r"_+", "_", f"forecast_{run['label']}_{run['id']}".replace("·", "").replace(" ", "_").replace("/", "-"))
 d1.download_button("Forecast (CSV)", svc.export_forecast(app, actor, view, "csv"), file_name=f"{stem}.csv",
                    mime="text/csv", on_click="ignore", icon=":material/download:", key=state.key("fc_dl_csv"))
 d2.download_button("Excel (forecast + backtest)", svc.export_forecast(app, actor, view, "xlsx"),

@@ -14,6 +14,8 @@ ALERT = "#d62728"
 _MARGIN = dict(l=10, r=10, t=50, b=10)
 #: more high-uncertainty intervals than this are shown as shaded days, not one marker each
 MAX_UNCERTAINTY_MARKERS = 80
+#: legend name of the high-uncertainty markers (the rule: the 80% band is wider than half the forecast)
+UNCERTAIN_NAME = "high uncertainty (80% band > 50%)"
 
 
 def with_gaps(frame: pd.DataFrame, x: str = "ds") -> pd.DataFrame:
@@ -83,7 +85,7 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_
                                  line=dict(color=FORECAST, width=2)))
         hi = forecast[forecast["high_uncertainty"].astype(bool)] if "high_uncertainty" in forecast else forecast[:0]
         if 0 < len(hi) <= MAX_UNCERTAINTY_MARKERS:
-            fig.add_trace(go.Scatter(x=hi["ds"], y=hi["yhat"], mode="markers", name="high uncertainty (>50%)",
+            fig.add_trace(go.Scatter(x=hi["ds"], y=hi["yhat"], mode="markers", name=UNCERTAIN_NAME,
                                      marker=dict(color=ALERT, size=7, symbol="diamond-open", line=dict(width=2)),
                                      hovertemplate="%{x}<br>forecast %{y:.1f}<br>95% band wider than half of it"))
         if len(hi) and (daily or len(hi) > MAX_UNCERTAINTY_MARKERS):
@@ -95,7 +97,7 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_
                     (d, d + pd.Timedelta(days=1))
                 fig.add_vrect(x0=x0, x1=x1, fillcolor=ALERT, opacity=0.08, line_width=0, layer="below")
             if len(hi) > MAX_UNCERTAINTY_MARKERS:
-                fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="day with high uncertainty (>50%)",
+                fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="day with " + UNCERTAIN_NAME,
                                          marker=dict(color=ALERT, size=12, symbol="square", opacity=0.25)))
         fig.add_vline(x=start, line=dict(color="#888", dash="dot", width=1))
     fig.update_layout(title=title, height=420, margin=_MARGIN, hovermode="x unified", yaxis_title=y_title,
@@ -108,7 +110,7 @@ def components_chart(components: pd.DataFrame, title: str = "Prophet components"
     names = [c for c in ("trend", "daily", "weekly", "yearly", "holidays")
              if c in components and components[c].fillna(0).abs().max() > 1e-9]
     names = names or ["trend"]
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names, vertical_spacing=0.06)
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names, vertical_spacing=0.12)
     for i, name in enumerate(names, start=1):
         fig.add_trace(go.Scatter(x=components["ds"], y=components[name], mode="lines", name=name,
                                  line=dict(color=FORECAST if name != "holidays" else ALERT)), row=i, col=1)

@@ -234,7 +234,7 @@ def test_chart_builders_draw_bands_gaps_and_highlights(sqlite_app):
     view.forecast.loc[view.forecast["is_open"].idxmax(), "high_uncertainty"] = True
     fig = C.forecast_chart(view.history, view.forecast, "t")
     names = [t.name for t in fig.data]
-    assert {"history", "95% interval", "80% interval", "forecast", "high uncertainty (>50%)"} <= set(names)
+    assert {"history", "95% interval", "80% interval", "forecast", C.UNCERTAIN_NAME} <= set(names)
     hist = fig.data[names.index("history")]
     assert np.isnan(np.asarray(hist.y, dtype=float)).any()  # the line breaks over closed hours
     assert len(C.backtest_chart(view.backtest, "profile").data[0].x) == 1
@@ -252,8 +252,20 @@ def test_many_high_uncertainty_intervals_shade_days_instead_of_a_wall_of_markers
     hist = pd.DataFrame({"ds": ds - pd.Timedelta(days=10), "y": 100.0})
     many = C.forecast_chart(hist, fc, "t")
     names = [t.name for t in many.data]
-    assert "high uncertainty (>50%)" not in names and "day with high uncertainty (>50%)" in names
+    assert C.UNCERTAIN_NAME not in names and "day with " + C.UNCERTAIN_NAME in names
     assert len(many.layout.shapes) == 12  # 11 (partly) flagged calendar days shaded + the forecast-start line
     few = C.forecast_chart(hist, fc.assign(high_uncertainty=fc.index < C.MAX_UNCERTAINTY_MARKERS), "t")
-    marks = next(t for t in few.data if t.name == "high uncertainty (>50%)")
+    marks = next(t for t in few.data if t.name == C.UNCERTAIN_NAME)
     assert len(marks.x) == C.MAX_UNCERTAINTY_MARKERS and len(few.layout.shapes) == 1
+
+
+def test_high_uncertainty_is_judged_on_the_80_percent_band():
+    """The 95% band of a Poisson-like count is wider than half the forecast almost everywhere below ~60 contacts,
+    so the highlight uses the 80% band: wide 95% alone is normal, a wide 80% band is flagged; closed slots never."""
+    fc = pd.DataFrame({"yhat": [20.0, 20.0, 20.0, 0.0],
+                       "yhat_lower_80": [16.0, 10.0, 16.0, 0.0], "yhat_upper_80": [24.0, 31.0, 24.0, 0.0],
+                       "yhat_lower_95": [9.0, 5.0, 9.0, 0.0], "yhat_upper_95": [31.0, 40.0, 31.0, 0.0],
+                       "is_open": [True, True, False, False]})
+    assert svc._flag_uncertainty(fc)["high_uncertainty"].tolist() == [False, True, False, False]
+    only95 = fc[["yhat", "yhat_lower_95", "yhat_upper_95", "is_open"]].copy()
+    assert svc._flag_uncertainty(only95)["high_uncertainty"].tolist() == [True, True, False, False]
