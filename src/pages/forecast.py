@@ -228,7 +228,7 @@ for col, lv in ((m4, 80), (m5, 95)):
     col.metric(f"Measured coverage {lv}%", "n/a" if cov is None else f"{cov:.0f}%",
                help="Share of out-of-sample actuals inside the interval in the backtest (needs ≥ 2 folds). "
                     f"Target: {'75–85' if lv == 80 else '90–98'}%.")
-st.info(f"**Why {run['model']}:** {run['reason']}")
+st.info(f"**Why {svc.MODEL_WORDS.get(run['model'], run['model'])}:** {svc.readable_reason(run['reason'])}")
 status = "active — Staffing plans with it" if view.active else \
     "not the active version (an admin can activate it on Forecast accuracy)"
 st.caption(f"Model version `{run['model_version_id']}` · {status} · interval {run['freq']} · history "

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,19 @@ MODEL_LABELS: dict[str, str] = {
     "ensemble": "Ensemble (profile + Prophet + LightGBM)",
     "prophet_default": "Prophet, default settings",
 }
+#: model names inside a sentence (the engine's reasons name models by code, which the CLI's users script against)
+MODEL_WORDS: dict[str, str] = {
+    "seasonal_naive": "seasonal naive", "profile": "profile", "prophet": "Prophet", "lightgbm": "LightGBM",
+    "lightgbm_recursive": "LightGBM recursive", "ensemble": "ensemble", "prophet_default": "default Prophet",
+}
+_MODEL_CODE = re.compile(r"\b(" + "|".join(sorted(MODEL_WORDS, key=len, reverse=True)) + r")\b")
+
+
+def readable_reason(text: str) -> str:
+    """The engine's 'why this model' sentence with model codes as words (``lightgbm won: … vs profile …``)."""
+    return _MODEL_CODE.sub(lambda m: MODEL_WORDS[m.group(1)], text)
+
+
 MAX_HORIZON_DAYS = 60
 MAX_SERIES_PER_RUN = 20
 MAX_FOLDS = 5
