@@ -196,6 +196,9 @@ def test_lean_prophet_builds_the_same_component_table_as_prophet():
         assert got_modes == expected_modes
         pd.testing.assert_frame_equal(lean.train_component_cols, plain.train_component_cols)
         np.testing.assert_allclose(lean.predict(df)["yhat"], plain.predict(df)["yhat"])
+    for period, order in ((1, 6), (7, 3), (365.25, 10)):
+        np.testing.assert_array_equal(lean.fourier_series(df["ds"], period, order),
+                                      Prophet.fourier_series(df["ds"], period, order))
 
 
 def test_tuned_prophet_holidays_match_add_country_holidays():
