@@ -219,7 +219,7 @@ run = view.run
 metrics = run["metrics"]
 
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Model", run["model"], help=svc.MODEL_LABELS.get(run["model"]))
+m1.metric("Model", svc.MODEL_WORDS.get(run["model"], run["model"]), help=svc.MODEL_LABELS.get(run["model"]))
 m2.metric("Backtest MASE", format_value(metrics.get("mase"), "{:.2f}"),
           help="Mean absolute error relative to 'same slot last week'; below 1 beats it.")
 m3.metric("Backtest WAPE", format_value(metrics.get("wape"), "{:.1f}%"), help="Share of the volume missed.")

@@ -362,7 +362,7 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
     seconds = time.perf_counter() - t0
     if on_progress:
         on_progress(1.0, "Done")
-    names = ", ".join(f"{catalogue[t.series_id].label} → {t.model}" for t in trained)
+    names = ", ".join(f"{catalogue[t.series_id].label} → {MODEL_WORDS.get(t.model, t.model)}" for t in trained)
     log.info("trained %d forecasts in %.1f s by %s", len(trained), seconds, actor.username)
     return TrainOutcome(runs=trained, seconds=seconds,
                         message=f"Trained and stored {len(trained)} forecast(s) in {seconds:.1f} s: {names}.")
