@@ -208,7 +208,7 @@ def _to_datetime(value: date | datetime | pd.Timestamp | None) -> datetime | Non
 def _name_series(why: str, info: SeriesInfo) -> str:
     """An engine message about one series, led by the series' label instead of its internal id.
 
-    Why: the engine names the series by id ("Series 'workload:calls@CC-Berlin' has 246 steps …"), and the page
+    Why: the engine names the series by id ("Series 'workload:calls@CC-Berlin' has 246 1h intervals …"), and the page
     showed "calls · CC-Berlin: Series 'workload:calls@CC-Berlin' has …" — the same series twice, once as a code.
     """
     for quoted in (repr(info.series_id), f'"{info.series_id}"', info.series_id):

@@ -59,7 +59,7 @@ def test_backtest_table_has_every_metric_and_flags_models_without_history():
 
 
 def test_too_short_history_names_the_minimum():
-    with pytest.raises(ValueError, match=r"at least 35 steps \(35.0 days\)"):
+    with pytest.raises(ValueError, match=r"at least 35 days are needed"):
         backtest(daily(20), ["profile"], folds=3, horizon=7)
 
 
@@ -286,10 +286,10 @@ def test_skip_failed_forecasts_the_rest_and_names_the_short_series():
     short = daily(10, 1, "new-unit")
     df = pd.concat([daily(84, 1, "old-unit"), short])
     cfg = ForecastConfig(horizon=7, candidates=("seasonal_naive", "profile"), country_holidays=None)
-    with pytest.raises(ValueError, match="'new-unit' has 10 steps"):
+    with pytest.raises(ValueError, match="'new-unit' has 10 days of history"):
         run_forecast(df, cfg)
     res = run_forecast(df, cfg, skip_failed=True)
     assert set(res.chosen) == {"old-unit"} and set(res.forecast["series_id"]) == {"old-unit"}
     assert "at least" in res.failed["new-unit"]
-    with pytest.raises(ValueError, match="^Series 'new-unit' has 10 steps"):  # only one series: its own message
+    with pytest.raises(ValueError, match="^Series 'new-unit' has 10 days"):  # only one series: its own message
         run_forecast(short, cfg, skip_failed=True)

@@ -68,7 +68,7 @@ def test_partial_failure_writes_the_others_and_exits_3(csv_file, tmp_path, capsy
     assert code == 3
     assert set(pd.read_csv(out)["series_id"]) == {"home-a", "home-b"}
     err = capsys.readouterr().err
-    assert "skipped brand-new: Series 'brand-new' has 3 steps" in err and "1 of 3 series" in err
+    assert "skipped brand-new: Series 'brand-new' has 3 days of history" in err and "1 of 3 series" in err
 
 
 def test_german_export_with_decimal_comma(tmp_path):

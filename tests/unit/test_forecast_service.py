@@ -117,7 +117,7 @@ def test_bad_inputs_give_clear_errors_and_store_nothing(sqlite_app, kwargs, mess
 
 def test_too_short_history_names_the_minimum(sqlite_app):
     load_history(sqlite_app, weeks=3)
-    with pytest.raises(ServiceError, match=r"at least \d+ steps"):
+    with pytest.raises(ServiceError, match=r"at least \d+ (days|1h intervals)"):
         svc.train_forecasts(sqlite_app, PLANNER, [UNIT], horizon_days=14, model="profile", folds=3)
     assert fstore.list_runs(sqlite_app.engine) == []
 
@@ -134,7 +134,7 @@ def test_short_series_is_found_before_any_series_is_trained(sqlite_app, monkeypa
         raise AssertionError("a model was trained before the check")
 
     monkeypatch.setattr(engine, "_forecast_one", no_fit)
-    with pytest.raises(ServiceError, match=r"^Nothing was trained\. Haus Test / Neu has 10 steps"):
+    with pytest.raises(ServiceError, match=r"^Nothing was trained\. Haus Test / Neu has 10 days of history"):
         svc.train_forecasts(sqlite_app, PLANNER, [UNIT, "care:Haus Test/Neu"], horizon_days=7, model="profile")
     assert fstore.list_runs(sqlite_app.engine) == []
 

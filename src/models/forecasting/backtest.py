@@ -25,7 +25,7 @@ from . import metrics as M
 from .base import ProgressCallback, make_model
 from .conformal import ConformalCalibrator
 from .ensemble import DEFAULT_MEMBERS
-from .frequency import DAY, PreparedSeries, parse_freq, prepare_series
+from .frequency import DAY, PreparedSeries, freq_label, parse_freq, prepare_series
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +55,15 @@ def split_masks(ds: pd.DatetimeIndex | pd.Series, origin: pd.Timestamp, horizon:
 
 
 def min_history_message(series_id: str, have: int, need: int, step: pd.Timedelta, folds: int, horizon: int) -> str:
-    """The 'too short' message, naming the minimum in steps and days."""
-    days = lambda steps: f"{steps * step / DAY:.1f} days"  # noqa: E731
-    return (f"Series {series_id!r} has {have} steps ({days(have)}) of history; at least {need} steps "
-            f"({days(need)}) are needed: {MIN_TRAIN_WEEKS} weeks of training + {folds} backtest fold(s) × "
-            f"{horizon} steps. Use fewer folds or a shorter backtest horizon.")
+    """The 'too short' message, in days for a daily series and in intervals plus days otherwise."""
+    def amount(steps: int) -> str:
+        if step == DAY:
+            return f"{steps} day{'s' if steps != 1 else ''}"
+        return f"{steps} {freq_label(step)} intervals ({steps * step / DAY:.1f} days)"
+
+    return (f"Series {series_id!r} has {amount(have)} of history; at least {amount(need)} are needed: "
+            f"{MIN_TRAIN_WEEKS} weeks of training + {folds} backtest fold(s) × {amount(horizon)}. "
+            f"Use fewer backtest folds or a shorter backtest horizon, or load more history.")
 
 
 def require_history(prep: PreparedSeries, series_id: str, folds: int, horizon: int) -> None:
