@@ -201,25 +201,24 @@ def test_lean_prophet_builds_the_same_component_table_as_prophet():
                                       Prophet.fourier_series(df["ds"], period, order))
 
 
-def test_tuned_prophet_holidays_match_add_country_holidays():
-    """Holidays passed as one cached table forecast exactly like Prophet's add_country_holidays."""
-    from prophet import Prophet
+def test_tuned_prophet_pools_holidays_and_forecasts_their_drop():
+    """Every holiday date carries the shared effect (default prior) and its own deviation (tight prior); a daily
+    series whose holidays all run 40 % low is forecast low on the coming Christmas, learned from all holidays."""
+    from src.models.forecasting.prophet_model import HOLIDAY_DEVIATION_PRIOR, SHARED_HOLIDAY, _holiday_table
 
-    from src.models.forecasting.prophet_model import DAILY_FOURIER
+    table = _holiday_table("DE", 2023, 2024)
+    shared, own = table[table["holiday"] == SHARED_HOLIDAY], table[table["holiday"] != SHARED_HOLIDAY]
+    assert len(shared) == len(own) > 0 and sorted(shared["ds"]) == sorted(own["ds"])
+    assert set(shared["prior_scale"]) == {10.0} and set(own["prior_scale"]) == {HOLIDAY_DEVIATION_PRIOR}
+    import holidays as holiday_calendar
 
-    df = series(60)
-    prep = prepare_series(df["ds"], df["y"], series_id="s", country="DE")
-    tuned = make_model("prophet", 0).fit(prep, 168)
-    assert "Christmas Day" in set(tuned.model.holidays["holiday"])
-    ref = Prophet(uncertainty_samples=0, daily_seasonality=False, weekly_seasonality=True, yearly_seasonality="auto")
-    ref.add_country_holidays("DE")
-    for d in tuned.conditions:
-        day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d]
-        ref.add_seasonality(name=f"daily_{day}", period=1, fourier_order=DAILY_FOURIER, condition_name=f"on_{day}")
-    frame = tuned._future_frame(pd.DatetimeIndex(tuned.model.history["ds"]))
-    frame["y"] = tuned.model.history["y"].to_numpy()
-    ref.fit(frame, seed=0, tol_rel_obj=1e7, tol_rel_grad=1e8)
-    fut = prep.future(168)
-    got = tuned.predict(fut)["yhat"].to_numpy()
-    want = np.clip(ref.predict(tuned._future_frame(fut.ds))["yhat"].to_numpy(), 0, None)
-    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    ds = pd.date_range("2023-01-02", "2024-12-20", freq="D")
+    off = np.isin(ds.date, list(holiday_calendar.country_holidays("DE", years=[2023, 2024, 2025])))
+    lam = 100.0 * np.where(ds.dayofweek >= 5, 0.8, 1.0) * np.where(off, 0.6, 1.0)
+    y = np.random.default_rng(3).poisson(lam).astype(float)
+    prep = prepare_series(ds, y, series_id="unit", country="DE")
+    model = make_model("prophet", 0).fit(prep, 14)
+    fut = prep.future(14)
+    pred = model.predict(fut).set_index(fut.ds)
+    assert pred.loc["2024-12-26", "yhat"] < 0.75 * pred.loc["2025-01-02", "yhat"]  # both Thursdays
+    assert pred.loc["2024-12-26", "holidays"] < -20 and pred.loc["2025-01-02", "holidays"] == 0

@@ -3,9 +3,10 @@
 ``ProphetModel`` fixes default Prophet's main failure on contact-centre data: one daily profile
 shared by all weekdays. It fits one *conditional* daily seasonality per weekday (Prophet's
 ``add_seasonality(condition_name=…)``), trains only on open slots (closed hours are forced to 0
-anyway), adds national holidays, uses MAP fitting and ``uncertainty_samples=0`` because intervals
-come from conformal calibration. ``DefaultProphet`` is ``Prophet()`` as a user would call it, with
-its own sampled intervals: the benchmark reference whose accuracy and coverage we must beat.
+anyway), adds national holidays (one shared effect plus a shrunk deviation per holiday), uses MAP
+fitting and ``uncertainty_samples=0`` because intervals come from conformal calibration.
+``DefaultProphet`` is ``Prophet()`` as a user would call it, with its own sampled intervals: the
+benchmark reference whose accuracy and coverage we must beat.
 """
 
 from __future__ import annotations
@@ -119,17 +120,30 @@ def _use_fast_data_file(model: Any) -> None:
         backend.model = _FastDataFile(backend.model)
 
 
+#: name of the effect every public holiday shares (see :func:`_holiday_table`)
+SHARED_HOLIDAY = "public holiday"
+#: prior scale of each holiday's own deviation from the shared effect (Prophet's scale: the series' maximum is 1)
+HOLIDAY_DEVIATION_PRIOR = 0.05
+
+
 @lru_cache(maxsize=16)
 def _holiday_table(country: str, first_year: int, last_year: int) -> pd.DataFrame:
-    """Prophet's own national-holiday table for whole years (``make_holidays_df``), built once per span.
+    """Prophet's national-holiday table for whole years, with partial pooling: every holiday date carries one
+    shared effect (:data:`SHARED_HOLIDAY`, Prophet's default prior) plus its own deviation under a tight prior.
 
-    Why: ``add_country_holidays`` rebuilds this table from the ``holidays`` package on every fit *and* every
-    predict, iterating the timestamps one by one to find their years (~13 ms a call; a backtest makes many).
+    Why pooling: with two or three years of history each named holiday has been seen two or three times, and
+    Prophet's one-effect-per-name estimates are mostly noise (a 5-year daily probe put Christmas at −14 %/−23 %
+    against a true −12 % and missed the Christmas week by 30 %). Measured on daily series whose holidays differ
+    (effects 0.65–1.1, 2 and 3 years of history, 10 seeds, every holiday week of the last year): MAE on holiday days
+    per-name 17.6, fully pooled 17.4, shared + deviations 15.3 (best in 7 of 10); whole weeks 15.0/15.0/14.6.
+    Built once per span: ``add_country_holidays`` rebuilt it on every fit and predict (~13 ms a call).
     Callers get a copy — Prophet converts the frame's columns in place.
     """
     from prophet.make_holidays import make_holidays_df
 
-    return make_holidays_df(year_list=list(range(first_year, last_year + 1)), country=country)
+    table = make_holidays_df(year_list=list(range(first_year, last_year + 1)), country=country)
+    shared = table.assign(holiday=SHARED_HOLIDAY, prior_scale=10.0)
+    return pd.concat([shared, table.assign(prior_scale=HOLIDAY_DEVIATION_PRIOR)], ignore_index=True)
 
 
 @lru_cache(maxsize=1)
