@@ -306,7 +306,8 @@ with st.expander("Forecast table"):
                         for lv in (80, 95) for side, word in (("lower", "low"), ("upper", "high"))},
                      "open": st.column_config.CheckboxColumn("open"),
                      "high_uncertainty": st.column_config.CheckboxColumn(
-                         "high uncertainty", help="95% interval wider than half the forecast")})
+                         "high uncertainty",
+                         help=f"{svc.HIGH_UNCERTAINTY_LEVEL}% interval wider than half the forecast")})
 
 # ---------------------------------------------------------------------------------- intraday re-forecast
 defaults = svc.intraday_defaults(view)

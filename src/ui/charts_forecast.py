@@ -87,7 +87,7 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, y_
         if 0 < len(hi) <= MAX_UNCERTAINTY_MARKERS:
             fig.add_trace(go.Scatter(x=hi["ds"], y=hi["yhat"], mode="markers", name=UNCERTAIN_NAME,
                                      marker=dict(color=ALERT, size=7, symbol="diamond-open", line=dict(width=2)),
-                                     hovertemplate="%{x}<br>forecast %{y:.1f}<br>95% band wider than half of it"))
+                                     hovertemplate="%{x}<br>forecast %{y:.1f}<br>80% band wider than half of it"))
         if len(hi) and (daily or len(hi) > MAX_UNCERTAINTY_MARKERS):
             # many flagged intervals (a long hourly horizon): a diamond on each hid the forecast and its bands
             # behind a wall of markers, so the days that hold them are shaded instead

@@ -137,7 +137,7 @@ def _holiday_table(country: str, first_year: int, last_year: int) -> pd.DataFram
     (effects 0.65–1.1, 2 and 3 years of history, 10 seeds, every holiday week of the last year): MAE on holiday days
     per-name 17.6, fully pooled 17.4, shared + deviations 15.3 (best in 7 of 10); whole weeks 15.0/15.0/14.6.
     Built once per span: ``add_country_holidays`` rebuilt it on every fit and predict (~13 ms a call).
-    Callers get a copy — Prophet converts the frame's columns in place.
+    The frame is cached: callers pass Prophet a copy (Prophet converts the frame's columns in place).
     """
     from prophet.make_holidays import make_holidays_df
 
@@ -290,8 +290,8 @@ class ProphetModel(Forecaster):
         intraday = prep.cal.intraday
         holidays = None
         if self.holidays and prep.country and not prep.closed_on_holidays:
-            # the years of the training rows and of the forecast (a holiday only in the forecast years has no
-            # training rows, so its effect stays at the prior's 0 — as with add_country_holidays)
+            # the years of the training rows and of the forecast (a holiday seen only in the forecast years gets the
+            # shared effect; its own deviation has no training rows and stays at the prior's 0)
             last = prep.last + horizon * prep.cal.step
             holidays = _holiday_table(prep.country, int(train["ds"].iloc[0].year), int(last.year) + 1).copy()
         model = _lean_prophet_class()(
