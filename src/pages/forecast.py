@@ -219,7 +219,7 @@ run = view.run
 metrics = run["metrics"]
 
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Model", svc.MODEL_WORDS.get(run["model"], run["model"]), help=svc.MODEL_LABELS.get(run["model"]))
+m1.metric("Model", svc.model_label(run["model"], short=True), help=svc.model_label(run["model"]))
 m2.metric("Backtest MASE", format_value(metrics.get("mase"), "{:.2f}"),
           help="Mean absolute error relative to 'same slot last week'; below 1 beats it.")
 m3.metric("Backtest WAPE", format_value(metrics.get("wape"), "{:.1f}%"), help="Share of the volume missed.")
@@ -228,7 +228,7 @@ for col, lv in ((m4, 80), (m5, 95)):
     col.metric(f"Measured coverage {lv}%", "n/a" if cov is None else f"{cov:.0f}%",
                help="Share of out-of-sample actuals inside the interval in the backtest (needs ≥ 2 folds). "
                     f"Target: {'75–85' if lv == 80 else '90–98'}%.")
-st.info(f"**Why {svc.MODEL_WORDS.get(run['model'], run['model'])}:** {svc.readable_reason(run['reason'])}")
+st.info(f"**Why {svc.model_label(run['model'], short=True)}:** {svc.readable_reason(run['reason'])}")
 status = "active — Staffing plans with it" if view.active else \
     "not the active version (an admin can activate it on Forecast accuracy)"
 st.caption(f"Model version `{run['model_version_id']}` · {status} · interval {run['freq']} · history "

@@ -67,19 +67,6 @@ MODEL_LABELS: dict[str, str] = {
     "ensemble": "Ensemble (profile + Prophet + LightGBM)",
     "prophet_default": "Prophet, default settings",
 }
-#: model names inside a sentence (the engine's reasons name models by code, which the CLI's users script against)
-MODEL_WORDS: dict[str, str] = {
-    "seasonal_naive": "seasonal naive", "profile": "profile", "prophet": "Prophet", "lightgbm": "LightGBM",
-    "lightgbm_recursive": "LightGBM recursive", "ensemble": "ensemble", "prophet_default": "default Prophet",
-}
-_MODEL_CODE = re.compile(r"\b(" + "|".join(sorted(MODEL_WORDS, key=len, reverse=True)) + r")\b")
-
-
-def readable_reason(text: str) -> str:
-    """The engine's 'why this model' sentence with model codes as words (``lightgbm won: … vs profile …``)."""
-    return _MODEL_CODE.sub(lambda m: MODEL_WORDS[m.group(1)], text)
-
-
 MAX_HORIZON_DAYS = 60
 MAX_SERIES_PER_RUN = 20
 MAX_FOLDS = 5
@@ -362,7 +349,7 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
     seconds = time.perf_counter() - t0
     if on_progress:
         on_progress(1.0, "Done")
-    names = ", ".join(f"{catalogue[t.series_id].label} → {MODEL_WORDS.get(t.model, t.model)}" for t in trained)
+    names = ", ".join(f"{catalogue[t.series_id].label} → {model_label(t.model, short=True)}" for t in trained)
     log.info("trained %d forecasts in %.1f s by %s", len(trained), seconds, actor.username)
     return TrainOutcome(runs=trained, seconds=seconds,
                         message=f"Trained and stored {len(trained)} forecast(s) in {seconds:.1f} s: {names}.")
@@ -491,6 +478,15 @@ def model_label(model: str, *, short: bool = False) -> str:
     "Seasonal naive" with ``short``); a code the engine added later and these lists do not know yet is shown as
     it is."""
     return (MODEL_SHORT if short else MODEL_LABELS).get(str(model), str(model))
+
+
+_MODEL_CODE = re.compile(r"\b(" + "|".join(sorted(MODEL_SHORT, key=len, reverse=True)) + r")\b")
+
+
+def readable_reason(text: str) -> str:
+    """The engine's 'why this model' sentence with model codes as names (``lightgbm won: … vs profile …``); the
+    engine keeps the codes because the CLI's users script against them."""
+    return _MODEL_CODE.sub(lambda m: model_label(m.group(1), short=True), text)
 
 
 #: backtest columns in the order a planner compares models (accuracy first, then intervals, then cost),

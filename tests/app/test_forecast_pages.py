@@ -51,10 +51,10 @@ def test_planner_trains_in_background_and_sees_results(ui_app):
     assert outcome.runs[0].series_id == CALLS
     at.run()
     assert not at.exception, at.exception
-    assert any("Trained and stored 1 forecast" in s.value and s.value.endswith("→ profile.") for s in at.success)
+    assert any("Trained and stored 1 forecast" in s.value and s.value.endswith("→ Profile.") for s in at.success)
     assert state.key("fc_job") not in at.session_state
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Model"] == "profile" and metrics["Measured coverage 95%"].endswith("%")
+    assert metrics["Model"] == "Profile" and metrics["Measured coverage 95%"].endswith("%")
     figs = _charts(at)
     names = {tr.get("name") for tr in figs[0]["data"]}
     assert {"history", "forecast", "95% interval", "80% interval"} <= names
@@ -204,7 +204,7 @@ def test_retraining_shows_the_new_run_not_the_one_viewed_before(ui_app):
     second = fstore.list_runs(ui_app.engine, series_id=CALLS)[0]
     assert second["id"] != first.run_id
     assert at.selectbox(key=state.key(f"fc_run_{CALLS}")).value == second["id"]
-    assert {m.label: m.value for m in at.metric}["Model"] == "seasonal naive"
+    assert {m.label: m.value for m in at.metric}["Model"] == "Seasonal naive"
     # the form kept the planner's choices through disabling and re-enabling (unkeyed widgets were reset)
     assert next(s for s in at.selectbox if s.label == "Model").value == "seasonal_naive"
     assert next(n for n in at.number_input if n.label == "Backtest folds").value == 2

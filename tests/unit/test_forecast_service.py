@@ -274,5 +274,5 @@ def test_high_uncertainty_is_judged_on_the_80_percent_band():
 def test_reasons_name_models_in_words():
     text = ("lightgbm won: MASE 0.70 vs profile 0.72, prophet_default 0.80, lightgbm_recursive 0.81 "
             "(in a 3-fold backtest); not compared: prophet (screened out)")
-    assert svc.readable_reason(text) == ("LightGBM won: MASE 0.70 vs profile 0.72, default Prophet 0.80, LightGBM "
+    assert svc.readable_reason(text) == ("LightGBM won: MASE 0.70 vs Profile 0.72, Prophet (default) 0.80, LightGBM "
                                          "recursive 0.81 (in a 3-fold backtest); not compared: Prophet (screened out)")
