@@ -30,11 +30,6 @@ class ConfigError(RuntimeError):
     """The configuration is unusable; the message says which variable and why."""
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
-    """Whole-number environment variable ``name`` (``default`` when unset or blank); ``ConfigError`` when invalid."""
-    return _env_int(name, default, minimum)
-
-
 def _env_int(name: str, default: int, minimum: int = 0) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -129,6 +124,17 @@ class Settings:
             raise ConfigError("APP_COOKIE_EXPIRY_DAYS must be > 0 and <= 7 (short sessions limit stolen cookies).")
 
 
+def upload_limits_env() -> dict[str, int]:
+    """``upload_max_mb``, ``upload_max_rows``, ``upload_max_columns`` from UPLOAD_MAX_MB / _ROWS / _COLUMNS.
+
+    One reading for the app's settings and for the forecast CLI, which applies the same limits to its input files
+    without needing the rest of the app's configuration. ``ConfigError`` when a value is not a whole number in range.
+    """
+    return {"upload_max_mb": _env_int("UPLOAD_MAX_MB", 50, 1),
+            "upload_max_rows": _env_int("UPLOAD_MAX_ROWS", 500_000, 1),
+            "upload_max_columns": _env_int("UPLOAD_MAX_COLUMNS", 60, 2)}
+
+
 def load_settings(*, env_file: Path | None = None) -> Settings:
     """Read the settings from the environment (after loading ``.env`` if present)."""
     load_dotenv(env_file or ROOT / ".env", override=False)
@@ -142,9 +148,7 @@ def load_settings(*, env_file: Path | None = None) -> Settings:
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5, 1),
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 900, 1),
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 900, 1),
-        upload_max_mb=_env_int("UPLOAD_MAX_MB", 50, 1),
-        upload_max_rows=_env_int("UPLOAD_MAX_ROWS", 500_000, 1),
-        upload_max_columns=_env_int("UPLOAD_MAX_COLUMNS", 60, 2),
+        **upload_limits_env(),
         models_dir=Path(os.environ.get("MODELS_DIR") or ROOT / "models"),
         outputs_dir=Path(os.environ.get("OUTPUTS_DIR") or ROOT / "outputs"),
         load_demo_data=_env_bool("LOAD_DEMO_DATA", True),

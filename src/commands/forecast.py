@@ -54,10 +54,11 @@ def _limits() -> UploadLimits:
     Why from the environment: automation may forecast more history than a browser upload should hold (e.g. many
     queues of 15-minute data over years) and can raise the limits for its runs without touching the app's.
     """
-    from src.settings import env_int
+    from src.settings import upload_limits_env
 
-    return UploadLimits(max_bytes=env_int("UPLOAD_MAX_MB", 50, 1) * 2**20,
-                        max_rows=env_int("UPLOAD_MAX_ROWS", 500_000, 1))
+    env = upload_limits_env()
+    return UploadLimits(max_bytes=env["upload_max_mb"] * 2**20, max_rows=env["upload_max_rows"],
+                        max_columns=env["upload_max_columns"])
 
 
 def _parse_options(args: argparse.Namespace) -> ParseOptions:
