@@ -208,7 +208,8 @@ view_series = s1.selectbox("Series", series_with_runs, format_func=lambda s: by_
                            key=state.key(f"fc_view_series_{kind}"))
 series_runs = [r for r in runs_all if r["series_id"] == view_series]
 run_ids = [int(r["id"]) for r in series_runs]
-run_labels = {int(r["id"]): (f"#{r['id']} · {r['model']} · {pd.Timestamp(r['forecast_start']):%Y-%m-%d} → "
+run_labels = {int(r["id"]): (f"#{r['id']} · {svc.model_label(r['model'], short=True)} · "
+                             f"{pd.Timestamp(r['forecast_start']):%Y-%m-%d} → "
                              f"{pd.Timestamp(r['forecast_end']):%Y-%m-%d} · trained "
                              f"{pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M} by {r['created_by']}")
               for r in series_runs}
