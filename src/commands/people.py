@@ -8,9 +8,11 @@ test metrics side by side with the rule-based scorer. Exit codes: 0 trained, 2 n
 --method greedy|balanced|optimal --output OUT.csv [--json]``
 
 - ``--scores`` (``task_id,staff_id,score``): use exactly these scores; unlisted pairs are not allowed.
-- without ``--scores`` the pairs are scored by a saved ranker (``--model-dir`` with ``model.txt`` +
-  ``metadata.json``) with the usual safety layers, or by the rules; ``--history`` adds assignment
-  history for the features (optional).
+- without ``--scores`` the pairs are scored as on the Assignment page: by the active ranker (or the one in
+  ``--model-dir``: ``model.txt`` + ``metadata.json``, checked like a stored version) with the stored
+  scorer settings (ML on/off, shadow mode, confidence threshold), or by the rules; as of now in
+  ``APP_TIMEZONE``; with the stored assignment history for the features unless ``--history`` names a
+  file. The output says which scorer decided (model, rules or both) and why.
 - output CSV: ``task_id,staff_id,score,method,reason`` (unassigned tasks: empty staff_id + reason).
 - ``--json`` prints the summary (total score, assigned, unassigned, violations, spread, seconds).
 Exit codes: 0 success, 2 invalid input.
@@ -27,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from src.models.assignment import METHODS, AssignmentConfig, assign
+from src.settings import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -72,45 +75,54 @@ def run_assign(args: argparse.Namespace) -> int:
         config = AssignmentConfig(method=args.method, site_required=not args.no_site_required,
                                   balance_weight=args.balance_weight, fairness_weight=args.fairness_weight,
                                   time_limit_s=args.time_limit)
+        info: dict[str, object] = {}
         if args.scores is not None:
             scores = _read(args.scores, "scores")
             scorer = "file"
         else:
-            scores, scorer = _score(tasks, staff, args, config)
+            scores, scorer, info = _score(tasks, staff, args, config)
         result = assign(tasks, staff, scores, config)
-    except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = result.assignments.copy()
     out["score"] = out["score"].round(6)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(args.output, index=False)
-    summary = {**result.summary(), "scorer": scorer, "output": str(args.output)}
+    summary = {**result.summary(), "scorer": scorer, **info, "output": str(args.output)}
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
         print(f"{result.method}: assigned {result.n_assigned}, unassigned {result.n_unassigned}, "
               f"total score {result.total_score:.3f}, violations {result.violations}, {result.seconds:.2f}s "
               f"-> {args.output}")
+        if info:
+            from src.services.people import DECISION_LABELS
+
+            counts = ", ".join(f"{DECISION_LABELS.get(k, k)}: {v}" for k, v in info["decisions"].items())  # type: ignore[union-attr]
+            print(f"scored by: {scorer} — {info['model_status']}; tasks decided by {counts}; "
+                  f"as of {info['scored_as_of']}")
+        else:
+            print("scored by: file (--scores)")
     return 0
 
 
 def _score(tasks: pd.DataFrame, staff: pd.DataFrame, args: argparse.Namespace,
-           config: AssignmentConfig) -> tuple[pd.DataFrame, str]:
-    from src.models.ranking import RankerModel, score_candidates
+           config: AssignmentConfig) -> tuple[pd.DataFrame, str, dict[str, object]]:
+    """Score as the app does (people.score_files): active ranker or --model-dir, stored settings, app clock."""
+    from src.services import people as people_service
+    from src.services.context import SYSTEM, get_app
 
-    history = _read(args.history, "history") if args.history else pd.DataFrame(
-        columns=["task_id", "staff_id", "task_type", "assigned_at", "due", "outcome", "hours"])
-    model = None
-    if args.model_dir is not None:
-        try:
-            model = RankerModel.load(args.model_dir)
-        except (OSError, ValueError) as exc:  # a broken model must not stop assignment: rules take over
-            logger.warning("could not load ranker from %s (%s); using rules", args.model_dir, exc)
-    res = score_candidates(tasks, staff, history, model, site_required=config.site_required,
-                           use_hours=config.use_hours)
-    used = sorted(s for s in res.decisions["scorer"].unique() if s != "none") or ["rules"]
-    return res.score_table(), "+".join(str(u) for u in used)
+    history = _read(args.history, "history") if args.history else None
+    out = people_service.score_files(get_app(), SYSTEM, tasks, staff, history=history, model_dir=args.model_dir,
+                                     site_required=config.site_required, use_hours=config.use_hours)
+    s = out.settings
+    info: dict[str, object] = {
+        "model_status": out.model_status, "decisions": out.decisions,
+        "settings": {"ml_enabled": s.ml_enabled, "ranking_enabled": s.ranking_enabled,
+                     "shadow_mode": s.shadow_mode, "confidence_threshold": s.confidence_threshold},
+        "scored_as_of": out.scored_as_of.isoformat(), "history_rows": out.history_rows}
+    return out.table, out.scorer, info
 
 
 def run_train_ranker(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ model is loaded. A model that fails any check is treated as missing: scoring fal
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -150,6 +151,33 @@ def _load_version(vdir: Path) -> RankerModel:
     with _cache_lock:
         _cache[key] = model
     return model
+
+
+def load_ranker_dir(path: Path) -> RankerModel:
+    """A ranker from a folder holding ``model.txt`` + ``metadata.json`` (a copied version folder or
+    ``RankerModel.save``), through the same safety layers as the stored versions: both files checked against
+    ``manifest.json`` when the folder has one, the LightGBM text parsed first in a subprocess (a truncated model
+    aborts the process that parses it), then loaded. Raises ServiceError with a one-line reason."""
+    path = Path(path)
+    names = ("model.txt", "metadata.json")
+    if not all((path / n).is_file() for n in names):
+        raise ServiceError(f"{path} does not hold a ranker (model.txt and metadata.json).")
+    data = {n: (path / n).read_bytes() for n in names}
+    if (path / MANIFEST).is_file():
+        try:
+            recorded = json.loads((path / MANIFEST).read_text("utf-8")).get("files") or {}
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            raise ServiceError(f"{path / MANIFEST} is corrupt.") from None
+        for n in names:
+            if recorded.get(n) != _sha(data[n]):
+                raise ServiceError(f"{path / n} does not match its sha256 in {MANIFEST} (corrupt or modified).")
+    try:
+        model_files.verify_lightgbm_file(path / "model.txt", _sha(data["model.txt"]))
+        return RankerModel.from_texts(data["model.txt"].decode("utf-8"), data["metadata.json"].decode("utf-8"))
+    except model_files.ModelFileError as exc:
+        raise ServiceError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "unusable model"
+        raise ServiceError(f"The ranker in {path} cannot be loaded: {type(exc).__name__}: {exc}") from None
 
 
 def active_ranker(app: AppContext) -> tuple[RankerModel | None, str]:
@@ -571,6 +599,45 @@ def _score(app: AppContext, tasks: pd.DataFrame, staff: pd.DataFrame, history: p
     res = score_candidates(tasks, staff, history, model, settings, now=now, site_required=options.site_required,
                            use_hours=options.use_hours)
     return res, model, settings, status
+
+
+@dataclass(frozen=True)
+class FileScoring:
+    """Scores of task/staff files (CLI ``assign``): the pairs, who scored them and as of when."""
+
+    table: pd.DataFrame  # task_id, staff_id, score — the input of the assignment methods
+    scorer: str  # "model", "rules" or "model+rules" (per task, see ``decisions``)
+    model_status: str  # which ranker (version or folder), or why there is none
+    settings: ScorerSettings
+    decisions: dict[str, int]  # decision reason -> tasks (model, low_confidence, shadow_mode, ml_disabled …)
+    scored_as_of: pd.Timestamp  # the app's wall clock (APP_TIMEZONE), naive like the task times
+    history_rows: int
+
+
+def score_files(app: AppContext, actor: Actor, tasks: pd.DataFrame, staff: pd.DataFrame, *,
+                history: pd.DataFrame | None = None, model_dir: Path | None = None, site_required: bool = True,
+                use_hours: bool | None = None) -> FileScoring:
+    """Score the pairs of task and staff files as the app scores a preview: the active ranker (or the one in
+    ``model_dir``, loaded through :func:`load_ranker_dir`) with the stored scorer settings (ML on/off, shadow
+    mode, threshold), the app's clock and the stored assignment history unless ``history`` is given. A ranker
+    that cannot be used means the rules score (``model_status`` says why), as on the page."""
+    require_role(actor, "planner", "admin")
+    if model_dir is not None:
+        try:
+            model, status = load_ranker_dir(model_dir), f"ranker from {model_dir}"
+        except ServiceError as exc:
+            log.warning("ranker in %s unusable: %s", model_dir, exc)
+            model, status = None, f"{exc} Using the rules."
+    else:
+        model, status = active_ranker(app)
+    settings = _settings(app)
+    hist = _history(app) if history is None else history
+    now = now_local(app)
+    res = score_candidates(tasks, staff, hist, model, settings, now=now, site_required=site_required,
+                           use_hours=use_hours)
+    used = sorted(str(u) for u in res.decisions["scorer"].unique() if u != "none") or ["rules"]
+    decisions = {str(k): int(v) for k, v in res.decisions["reason"].value_counts().items()}
+    return FileScoring(res.score_table(), "+".join(used), status, settings, decisions, now, len(hist))
 
 
 @dataclass(frozen=True)

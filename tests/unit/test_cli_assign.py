@@ -8,6 +8,11 @@ import pandas as pd
 import pytest
 
 from src.cli import main
+from src.models.ranking import ScorerSettings, TrainConfig, train_ranker
+from src.services import people
+from src.services.context import set_app
+from tests.conftest import ADMIN, fresh_app
+from tests.unit.test_ranking import open_tasks, synthetic_history
 
 
 @pytest.fixture()
@@ -55,7 +60,15 @@ def test_assign_greedy_takes_best_first(files, capsys):
     assert rows.loc["T1", "staff_id"] == "S1" and rows.loc["T2", "staff_id"] == ""
 
 
-def test_assign_without_scores_uses_rules(files, capsys):
+@pytest.fixture()
+def ctx(sqlite_app):
+    """The CLI's application context (scorer settings, active ranker, clock) on an empty store."""
+    set_app(sqlite_app)
+    yield sqlite_app
+    set_app(None)
+
+
+def test_assign_without_scores_uses_rules(files, ctx, capsys):
     tmp, p = files
     out = tmp / "r.csv"
     assert main(["assign", "--tasks", str(p["tasks"]), "--staff", str(p["staff"]), "--method", "optimal",
@@ -73,3 +86,82 @@ def test_assign_bad_input_exit_codes(files, capsys):
         main(["assign", "--tasks", str(p["tasks"]), "--staff", str(p["staff"]), "--method", "magic",
               "--output", str(tmp / "x.csv")])
     assert exc.value.code == 2
+
+
+# ------------------------------------------------------------------ the active ranker and its settings (#13.18)
+
+@pytest.fixture(scope="module")
+def ranker():
+    hist, staff = synthetic_history()
+    return train_ranker(hist, staff, TrainConfig(num_boost_round=40, min_data_in_leaf=20)).model, staff
+
+
+@pytest.fixture()
+def ranked_files(ctx, ranker, tmp_path):
+    """An active ranker stored in the app, and task/staff files its features understand."""
+    model, staff = ranker
+    version = people._save_version(ctx, model, "test", {})
+    people._write_active(ctx, version.version)
+    paths = {"tasks": tmp_path / "tasks.csv", "staff": tmp_path / "staff.csv"}
+    open_tasks(6).to_csv(paths["tasks"], index=False)
+    staff.to_csv(paths["staff"], index=False)
+    return ctx, version.version, paths
+
+
+def _assign_json(paths, out, capsys, *extra) -> dict:
+    assert main(["assign", "--tasks", str(paths["tasks"]), "--staff", str(paths["staff"]), "--method", "greedy",
+                 "--output", str(out), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_assign_scores_with_the_active_ranker(ranked_files, tmp_path, capsys):
+    """Without --scores or --model-dir the active ranker decides (before: always the rules)."""
+    app, version, paths = ranked_files
+    people.update_scorer_settings(app, ADMIN, ScorerSettings(confidence_threshold=0.0))
+    summary = _assign_json(paths, tmp_path / "o.csv", capsys)
+    assert summary["scorer"] == "model" and version in summary["model_status"]
+    assert summary["decisions"] == {"model": 6} and summary["settings"]["confidence_threshold"] == 0.0
+
+
+@pytest.mark.parametrize(("settings", "reason"), [
+    (ScorerSettings(ml_enabled=False), "ml_disabled"),
+    (ScorerSettings(shadow_mode=True), "shadow_mode"),
+    (ScorerSettings(confidence_threshold=1.0), "low_confidence"),
+])
+def test_assign_honours_the_stored_scorer_settings(ranked_files, tmp_path, capsys, settings, reason):
+    app, _version, paths = ranked_files
+    people.update_scorer_settings(app, ADMIN, settings)
+    summary = _assign_json(paths, tmp_path / "o.csv", capsys)
+    assert summary["scorer"] == "rules" and summary["decisions"] == {reason: 6}
+
+
+def test_assign_text_output_names_the_scorer(ranked_files, tmp_path, capsys):
+    app, version, paths = ranked_files
+    people.update_scorer_settings(app, ADMIN, ScorerSettings(shadow_mode=True))
+    assert main(["assign", "--tasks", str(paths["tasks"]), "--staff", str(paths["staff"]), "--method", "greedy",
+                 "--output", str(tmp_path / "o.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "scored by: rules" in out and version in out and "rules (shadow mode): 6" in out
+
+
+def test_assign_uses_the_app_clock(files, tmp_path, capsys, monkeypatch):
+    """Scored as of now in APP_TIMEZONE (the task times are local), not the machine's UTC clock."""
+    app = fresh_app("sqlite", tmp_path / "kiritimati", timezone="Pacific/Kiritimati")  # UTC+14
+    set_app(app)
+    seen = {}
+    real = people.score_candidates
+
+    def spy(*args, **kwargs):
+        seen["now"] = kwargs.get("now")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(people, "score_candidates", spy)
+    try:
+        _tmp, p = files
+        summary = _assign_json(p, tmp_path / "o.csv", capsys)
+    finally:
+        set_app(None)
+        app.engine.dispose()
+    local = pd.Timestamp.now(tz="Pacific/Kiritimati").tz_localize(None)
+    assert abs(pd.Timestamp(summary["scored_as_of"]) - local) < pd.Timedelta(minutes=2)
+    assert abs(seen["now"] - local) < pd.Timedelta(minutes=2)
