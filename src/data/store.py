@@ -54,19 +54,30 @@ class IngestResult:
 
 
 def neutralise_log_text(value: Any, limit: int = 500) -> str:
-    """Escape CR/LF and other control characters so a file name cannot forge audit/log lines (CWE-117)."""
+    """Escape CR/LF and other control characters so a file name cannot forge audit/log lines (CWE-117).
+
+    The result has at most ``limit`` characters, escapes and the ``…`` marking a cut included, so it fits the
+    ``String(limit)`` column it is written to: one character more was stored by SQLite but made PostgreSQL refuse
+    the whole ingest (a 300-character file name).
+    """
     s = str(value)
-    out = []
-    for ch in s[:limit]:
+    out: list[str] = []
+    used = 0
+    for k, ch in enumerate(s):
         if ch == "\n":
-            out.append("\\n")
+            piece = "\\n"
         elif ch == "\r":
-            out.append("\\r")
+            piece = "\\r"
         elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\x{ord(ch):02x}")
+            piece = f"\\x{ord(ch):02x}"
         else:
-            out.append(ch)
-    return "".join(out) + ("…" if len(s) > limit else "")
+            piece = ch
+        last = k == len(s) - 1
+        if used + len(piece) > (limit if last else limit - 1):
+            return "".join(out) + "…"
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------------------------- audit

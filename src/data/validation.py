@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from src.data import kinds
+from src.data import db, kinds
 from src.data.kinds import ColumnSpec, KindSpec
 from src.data.loader import (
     Cell,
@@ -73,7 +73,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Issue", "ParseOptions", "UploadLimits", "UploadRejected", "ValidationReport", "check_xml_safety",
-    "load_upload", "validate_frame", "validate_raw", "validate_upload",
+    "load_upload", "text_limits", "validate_frame", "validate_raw", "validate_upload",
 ]
 
 #: earliest date accepted anywhere (older values are typos or wrong formats)
@@ -377,6 +377,7 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
         if col.type in ("date", "datetime"):
             _check_date_range(p, canon == spec.time_column and not spec.planned, header_of[canon], rows, sink,
                               options)
+    _check_text_lengths(spec, parsed, header_of, rows, sink)
     if spec.key == "roster":
         _resolve_roster_times(parsed, header_of, rows, sink, n)
 
@@ -610,6 +611,41 @@ def _check_date_range(p: Parsed, is_time_column: bool, header: str, rows: np.nda
             sink.add("warning", "future_date", f"Column '{header}': {len(future)} row(s) are dated after today "
                      f"({today:%Y-%m-%d}), e.g. row {rows[i]} ({pd.Timestamp(v[i])}). History is normally in the past.",
                      row=int(rows[i]), column=header, value=str(pd.Timestamp(v[i])), raw_value=True)
+
+
+def text_limits(spec: KindSpec) -> dict[str, int]:
+    """Longest text each of the kind's columns can store: the ``String(n)`` lengths of its table in the schema.
+
+    Why from the table definitions: a copy of the numbers would drift from the schema. Why at all: SQLite stores
+    any length while PostgreSQL refuses the whole insert (``value too long for type character varying(128)``), so
+    the same file was stored on one database and crashed the ingest on the other. Unlimited (``Text``) columns and
+    specs without a table (the forecast CLI's file) have no entry.
+    """
+    table = db.KIND_TABLES.get(spec.key)
+    if table is None:
+        return {}
+    limits: dict[str, int] = {}
+    for col in spec.columns:
+        if col.type in ("text", "list") and col.name in table.c:
+            length = getattr(table.c[col.name].type, "length", None)
+            if isinstance(length, int):
+                limits[col.name] = length
+    return limits
+
+
+def _check_text_lengths(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
+                        sink: IssueCollector) -> None:
+    """Text values longer than their column can store are errors naming row, column and limit."""
+    for canon, limit in text_limits(spec).items():
+        p = parsed.get(canon)
+        if p is None:
+            continue
+        lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in p.values), np.int64, len(p.values))
+        for i in np.flatnonzero(p.valid & (lengths > limit)):
+            sink.add("error", "text_too_long", f"Row {rows[i]}, column '{header_of[canon]}': the text has "
+                     f"{lengths[i]} characters; at most {limit} can be stored. Shorten it.", row=int(rows[i]),
+                     column=header_of[canon], value=p.values[i])
+            p.valid[i] = False
 
 
 def _fmt_key(value: Any) -> str:
