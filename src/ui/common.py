@@ -10,6 +10,7 @@ import streamlit as st
 from src.data.loader import check_xml_safety
 from src.services.context import Actor, AppContext, get_app
 from src.ui import state
+from src.ui.routing import inside_router
 
 
 @st.cache_resource(show_spinner=False)
@@ -23,7 +24,15 @@ def require_page_role(*roles: str) -> Actor:
     """Stop the page unless the logged-in actor holds one of ``roles`` (admin passes everything).
 
     The router already leaves forbidden pages out; this second check keeps a later refactor from opening one.
+    A page file run outside the router (Streamlit's legacy page-folder mode on a fresh server's first deep link)
+    runs nothing of its own: the request goes to the router, which authenticates and runs the page if the role
+    allows it, and this run stops there.
     """
+    if not inside_router():
+        from src.ui.router import main  # the router imports this module
+
+        main()
+        st.stop()
     actor = state.current_actor()
     if actor is None:
         st.error("Please log in.")

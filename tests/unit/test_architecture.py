@@ -57,3 +57,26 @@ def test_pages_do_not_open_database_sessions():
     for path in _python_files("pages"):
         assert not (_imports(path) & {"sqlalchemy"}), path
         assert "src.data.store" not in path.read_text(encoding="utf-8"), path
+
+
+def _first_page_statement(path: Path) -> ast.stmt:
+    """The first top-level statement of a page file that does something: not the docstring, an import, a
+    function definition or the module logger."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.Assign) and "getLogger" in ast.unparse(node.value):
+            continue
+        return node
+    raise AssertionError(f"{path} has no statements")
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_every_page_starts_with_the_router_guard(path):
+    """A page file run outside the router (Streamlit's legacy page-folder mode serves a fresh server's first deep
+    link by running the file directly) must hand over to the router before any of its own code runs; the guard
+    is ``require_page_role``, which does that (browser test: tests/e2e/test_deep_links.py)."""
+    first = _first_page_statement(path)
+    assert "require_page_role(" in ast.unparse(first), f"{path.name} starts with: {ast.unparse(first)[:80]}"
