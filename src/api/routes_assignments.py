@@ -100,6 +100,58 @@ class FinalizeOut(BaseModel):
     message: str
 
 
+class RuleFactorOut(BaseModel):
+    factor: str
+    value: float | None = None
+    weight: float | None = None
+    contribution: float | None = Field(default=None, description="weight × value; the rule score is their sum")
+
+
+class ModelFeatureOut(BaseModel):
+    feature: str
+    value: float | str | None = None
+    contribution: float | None = Field(default=None, description="LightGBM pred_contrib (log-odds)")
+
+
+class TaskCandidateOut(BaseModel):
+    staff_id: str
+    name: str | None = None
+    rank: int = Field(description="1 = best score for this task")
+    score: float | None = Field(default=None, description="the score the assignment used (model or rules)")
+    scorer: str = Field(description="model or rules")
+    reason: str = Field(description="why that scorer: model, low_confidence, shadow_mode, model_missing, …")
+    rule_score: float | None = None
+    model_score: float | None = None
+    model_rank: int | None = None
+    tasks_in_preview: int = Field(description="tasks this person has in the preview besides this one")
+    free_hours: float | None = Field(default=None, description="hours still free in the window after them")
+    can_take: bool = Field(description="within the preview's hour and task limits")
+    chosen: bool = Field(description="the preview gives the task to this person")
+    rules: list[RuleFactorOut] = Field(default_factory=list)
+    model: list[ModelFeatureOut] = Field(default_factory=list)
+
+
+class TaskExcludedOut(BaseModel):
+    staff_id: str
+    name: str | None = None
+    reason: str
+
+
+class TaskCandidatesOut(BaseModel):
+    preview_id: int
+    task_id: str
+    task_type: str | None = None
+    site: str | None = None
+    priority: int | None = None
+    due: LocalDateTime | None = None
+    required_skill: str | None = None
+    hours: float | None = None
+    staff_id: str = Field(description="who the preview gives the task to (empty = nobody)")
+    decision: str | None = None
+    candidates: list[TaskCandidateOut]
+    excluded: list[TaskExcludedOut]
+
+
 class TasksImportOut(BaseModel):
     stored: bool
     rows: int = 0
@@ -168,6 +220,20 @@ def get_preview(preview_id: PreviewId, actor: Annotated[Actor, Depends(current_a
                 app: Annotated[AppContext, Depends(app_ctx)]) -> PreviewOut:
     """A stored preview (draft, finalized or discarded) with its rows."""
     return _preview_out(people.preview_view(app, actor, preview_id))
+
+
+@router.get("/api/v1/assignments/preview/{preview_id}/tasks/{task_id}/candidates",
+            response_model=TaskCandidatesOut)
+def task_candidates(preview_id: PreviewId, task_id: Annotated[str, Path(min_length=1, max_length=64,
+                                                                       pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")],
+                    actor: Annotated[Actor, Depends(current_actor)],
+                    app: Annotated[AppContext, Depends(app_ctx)]) -> TaskCandidatesOut:
+    """Every candidate for one task of a preview with its score and why: rank, the score used (model or rules)
+    and the reason, rule factors (weight × value) and model contributions, whether the person can still take it
+    within the preview's limits; and the staff excluded, with the reason. As the Assignment page's panel; scored
+    as of the preview's time. 422 when the preview or the task (in it) does not exist."""
+    doc = people.task_candidates(app, actor, preview_id, [task_id])[0]
+    return TaskCandidatesOut(preview_id=preview_id, **doc)
 
 
 @router.post("/api/v1/assignments/finalize/{preview_id}", response_model=FinalizeOut)

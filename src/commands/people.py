@@ -16,6 +16,10 @@ test metrics side by side with the rule-based scorer. Exit codes: 0 trained, 2 n
 - output CSV: ``task_id,staff_id,score,method,reason`` (unassigned tasks: empty staff_id + reason).
 - ``--json`` prints the summary (total score, assigned, unassigned, violations, spread, seconds).
 Exit codes: 0 success, 2 invalid input.
+
+``python -m src.cli candidates PREVIEW_ID [--task TASK_ID ...] [--top 5] [--json]`` prints every candidate of
+tasks of a stored preview with score and explanation (the REST endpoint
+``/api/v1/assignments/preview/{id}/tasks/{task_id}/candidates`` as JSON). Exit codes: 0 ok, 2 unknown preview/task.
 """
 
 from __future__ import annotations
@@ -57,6 +61,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-site-required", action="store_true", help="let tasks go to staff of other sites")
     p.add_argument("--time-limit", type=float, default=30.0, help="optimal with hour limits: seconds (default 30)")
     p.set_defaults(func=run_assign)
+    c = subparsers.add_parser("candidates", help="every candidate's score and explanation for tasks of a preview",
+                              description="Every candidate for each task of a stored assignment preview (made on "
+                                          "the Assignment page or through the REST API): rank, score, scorer and "
+                                          "why, rule factors and model contributions, whether they can still take "
+                                          "it; and who is excluded, with the reason. Exit codes: 0 ok, 2 unknown "
+                                          "preview or task.")
+    c.add_argument("preview_id", type=int, help="preview id")
+    c.add_argument("--task", action="append", dest="tasks", metavar="TASK_ID",
+                   help="only this task (repeatable; default: every task of the preview)")
+    c.add_argument("--top", type=int, default=5, help="text output: candidates shown per task (default 5)")
+    c.add_argument("--json", action="store_true", help="print the full document as JSON (as the REST API)")
+    c.set_defaults(func=run_candidates)
 
 
 def _read(path: Path, what: str) -> pd.DataFrame:
@@ -123,6 +139,36 @@ def _score(tasks: pd.DataFrame, staff: pd.DataFrame, args: argparse.Namespace,
                      "shadow_mode": s.shadow_mode, "confidence_threshold": s.confidence_threshold},
         "scored_as_of": out.scored_as_of.isoformat(), "history_rows": out.history_rows}
     return out.table, out.scorer, info
+
+
+def run_candidates(args: argparse.Namespace) -> int:
+    """Print the candidates of tasks of a stored preview (as the system user); returns the exit code."""
+    from src.services import people as people_service
+    from src.services.context import SYSTEM, get_app
+
+    try:
+        docs = people_service.task_candidates(get_app(), SYSTEM, args.preview_id, args.tasks)
+    except (ValueError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([{"preview_id": args.preview_id, **d} for d in docs], indent=2, ensure_ascii=False))
+        return 0
+    for d in docs:
+        who = d["staff_id"] or "nobody"
+        print(f"task {d['task_id']} ({d['task_type']}, {d['site'] or 'any site'}, due {d['due']}, {d['hours']:g} h): "
+              f"preview gives it to {who} [{d['decision']}]")
+        for c in d["candidates"][:max(args.top, 0)]:
+            factors = ", ".join(f"{f['factor']} {f['contribution']:+.3f}" for f in c["rules"]
+                                if f.get("contribution") is not None)
+            model = f" model {c['model_score']:.3f}" if c["model_score"] is not None else ""
+            print(f"  {c['rank']:>3}. {c['staff_id']} {c['name'] or ''}: score {c['score']:.3f} ({c['scorer']}, "
+                  f"{c['reason']}){model}; {'can take it' if c['can_take'] else 'over a limit'}"
+                  f"{' <- chosen' if c['chosen'] else ''}; rules: {factors}")
+        more = len(d["candidates"]) - max(args.top, 0)
+        print(f"  ({len(d['candidates'])} candidates{f', {more} more with --top' if more > 0 else ''}; "
+              f"{len(d['excluded'])} excluded)")
+    return 0
 
 
 def run_train_ranker(args: argparse.Namespace) -> int:

@@ -119,3 +119,31 @@ def test_bad_input_is_422_with_field_paths(demo_api):
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "preview_id"]
     r = demo_api.client.post("/api/v1/assignments/finalize/424242", headers=h)
     assert r.status_code == 422 and "does not exist" in r.json()["detail"]
+
+
+def test_task_candidates_lists_every_candidate_with_its_explanation(demo_api, tasks):
+    """#13.19: GET …/preview/{id}/tasks/{task_id}/candidates — every candidate's score and why, as the page's panel."""
+    ids = [t for t in tasks["task_id"] if t.startswith("OT")][20:25]
+    h = demo_api.headers("planner")
+    r = demo_api.client.post("/api/v1/assignments/preview", headers=h, json={"task_ids": ids, "method": "greedy"})
+    assert r.status_code == 201, r.text
+    pid, row = r.json()["preview_id"], r.json()["assignments"][0]
+    r = demo_api.client.get(f"/api/v1/assignments/preview/{pid}/tasks/{row['task_id']}/candidates", headers=h)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    panel = people.explain_task(demo_api.ctx, ADMIN, pid, row["task_id"])
+    assert doc["task_id"] == row["task_id"] and doc["staff_id"] == row["staff_id"]
+    assert [c["staff_id"] for c in doc["candidates"]] == panel["candidates"]["staff_id"].tolist()
+    assert [c["rank"] for c in doc["candidates"]] == sorted(c["rank"] for c in doc["candidates"])
+    assert len(doc["excluded"]) == len(panel["excluded"]) and all(e["reason"] for e in doc["excluded"])
+    first = doc["candidates"][0]
+    assert first["score"] == pytest.approx(panel["candidates"]["score"].iloc[0])
+    assert first["rules"] and sum(f["contribution"] for f in first["rules"]) == pytest.approx(first["rule_score"])
+    if row["staff_id"]:
+        assert sum(c["chosen"] for c in doc["candidates"]) == 1
+        assert next(c for c in doc["candidates"] if c["chosen"])["staff_id"] == row["staff_id"]
+    other = next(t for t in tasks["task_id"] if t not in ids)
+    r = demo_api.client.get(f"/api/v1/assignments/preview/{pid}/tasks/{other}/candidates", headers=h)
+    assert r.status_code == 422 and "not part of preview" in r.json()["detail"]
+    r = demo_api.client.get(f"/api/v1/assignments/preview/{pid}/tasks/{row['task_id']}/candidates")
+    assert r.status_code == 401
