@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from src.services.context import Actor, AppContext, get_app
 from src.services.tokens import authenticate_token
@@ -91,7 +92,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         try:
@@ -100,8 +101,13 @@ class BodySizeLimit:
             return await _too_large(send, self.max_bytes)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a streamed body passes the limit. An HTTPException, because FastAPI turns any
+    other exception raised while it reads the body into "400 There was an error parsing the body" (a chunked body
+    has no Content-Length to refuse up front); an HTTPException it passes on, and the 413 handler answers."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body too large (limit {max_bytes} bytes).")
 
 
 async def _too_large(send, max_bytes: int) -> None:  # noqa: ANN001

@@ -137,3 +137,29 @@ def test_no_stack_traces_in_responses(client, admin_token, monkeypatch):
 def test_openapi_document_served(client):
     doc = client.get("/openapi.json").json()
     assert "/api/v1/data/ingest" in doc["paths"]
+
+
+def _chunked(head: bytes, total: int, chunk: int = 1 << 20):
+    """A body sent without Content-Length (Transfer-Encoding: chunked): ``head`` then filler up to ``total`` bytes."""
+    yield head
+    sent = len(head)
+    while sent < total:
+        part = b"x" * min(chunk, total - sent)
+        sent += len(part)
+        yield part
+
+
+def test_chunked_body_over_the_limit_is_413(client, planner_token):
+    """#13.20: a 61 MiB body without Content-Length got 400 ("error parsing the body"); 413 like a declared one."""
+    from src.api.app import MAX_BODY_BYTES
+
+    boundary = "wfpboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nworkload\r\n--{boundary}\r\n"
+            f"Content-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\ntimestamp,queue,volume\n").encode()
+    headers = {**bearer(planner_token), "content-type": f"multipart/form-data; boundary={boundary}"}
+    r = client.post("/api/v1/data/validate", headers=headers, content=_chunked(head, 61 * 1024 * 1024))
+    assert r.status_code == 413 and str(MAX_BODY_BYTES) in r.json()["detail"]
+    r = client.post("/api/v1/overtime/requests", headers={**bearer(planner_token), "content-type": "application/json"},
+                    content=_chunked(b'{"site": "', MAX_BODY_BYTES + 1))
+    assert r.status_code == 413
