@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORDS, running_app, wait_idle
+from tests.e2e.conftest import PASSWORDS, open_page, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +31,9 @@ def test_anonymous_deep_link_first_shows_only_the_login(page, server_env, path):
 
 
 def test_signed_in_deep_link_on_a_fresh_server_opens_the_page_through_the_router(page, server_env):
+    outside: list[str] = []  # the app must work offline: no request may leave the server (favicons were fetched
+    page.on("request", lambda r: outside.append(r.url)  # from Google's font CDN on every page change)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
     with running_app(server_env) as url:
         page.goto(f"{url}/users")
         expect(page.get_by_label("Username").first).to_be_visible(timeout=30_000)
@@ -44,6 +47,9 @@ def test_signed_in_deep_link_on_a_fresh_server_opens_the_page_through_the_router
         expect(nav.get_by_role("link", name="Audit log", exact=True)).to_be_visible()
         # the router's titles, not the file names of the legacy listing
         expect(nav.get_by_role("link", name="overtime_rankings")).to_have_count(0)
+        open_page(page, "Audit log", "Audit log")
+        open_page(page, "Home", "Workforce Planner")
+        assert outside == []
 
 
 def test_planner_typing_an_admin_address_reads_not_available_for_the_role(page, server_env):
