@@ -21,6 +21,7 @@ from src.settings import ConfigError
 from src.ui import auth as ui_auth
 from src.ui.common import app_context
 from src.ui.routing import routed
+from src.ui.text import md
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
@@ -141,7 +142,7 @@ def main() -> None:
                        *_placeholder(requested_spec(), _signed_out)], position="hidden").run()
         st.stop()
     with st.sidebar:
-        st.markdown(f"**{actor.display_name or actor.username}**  \n`{actor.username}` · {actor.role}")
+        st.markdown(f"**{md(actor.display_name or actor.username)}**  \n`{actor.username}` · {actor.role}")
         ui_auth.logout_button(app, authenticator, actor)
     sections = pages_for(actor.role)
     spec = requested_spec()

@@ -45,6 +45,10 @@ def test_signed_in_deep_link_on_a_fresh_server_opens_the_page_through_the_router
         wait_idle(page)
         nav = page.get_by_test_id("stSidebarNav")
         expect(nav.get_by_role("link", name="Audit log", exact=True)).to_be_visible()
+        # tables hold user text (names): Streamlit's own CSV export would write it unneutralised, so it is off
+        page.get_by_test_id("stDataFrame").first.hover()
+        expect(page.get_by_test_id("stElementToolbar").first).to_be_attached()
+        expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
         # the router's titles, not the file names of the legacy listing
         expect(nav.get_by_role("link", name="overtime_rankings")).to_have_count(0)
         open_page(page, "Audit log", "Audit log")
