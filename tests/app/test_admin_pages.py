@@ -125,6 +125,13 @@ def test_audit_page_lists_events(ui_app):
     assert "user.create" in set(events["action"])
 
 
+def column_labels(table) -> dict[str, str]:
+    """The header each column of an ``st.dataframe`` shows (its column_config label), by column name."""
+    import json
+
+    return {k: v.get("label") for k, v in json.loads(table.proto.columns or "{}").items()}
+
+
 def auth_admin():
     from tests.conftest import ADMIN
 
@@ -249,3 +256,38 @@ def test_xlsx_is_read_as_a_sheet_and_history_names_datasets(ui_app):
     assert history.loc["workload_sample.xlsx", "kind"] == "Workload history (contact centre)"
     assert history.loc["workload_sample.xlsx", ["range_start", "range_end"]].tolist() == ["2026-10-04", "2026-10-31"]
     assert history.loc["staff_sample.csv", ["range_start", "range_end"]].tolist() == ["–", "–"]
+
+
+def test_add_user_keeps_what_was_typed_when_the_password_is_rejected(ui_app):
+    """Issue 13.6: a rejected password cleared the user name and display name too (clear_on_submit)."""
+    at = _users_page()
+    at.text_input(key="wfp_add_username").input("nina")
+    at.text_input(key="wfp_add_display").input("Nina Nurse")
+    at.text_input(key="wfp_add_password").input("weak")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("at least" in e.value for e in at.error)
+    assert at.text_input(key="wfp_add_username").value == "nina"
+    assert at.text_input(key="wfp_add_display").value == "Nina Nurse"
+    at.text_input(key="wfp_add_password").input("Strong-Pass-123")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("nina created" in s.value for s in at.success)
+    assert at.text_input(key="wfp_add_username").value == "", "a created user empties the form"
+    assert at.text_input(key="wfp_add_display").value == ""
+
+
+def test_users_table_has_readable_headers_and_local_times(ui_app):
+    """Issue 13.13/14: no display_name/created_at headers; times in the app's zone, not UTC."""
+    at = _users_page()
+    users = at.dataframe[0]
+    labels = column_labels(users)
+    assert labels.get("display_name") == "display name" and labels.get("created_at") == "created"
+    created_utc = auth.list_users(ui_app, auth_admin())[0]["created_at"]
+    import pandas as pd
+
+    shown = users.value.set_index("username").loc[auth.list_users(ui_app, auth_admin())[0]["username"], "created_at"]
+    expected = pd.Timestamp(created_utc).tz_localize("UTC").tz_convert(ui_app.settings.timezone).tz_localize(None)
+    assert pd.Timestamp(shown) == expected
