@@ -27,11 +27,21 @@ log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 MIN_PASSWORD_LENGTH = 10
+#: the account the first start creates
+DEFAULT_ADMIN = "admin"
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores/refuses anything longer
 BCRYPT_ROUNDS = 12
 
 
 # ----------------------------------------------------------------------------------------------- passwords
+
+def password_rules(username: str = "") -> str:
+    """The password policy in one sentence — said up front (bootstrap, README, forms) instead of one rule per
+    failed attempt."""
+    name = f" ('{username}')" if username else ""
+    return (f"at least {MIN_PASSWORD_LENGTH} characters (at most {MAX_PASSWORD_BYTES} bytes), three of: lower case, "
+            f"upper case, digits, symbols; it must not contain the username{name} nor start or end with a space")
+
 
 def check_password_policy(password: str, username: str = "") -> None:
     """Raise ServiceError with a plain sentence if ``password`` is not acceptable."""
@@ -161,14 +171,14 @@ def ensure_admin(app: AppContext, password: str | None = None) -> str | None:
         return None
     generated = password is None
     password = password or generate_password()
-    check_password_policy(password, "admin")
+    check_password_policy(password, DEFAULT_ADMIN)
     with db.write_tx(app.engine) as conn:
-        if store.get_user(conn, "admin"):
+        if store.get_user(conn, DEFAULT_ADMIN):
             return None
-        store.insert_user(conn, username="admin", display_name="Administrator", role="admin",
+        store.insert_user(conn, username=DEFAULT_ADMIN, display_name="Administrator", role="admin",
                           password_hash=hash_password(password))
         store.write_audit(conn, actor="system", role="admin", action="user.create", object_type="user",
-                          object_id="admin", detail={"role": "admin", "bootstrap": True})
+                          object_id=DEFAULT_ADMIN, detail={"role": "admin", "bootstrap": True})
     return password if generated else ""
 
 

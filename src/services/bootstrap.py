@@ -18,7 +18,8 @@ def bootstrap(app: AppContext, *, load_demo: bool | None = None, echo=print) -> 
     try:
         password = auth.ensure_admin(app, env_pw)
     except ServiceError as exc:
-        raise ServiceError(f"APP_ADMIN_PASSWORD is not acceptable: {exc}") from None
+        raise ServiceError(f"APP_ADMIN_PASSWORD is not acceptable: {exc} A password needs "
+                           f"{auth.password_rules(auth.DEFAULT_ADMIN)}.") from None
     if password:
         bar = "=" * 64
         echo(f"{bar}\n First start: created user 'admin' with the password\n\n     {password}\n\n"
