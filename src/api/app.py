@@ -12,8 +12,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from src.api.schemas import (
     ERROR_RESPONSES,
@@ -42,6 +44,8 @@ ROUTER_MODULES = ("src.api.routes_forecast", "src.api.routes_staffing",
                   "src.api.routes_assignments", "src.api.routes_overtime")
 
 MAX_BODY_BYTES = 60 * 1024 * 1024
+UNREADABLE_BODY = ("The request body could not be read: send well-formed multipart/form-data, or JSON in UTF-8 "
+                   "(with Content-Type: application/json).")
 
 
 def _report(report) -> ReportOut:  # noqa: ANN001
@@ -77,6 +81,15 @@ def create_app() -> FastAPI:
     @api.exception_handler(ServiceError)
     async def _bad_request(_req: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(req: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers 400 "There was an error parsing the body" for a body it cannot read (broken multipart,
+        # JSON that is not UTF-8), while a JSON syntax error is a 422: one documented code for both
+        if exc.status_code == 400:
+            log.info("unreadable request body on %s %s", req.method, req.url.path)
+            return JSONResponse({"detail": UNREADABLE_BODY}, status_code=422)
+        return await http_exception_handler(req, exc)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -161,7 +161,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorOut, "description": "the token's role may not do this"},
     413: {"model": ErrorOut, "description": "request body too large"},
     422: {"model": ValidationErrorOut | ErrorOut,
-          "description": "invalid request (field paths) or refused by the service (message)"},
+          "description": "invalid request (field paths), a body that cannot be read (malformed JSON or multipart; "
+                         "message) or refused by the service (message)"},
     429: {"model": ErrorOut, "description": "too many failed authentications"},
     500: {"model": ErrorOut, "description": "internal error (details only in the server log)"},
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,8 @@ ISOLATE_ABOVE_BYTES = 2 * 1024 * 1024
 def _check(app: AppContext, kind: str, filename: str, content: bytes,
            options: ParseOptions | None) -> ValidationReport:
     limits = upload_limits(app)
+    # wall-clock times are checked against the configured zone's clock changes, whatever the caller passed
+    options = replace(options or ParseOptions(), timezone=app.settings.timezone)
     if filename.lower().endswith((".xlsx", ".xlsm")) or len(content) > ISOLATE_ABOVE_BYTES:
         report = load_upload(kind, filename, content, options=options, limits=limits, isolated=True)
     else:

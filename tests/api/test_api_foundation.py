@@ -163,3 +163,20 @@ def test_chunked_body_over_the_limit_is_413(client, planner_token):
     r = client.post("/api/v1/overtime/requests", headers={**bearer(planner_token), "content-type": "application/json"},
                     content=_chunked(b'{"site": "', MAX_BODY_BYTES + 1))
     assert r.status_code == 413
+
+
+def test_unreadable_bodies_get_the_documented_422(client, planner_token):
+    """#13.21: a body FastAPI cannot parse (broken multipart, JSON that is not UTF-8) answered 400, which no operation
+    documents; now 422 with a message, like a JSON syntax error."""
+    h = bearer(planner_token)
+    r = client.post("/api/v1/data/validate", content=b"--x\r\nnot a part",
+                    headers={**h, "content-type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 422 and "could not be read" in r.json()["detail"]
+    r = client.post("/api/v1/overtime/requests", content=b'{"site": "\xff\xfe"}',
+                    headers={**h, "content-type": "application/json"})
+    assert r.status_code == 422
+    doc = client.get("/openapi.json").json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert "400" not in op["responses"], (method, path)
+            assert "422" in op["responses"], (method, path)

@@ -1,7 +1,8 @@
 """Property-based run of schemathesis against the app's own OpenAPI document, in-process (ASGI transport).
 
 Every operation gets a small, derandomised budget of generated requests with a valid admin token over the demo
-data; each response must not be a 5xx, must match its documented schema and content type. Forecast training
+data; each response must not be a 5xx, must have a status code the operation documents, and must match its
+documented schema and content type. Forecast training
 (POST /api/v1/forecast) is left out: its happy path trains models (seconds per call); tests/api/test_api_forecast.py
 covers it. Budget per operation: ``MAX_EXAMPLES`` (whole file ≈ 60 s on the 2-core CI box).
 
@@ -22,6 +23,7 @@ from schemathesis.checks import (  # noqa: E402
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from src.api.app import create_app  # noqa: E402
@@ -31,7 +33,7 @@ from tests.api.conftest import bearer  # noqa: E402
 from tests.conftest import ADMIN  # noqa: E402
 
 MAX_EXAMPLES = 15
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance]
 DELETE_BATCH = {"method": "DELETE", "path": "/api/v1/data/batches/{batch_id}"}
 
 full_schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
