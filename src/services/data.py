@@ -141,6 +141,57 @@ def ingest_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, co
     return IngestOutcome(report, result, msg)
 
 
+@dataclass(frozen=True)
+class ReplacePreview:
+    """What storing a validated upload would replace: the numbers and one plain-text sentence (user-supplied names
+    inside it — escape them for Markdown)."""
+
+    overlap: store.Overlap
+    file_rows: int
+    message: str
+
+    @property
+    def rows(self) -> int:
+        return self.overlap.rows
+
+
+def _list_some(values: tuple[str, ...], most: int = 8) -> str:
+    shown = ", ".join(values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+def preview_replace(app: AppContext, actor: Actor, *, kind: str, frame: pd.DataFrame) -> ReplacePreview:
+    """The stored rows a validated frame overlaps — those *replace* would delete — computed without storing.
+
+    The Data page shows this before *Store*: a roster upload of 87 rows replaced 288 stored ones (the site's whole
+    period, people not in the file included) and the admin learnt it only afterwards.
+    """
+    require_role(actor, "admin")
+    spec = get_kind(kind)
+    ov = store.overlap_of(app.engine, kind, frame)
+    if not ov.rows:
+        return ReplacePreview(ov, len(frame), "No stored rows overlap this file: it only adds rows.")
+    day = "%Y-%m-%d" if kind != "workload" else "%Y-%m-%d %H:%M"
+    parts = []
+    if ov.first is not None and ov.last is not None:
+        parts.append(f"from {pd.Timestamp(ov.first):{day}} to {pd.Timestamp(ov.last):{day}}")
+    if ov.sites:
+        parts.append(f"{'site' if len(ov.sites) == 1 else 'sites'} {_list_some(ov.sites)}")
+    if ov.people:
+        who = f"{len(ov.people):,} {'person' if len(ov.people) == 1 else 'people'}"
+        if ov.people_not_in_file:
+            who += (f", {len(ov.people_not_in_file):,} of them not in this file "
+                    f"({_list_some(ov.people_not_in_file)}) — their shifts there are removed too"
+                    if kind == "roster" else f", {len(ov.people_not_in_file):,} of them not in this file")
+        parts.append(who)
+    what = "shifts" if kind == "roster" else "rows"
+    message = (f"{ov.rows:,} stored {spec.title.lower()} {what} overlap this file"
+               + (f" ({'; '.join(parts)})" if parts else "")
+               + f". 'Replace' deletes these {ov.rows:,} and stores the file's {len(frame):,}; "
+                 "'reject' stores nothing.")
+    return ReplacePreview(ov, len(frame), message)
+
+
 def ingest_frame(app: AppContext, actor: Actor, *, kind: str, frame: pd.DataFrame, name: str,
                  policy: OverlapPolicy = "reject") -> IngestOutcome:
     """Validate and store an in-memory frame (demo data, API payloads) — same rules as a file upload."""

@@ -64,7 +64,10 @@ def test_data_page_uploads_a_roster_with_report_preview_and_replace(ui_app):
     at.file_uploader[0].upload("dienstplan_v2.csv", fixed, "text/csv")
     at.run()
     at.radio(key="wfp_policy").set_value("replace")
-    _button(at, "Store 1 rows").click()
+    at.run()
+    next(c for c in at.checkbox if c.label.startswith("Delete the 1 stored row")).check()
+    at.run()
+    _button(at, "Store 1 rows, replacing 1").click()
     at.run()
     assert not at.exception, at.exception
     assert any("Replaced 1 overlapping stored rows" in s.value for s in at.success)  # Haus A on Nov 2 only
@@ -126,3 +129,37 @@ def test_staff_detail_shows_the_rostered_week(demo):
     assert len(shown) == len(mine) > 0 and shown["hours"].sum() == mine["hours"].sum()
     assert any(c.value.startswith(f"{mine['hours'].sum():.1f} h rostered in {len(mine)} shift(s) in the week of "
                                   f"{monday:%d.%m.%Y}") for c in at.caption)
+
+
+def test_replace_says_how_many_stored_shifts_and_people_it_removes_before_storing(ui_app):
+    """Issue 13.7: 'replace' removed every stored shift of the site's period (people not in the file included), and
+    the page said so only afterwards. Before Store it names the rows, people and period, and Store waits for a tick
+    that repeats the number."""
+    data_service.ingest_upload(ui_app, ADMIN, kind="roster", filename="v1.csv", content=ROSTER)
+    assert store.table_row_count(ui_app.engine, "roster") == 3
+    only_s1 = csv_bytes([HEADER, ["S1", "02.11.2026", "Spätdienst", "", "", "Haus A", "WB 1", ""],
+                         ["S1", "03.11.2026", "Spätdienst", "", "", "Haus A", "WB 1", ""]], sep=";")
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/data.py").run()
+    at.selectbox[0].select("roster")
+    at.run()
+    at.file_uploader[0].upload("v2.csv", only_s1, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    note = next(i.value for i in at.info if "overlap this file" in i.value)
+    assert note.startswith("3 stored roster (regular shifts) shifts overlap this file")
+    assert "2026-11-02 to 2026-11-03" in note and "site Haus A" in note
+    assert "2 people, 1 of them not in this file (S9)" in note
+    at.radio(key="wfp_policy").set_value("replace")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("'Replace' deletes these 3 and stores the file's 2" in w.value for w in at.warning)
+    store_button = _button(at, "Store 2 rows, replacing 3")
+    assert store_button.disabled, "not before the admin confirmed the number"
+    next(c for c in at.checkbox if c.label.startswith("Delete the 3 stored row(s)")).check()
+    at.run()
+    _button(at, "Store 2 rows, replacing 3").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Replaced 3 overlapping stored rows" in s.value for s in at.success)
+    assert store.table_row_count(ui_app.engine, "roster") == 2
