@@ -46,6 +46,9 @@ RequestId = Annotated[str, Path(pattern=r"^(?:[Oo][Tt][Rr]-)?0{0,6}[1-9][0-9]{0,
 AbsenceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="absence id (from the list or the create answer)")]
 StaffPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
                                 description="staff id", examples=["S0001"])]
+#: the tie-breaks of :data:`src.models.overtime.rules.TIE_BREAKS` — exactly those the ranking accepts (a test keeps
+#: the two equal)
+TieBreak = Literal["seniority", "staff_id", "fewest_hours"]
 #: the reasons of :data:`src.services.overtime.ABSENCE_REASONS` (a test keeps the two equal)
 AbsenceReason = Literal["sick", "leave", "training", "other"]
 
@@ -339,7 +342,10 @@ def list_requests(actor: Annotated[Actor, Depends(current_actor)], app: Annotate
 @router.get("/api/v1/overtime/requests/{request_id}/candidates", response_model=CandidatesOut)
 def candidates(request_id: RequestId, actor: Annotated[Actor, Depends(current_actor)],
                app: Annotated[AppContext, Depends(app_ctx)],
-               tie_break: Literal["seniority", "random", "staff_id"] = "seniority") -> CandidatesOut:
+               tie_break: Annotated[TieBreak, Query(description="order of equal totals: seniority (earlier hire "
+                                                                "date first), staff_id, or fewest_hours (fewest "
+                                                                "charged overtime hours pro rata first)")]
+               = "seniority") -> CandidatesOut:
     """The request, its contacts, and (while it is open) everyone ranked for it — eligible candidates with the
     five-factor score breakdown and their contact status, excluded staff with every reason."""
     return _view_out(ot.request_view(app, actor, request_id, tie_break=tie_break))

@@ -164,23 +164,52 @@ def _rules(weights: Mapping[str, float] | None = None, tie_break: str = "seniori
         raise ServiceError(str(exc)) from None
 
 
-def default_as_of_date(app: AppContext, actor: Actor) -> date:
-    """The default "as of" / shift date of the pages: the day after the last stored overtime activity (shift date,
-    contact or response — uploaded or recorded in the app — or a request's creation) when that day is not in the
-    future, else today.
+@dataclass(frozen=True)
+class AsOfDefault:
+    """The reports' default "as of" day and where it comes from, so the pages can say which it is.
 
-    With the demo data (history up to 2026-10-31) this keeps the windows full of data however late the app runs.
+    Why not "the day after the last activity": recording one coverage request today moved that day by weeks, so
+    the 90-day window and every number on the page ("1,487 h worked" → "930 h") changed without notice. Activity
+    recorded in the app no longer moves the default; only a new upload of overtime history does.
+    """
+
+    day: date
+    source: str  # "history" (last day of the uploaded overtime history) or "today" (nothing uploaded)
+    history_end: date | None
+    timezone: str
+
+    def describe(self) -> str:
+        """"the last day of the uploaded overtime history (31.10.2026)" / "today (Europe/Berlin)"."""
+        if self.source == "history" and self.history_end is not None:
+            return f"the last day of the uploaded overtime history ({self.history_end:%d.%m.%Y})"
+        return f"today ({self.timezone})"
+
+
+def default_as_of(app: AppContext, actor: Actor) -> AsOfDefault:
+    """The default "as of" day of the overtime reports (pages, REST, CLI): the last day of the *uploaded* overtime
+    history (its latest shift date, contact or response), capped at today; today when no history is uploaded.
+
+    Stable on purpose: coverage requests, contacts and answers recorded in the app do not move it (they are
+    counted when the chosen day covers them; the pages say how many offers lie after the chosen day).
     """
     require_role(actor, "planner", "admin")
+    tz = app.settings.timezone
     today = local_now(app).date()
-    last = overtime_store.last_activity(app.engine)
-    created = overtime_store.last_request_created_utc(app.engine)
-    if created is not None:  # creating a request is activity too (its time is stored in UTC)
-        local = created.replace(tzinfo=UTC).astimezone(ZoneInfo(app.settings.timezone)).replace(tzinfo=None)
-        last = local if last is None else max(last, local)
+    uploaded = store.load_frame(app.engine, "overtime")
+    last = None
+    if not uploaded.empty:
+        stamps = pd.concat([pd.to_datetime(uploaded[c], errors="coerce")
+                            for c in ("shift_date", "contacted_at", "responded_at") if c in uploaded.columns])
+        if stamps.notna().any():
+            last = stamps.max().date()
     if last is None:
-        return today
-    return min(last.date() + timedelta(days=1), today)
+        return AsOfDefault(day=today, source="today", history_end=None, timezone=tz)
+    return AsOfDefault(day=min(last, today), source="history", history_end=last, timezone=tz)
+
+
+def default_as_of_date(app: AppContext, actor: Actor) -> date:
+    """The day of :func:`default_as_of` (for the REST API and the CLI, where ``as_of`` is optional)."""
+    return default_as_of(app, actor).day
 
 
 def as_of_timestamp(app: AppContext, as_of_date: date | str | None, actor: Actor) -> pd.Timestamp:
@@ -207,6 +236,7 @@ class OvertimeOptions:
     default_date: date
     staff_count: int
     history_rows: int
+    as_of_default: AsOfDefault | None = None
 
 
 def _shift_hours(history: pd.DataFrame, rules: OvertimeRules) -> dict[str, float]:
@@ -235,10 +265,11 @@ def options(app: AppContext, actor: Actor) -> OvertimeOptions:
         for tok in str(cell).replace(";", "|").split("|"):
             if tok.strip():
                 skills.add(tok.split(":")[0].strip())
+    as_of_default = default_as_of(app, actor)
     return OvertimeOptions(
         sites=sites, units=units, shift_types=list(rules.shift_starts), shift_hours=_shift_hours(hist, rules),
         roles=sorted(set(staff["role"].astype(str))) if not staff.empty else [], skills=sorted(skills),
-        default_date=default_as_of_date(app, actor), staff_count=len(staff), history_rows=len(hist),
+        default_date=as_of_default.day, staff_count=len(staff), history_rows=len(hist), as_of_default=as_of_default,
     )
 
 
@@ -532,6 +563,8 @@ def request_view(app: AppContext, actor: Actor, request_id: int | str, *,
                  on_progress: ProgressCallback | None = None) -> RequestView:
     """A request with its contacts and (while it is open) the current ranking for its shift."""
     require_role(actor, "planner", "admin")
+    if tie_break not in TIE_BREAKS:  # also when no ranking is made (filled/cancelled): one answer per value
+        raise ServiceError(f"Tie-break must be one of {', '.join(TIE_BREAKS)}.")
     row = _request_row(app, request_id)
     staff = store.load_frame(app.engine, "staff")
     contacts = _named_contacts(app, int(row["id"]), staff)
@@ -718,6 +751,18 @@ def cancel_request(app: AppContext, actor: Actor, request_id: int | str, reason:
 
 # ----------------------------------------------------------------------------------------------- reports
 
+def offers_after(history: pd.DataFrame, as_of: pd.Timestamp, sites: Sequence[str] | None = None) -> int:
+    """How many offers (uploaded or recorded in the app) were made after ``as_of`` — not counted by a report up to
+    ``as_of``, so the pages can say so instead of leaving them out silently."""
+    if history.empty:
+        return 0
+    h = history
+    if sites:
+        keys = {str(x).casefold() for x in sites}
+        h = h.loc[h["site"].astype(str).str.casefold().isin(keys)]
+    return int((pd.to_datetime(h["contacted_at"]) >= as_of).sum())
+
+
 def _check_days(days: int) -> int:
     try:
         d = int(days)
@@ -735,6 +780,8 @@ class FairnessView:
     timeseries: pd.DataFrame
     as_of: pd.Timestamp
     sites: tuple[str, ...] = field(default_factory=tuple)
+    #: offers made after ``as_of`` (e.g. recorded in the app since the history ends): not in these numbers
+    later_offers: int = 0
 
 
 def fairness(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date | str | None = None,
@@ -759,7 +806,7 @@ def fairness(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date 
             staff, hist, as_of, days, periods=periods, basis=basis, sites=site_list,  # type: ignore[arg-type]
             on_progress=(lambda f, t: on_progress(0.2 + 0.8 * f, t)) if on_progress else None)
     return FairnessView(report=report, windows=by_window, timeseries=series, as_of=as_of,
-                        sites=tuple(site_list or ()))
+                        sites=tuple(site_list or ()), later_offers=offers_after(hist, as_of, site_list))
 
 
 @dataclass(frozen=True, eq=False)
@@ -770,6 +817,8 @@ class DashboardView:
     recent: pd.DataFrame
     open_requests: pd.DataFrame
     as_of: pd.Timestamp
+    #: offers made after ``as_of``: not in these numbers
+    later_offers: int = 0
 
 
 def dashboard(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date | str | None = None,
@@ -790,7 +839,7 @@ def dashboard(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date
     recent = recent_requests(hist, as_of, limit=15)
     open_req = overtime_store.requests_frame(app.engine, status="open", limit=50)
     return DashboardView(stats=stats, trend=trend, responses=responses, recent=recent, open_requests=open_req,
-                         as_of=as_of)
+                         as_of=as_of, later_offers=offers_after(hist, as_of))
 
 
 def staff_list(app: AppContext, actor: Actor) -> pd.DataFrame:

@@ -173,3 +173,23 @@ def test_fairness_bad_params_are_422(demo_api):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "as_of"]
     r = demo_api.client.get(f"/api/v1/overtime/fairness?as_of={_day(30)}", headers=h)
     assert r.status_code == 422 and "future" in r.json()["detail"]
+
+
+def test_candidates_tie_break_documents_exactly_the_values_that_work(demo_api):
+    """#13.22: the document advertised `random` (always 422) and not the service's `fewest_hours`."""
+    from src.models.overtime.rules import TIE_BREAKS
+
+    doc = demo_api.client.get("/openapi.json").json()
+    op = doc["paths"]["/api/v1/overtime/requests/{request_id}/candidates"]["get"]
+    param = next(p for p in op["parameters"] if p["name"] == "tie_break")
+    assert set(param["schema"]["enum"]) == set(TIE_BREAKS)
+    code = _create(demo_api)["request"]["request_id"]
+    for value in TIE_BREAKS:
+        r = demo_api.client.get(f"/api/v1/overtime/requests/{code}/candidates", params={"tie_break": value},
+                                headers=demo_api.headers("planner"))
+        assert r.status_code == 200 and r.json()["ranked"], (value, r.text)
+    r = demo_api.client.get(f"/api/v1/overtime/requests/{code}/candidates", params={"tie_break": "random"},
+                            headers=demo_api.headers("planner"))
+    assert r.status_code == 422
+    with pytest.raises(ot.ServiceError, match="Tie-break"):
+        ot.request_view(demo_api.ctx, ADMIN, code, tie_break="random")
