@@ -147,12 +147,29 @@ def _voice(vol: np.ndarray, aht: np.ndarray, p: QueueParams) -> dict[str, np.nda
                                         "asa_seconds", "occupancy", "p_wait", "p_abandon")}
 
 
+#: what a voice interval achieves; none of it exists in an interval with no calls (closed)
+_VOICE_QUALITY = ("service_level", "asa_seconds", "occupancy", "p_wait", "p_abandon")
+
+
+def _closed_to_nan(out: dict[str, np.ndarray], closed: np.ndarray, columns: Sequence[str]) -> None:
+    """Blank ``columns`` of closed intervals in place.
+
+    Why: Erlang C says 0 calls are all answered at once (SL 100 %, ASA 0, occupancy 0) — true and useless. A closed
+    hour drawn at 100 % service level looked like the best hour of the day in the charts and the workbook, and a
+    plain mean over intervals would count it. NaN shows as no value and stays out of every weighted average.
+    """
+    if closed.any():
+        for c in columns:
+            out[c] = np.where(closed, np.nan, np.asarray(out[c], dtype=float))
+
+
 def _plan_queue(vol: np.ndarray, aht: np.ndarray, p: QueueParams) -> dict[str, np.ndarray]:
     n = vol.size
     nan = np.full(n, np.nan)
     if p.channel == "voice":
         out = _voice(vol, aht, p)
         out["backlog_hours"] = nan
+        _closed_to_nan(out, ~(vol > 0), _VOICE_QUALITY)
         return out
     traffic = vol * aht / p.interval_seconds
     traffic_done = traffic
@@ -175,7 +192,8 @@ def _plan_queue(vol: np.ndarray, aht: np.ndarray, p: QueueParams) -> dict[str, n
         backlog = nan
     busy = traffic_done if p.channel == "email" else traffic
     with np.errstate(divide="ignore", invalid="ignore"):
-        occ = np.where(raw > 0, np.minimum(busy / raw, 1.0), 0.0)
+        # nobody scheduled (closed, or e-mails not due yet): no occupancy rather than 0 %
+        occ = np.where(raw > 0, np.minimum(busy / raw, 1.0), np.nan)
     return {"traffic": traffic, "agents_raw": raw, "agents": apply_shrinkage(raw, p.shrinkage),
             "agents_fractional": productive / (1.0 - p.shrinkage), "service_level": nan, "asa_seconds": nan,
             "occupancy": occ if p.channel != "care" else nan, "p_wait": nan, "p_abandon": nan,
@@ -367,7 +385,8 @@ def achieved_with_agents(
 ) -> dict[str, np.ndarray]:
     """SL, ASA, P(abandon) and productive agents when ``agents_on_shift`` people are scheduled.
 
-    Productive agents = floor(on shift × (1 − shrinkage)), computed exactly (0.3 is 3/10).
+    Productive agents = floor(on shift × (1 − shrinkage)), computed exactly (0.3 is 3/10). Intervals with no calls
+    (closed) have no SL, ASA or abandonment (NaN).
     """
     s = exact_fraction(p.shrinkage)
     scaled = np.asarray(agents_on_shift, dtype=float) * (s.denominator - s.numerator) / s.denominator
@@ -382,8 +401,9 @@ def achieved_with_agents(
         m = erlang_a_metrics(productive, volume, aht, p.patience_s, interval_seconds=p.interval_seconds,
                              answer_within_s=p.answer_within_s, sl_basis=p.sl_basis)
         sl, asa, pab, pw = m.service_level, m.asa_seconds, m.p_abandon, m.p_wait
-    return {"productive_agents": productive, "service_level": sl, "asa_seconds": asa, "p_abandon": pab,
-            "p_wait": pw}
+    out = {"productive_agents": productive, "service_level": sl, "asa_seconds": asa, "p_abandon": pab, "p_wait": pw}
+    _closed_to_nan(out, ~(np.asarray(volume, dtype=float) > 0), ("service_level", "asa_seconds", "p_abandon", "p_wait"))
+    return out
 
 
 def plan_shifts(
