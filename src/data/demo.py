@@ -31,7 +31,7 @@ import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 
-from src.data.kinds import KINDS
+from src.data.kinds import DEFAULT_TIMEZONE, KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +280,9 @@ def _generate_workload(config: DemoConfig) -> pd.DataFrame:
     ts = days.to_numpy()[:, None] + (hours * np.timedelta64(1, "h"))[None, :]
     out_win = demo_outage(config)
     frames: list[pd.DataFrame] = []
+    # local times that exist (02:00 on the spring-forward day does not; validation refuses it like an export would)
+    clock_shows = ~pd.DatetimeIndex(ts.ravel()).tz_localize(
+        DEFAULT_TIMEZONE, ambiguous=np.zeros(ts.size, dtype=bool), nonexistent="NaT").isna()
 
     for q in CC_QUEUES:
         day_noise = np.exp(rng.normal(0.0, 0.06, size=(n_days, 1)))
@@ -328,7 +331,7 @@ def _generate_workload(config: DemoConfig) -> pd.DataFrame:
                 mu = np.where(in_out, mu * 1.30, mu)
 
         vol = _nb_counts(rng, mu, k_shape)
-        sel = open_mask.ravel()
+        sel = open_mask.ravel() & clock_shows  # a 24/7 queue has no row in the hour the clocks skip
         frames.append(pd.DataFrame({
             "timestamp": ts.ravel()[sel],
             "queue": q,
@@ -607,6 +610,9 @@ def _generate_assignments(config: DemoConfig, staff: pd.DataFrame) -> pd.DataFra
     lead_hi = np.array([6.0, 24.0, 72.0, 168.0, 336.0])[priority - 1]
     lead_h = rng.uniform(lead_lo, lead_hi)
     due = assigned + np.rint(lead_h * 60.0).astype("timedelta64[m]")
+    # a deadline inside the hour the clocks skip in spring reads one hour later on the clock (no clock shows 02:12)
+    due = pd.DatetimeIndex(due).tz_localize(DEFAULT_TIMEZONE, ambiguous=np.zeros(len(due), dtype=bool),
+                                            nonexistent=pd.Timedelta(hours=1)).tz_localize(None).to_numpy()
 
     # who got it: a historical dispatcher (prefers same-site skill holders and its "go-to" people,
     # gives part-timers less; ignores current load and skill level)

@@ -29,6 +29,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+#: the zone of the wall-clock times when no settings say otherwise (the settings' default ``APP_TIMEZONE``): used by
+#: readers without settings (the ``validate`` CLI, tests) and the demo generator
+DEFAULT_TIMEZONE = "Europe/Berlin"
+
 ColumnType = Literal["datetime", "date", "time", "count", "number", "bool", "list", "text", "outcome"]
 
 

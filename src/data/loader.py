@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from src.data import kinds
 from src.data.parsing import EXCEL_EPOCH, Issue, IssueCollector, show_value
@@ -87,6 +88,9 @@ class ParseOptions:
     #: ``"wall_clock"`` — drop the offset and keep the local clock time, as the forecast engine does for its CLI
     #: input (workload follows the local clock; exports change the offset at the clock change)
     utc_offsets: Literal["error", "wall_clock"] = "error"
+    #: the zone the wall-clock times of uploads are in (``APP_TIMEZONE``; services pass the configured one): times
+    #: that do not exist there (02:30 on the spring-forward day) are errors; ``None`` skips that check
+    timezone: str | None = kinds.DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
         for name, allowed in (("encoding", _ENCODINGS), ("separator", _SEPARATORS), ("decimal", _DECIMALS),
@@ -99,6 +103,11 @@ class ParseOptions:
             raise ValueError("header_row must be a positive row number")
         if self.sheet is not None and not isinstance(self.sheet, str):
             raise ValueError("sheet must be a sheet name or None")
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ValueError, TypeError, ZoneInfoNotFoundError):
+                raise ValueError(f"timezone must be an IANA time zone name, got {self.timezone!r}") from None
 
     def resolved_today(self) -> date:
         return self.today if self.today is not None else date.today()
@@ -341,9 +350,12 @@ def _decode(name: str, content: bytes, choice: str) -> tuple[str, str, list[Issu
     if choice != "auto":
         codec = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "cp1252": "cp1252"}[choice]
         try:
-            return content.decode(codec), codec, []
+            text = content.decode(codec)
         except UnicodeDecodeError as exc:
             raise fail(exc, {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}[choice]) from None
+        if codec == "cp1252":
+            _refuse_utf8_read_as_cp1252(name, content, text)
+        return text, codec, []
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return content.decode("utf-16"), "utf-16", []
@@ -366,6 +378,27 @@ def _decode(name: str, content: bytes, choice: str) -> tuple[str, str, list[Issu
                      "other special characters look right in the preview, or choose the encoding explicitly.",
                      name, code="encoding")
         return text, "cp1252", [note]
+
+
+def _refuse_utf8_read_as_cp1252(name: str, content: bytes, text: str) -> None:
+    """Refuse a UTF-8 file the user chose to read as Windows-1252: every umlaut would be stored as two wrong
+    characters (``Süd`` → ``SÃ¼d``) without any error. Non-ASCII bytes that form valid UTF-8 are next to
+    impossible in real Windows-1252 text (they would have to read like ``Ã¼`` there), so this is no guess."""
+    if content.isascii():
+        return
+    try:
+        intended = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return
+    at = next(i for i, ch in enumerate(intended) if ord(ch) > 127)
+    line_no = intended.count("\n", 0, at) + 1
+    start = intended.rfind("\n", 0, at) + 1
+    word = re.search(r"[^\s,;\t\"]*$", intended[start:at]).group() + re.match(r"[^\s,;\t\"]*", intended[at:]).group()
+    shown = word[:40] or intended[at]
+    wrong = shown.encode("utf-8").decode("cp1252", "replace")
+    raise _reject(name, f"The file is UTF-8 text but was read as Windows-1252, so line {line_no} would read "
+                  f"{wrong!r} instead of {shown!r}. Choose UTF-8 (or automatic detection) as the encoding.",
+                  row=line_no, value=shown, code="encoding_mismatch")
 
 
 def _split_line(line: str, sep: str) -> list[str]:

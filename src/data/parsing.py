@@ -717,6 +717,35 @@ def parse_outcomes(cells: Sequence[Any], *, rows: np.ndarray, column: str, sink:
 _RE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+#: a UTF-8 lead byte read as Windows-1252 (Â..ô) followed by a continuation byte read the same way
+_RE_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                          "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039"
+                          "\u203a\u20ac\u2122]")
+
+
+def utf8_mojibake(text: str) -> str | None:
+    """The intended text when ``text`` is UTF-8 that was decoded as Windows-1252 somewhere (``SÃ¼d`` → ``Süd``),
+    else ``None``.
+
+    Why: such text is stored without any error and then matches nothing (``Süd`` and ``SÃ¼d`` are two sites). The
+    test is strict — the whole text must encode back to Windows-1252 bytes that are valid UTF-8 and read
+    differently — so ordinary accented text (``São``, ``Ærø``, ``Müller``) never matches.
+    """
+    if not _RE_MOJIBAKE.search(text):
+        return None
+    try:
+        fixed = text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return None
+    return fixed if fixed != text else None
+
+
+def _report_mojibake(sink: IssueCollector, row: int, column: str, text: str, fixed: str) -> None:
+    sink.add("error", "mojibake", f"Row {row}, column '{column}': {show_value(text)} looks like UTF-8 text read with "
+             f"the wrong encoding (it probably means {show_value(fixed)}). Save the file as UTF-8 ('CSV UTF-8') and "
+             "read it as UTF-8, or correct the text.", row=row, column=column, value=text)
+
+
 def _text_of(v: Any) -> str:
     if isinstance(v, str):
         return v
@@ -746,6 +775,11 @@ def parse_texts(cells: Sequence[Any], *, rows: np.ndarray, column: str, sink: Is
             sink.add("error", "control_chars", f"Row {rows[i]}, column '{column}': {show_value(s)} contains control "
                      "characters (line breaks, tabs or invisible formatting); remove them.", row=int(rows[i]),
                      column=column, value=s)
+            out[i] = s
+            continue
+        fixed = utf8_mojibake(s)
+        if fixed is not None:
+            _report_mojibake(sink, int(rows[i]), column, s, fixed)
             out[i] = s
             continue
         out[i], valid[i] = s, True
@@ -779,6 +813,10 @@ def parse_lists(cells: Sequence[Any], *, skills: bool, rows: np.ndarray, column:
         if _RE_CONTROL.search(joined):
             sink.add("error", "control_chars", f"Row {rows[i]}, column '{column}': {show_value(joined)} contains "
                      "control characters; remove them.", row=int(rows[i]), column=column, value=raw)
+            continue
+        fixed = utf8_mojibake(joined)
+        if fixed is not None:
+            _report_mojibake(sink, int(rows[i]), column, joined, fixed)
             continue
         if skills:
             canon: list[str] = []

@@ -380,6 +380,8 @@ def _validate(spec: KindSpec, headers: list[str], columns: list[list[Cell]], row
     _check_text_lengths(spec, parsed, header_of, rows, sink)
     if spec.key == "roster":
         _resolve_roster_times(parsed, header_of, rows, sink, n)
+    if options.timezone and spec.key in kinds.KINDS:
+        _check_local_times(spec, parsed, header_of, rows, sink, options.timezone)
 
     # 5. duplicate keys, cross-field rules, series ---------------------------------------------
     _check_duplicates(spec, parsed, header_of, rows, sink, n)
@@ -646,6 +648,45 @@ def _check_text_lengths(spec: KindSpec, parsed: dict[str, Parsed], header_of: di
                      f"{lengths[i]} characters; at most {limit} can be stored. Shorten it.", row=int(rows[i]),
                      column=header_of[canon], value=p.values[i])
             p.valid[i] = False
+
+
+def _check_local_times(spec: KindSpec, parsed: dict[str, Parsed], header_of: dict[str, str], rows: np.ndarray,
+                       sink: IssueCollector, tz: str) -> None:
+    """Wall-clock times checked against the clock changes of ``tz`` (the app's ``APP_TIMEZONE``).
+
+    - A time that does not exist (02:00–02:59 on the spring-forward day in Europe/Berlin) is an **error**: no clock
+      showed it, so the export is broken or was converted from another zone, and a guess would shift the row.
+    - A time in the hour that occurs twice (fall-back day) is kept as the clock shows it — uploads are local wall
+      clock, without offsets — with one **info** per column saying so: its two occurrences cannot be told apart, and
+      where the time is part of the row's key (workload, roster) the second one is reported as a duplicate.
+    Only upload kinds (stored as local wall clock) are checked; other specs (the forecast CLI's file) may be in UTC.
+    """
+    for col in spec.columns:
+        p = parsed.get(col.name)
+        if col.type not in ("datetime", "time") or p is None or not p.valid.any():
+            continue
+        header = header_of.get(col.name, col.name)
+        sel = np.flatnonzero(p.valid)
+        idx = pd.DatetimeIndex(p.values[sel])
+        missing = idx.tz_localize(tz, ambiguous=np.zeros(len(idx), dtype=bool), nonexistent="NaT").isna()
+        if missing.any():
+            jumped = idx[missing].tz_localize(tz, ambiguous=np.zeros(int(missing.sum()), dtype=bool),
+                                              nonexistent="shift_forward").tz_localize(None)
+            for i, after in zip(sel[missing], jumped, strict=True):
+                ts = pd.Timestamp(p.values[i])
+                sink.add("error", "nonexistent_time", f"Row {rows[i]}, column '{header}': {ts:%Y-%m-%d %H:%M} does "
+                         f"not exist in {tz}: the clocks jump forward to {after:%H:%M} that night (daylight saving "
+                         "time starts). Correct the time, or export the local clock time.", row=int(rows[i]),
+                         column=header, value=str(ts), raw_value=True)
+                p.valid[i] = False
+        repeated = idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()
+        if repeated.any():
+            i = sel[np.argmax(repeated)]
+            sink.add("info", "repeated_hour", f"Column '{header}': {int(repeated.sum())} row(s) lie in the hour that "
+                     f"occurs twice when daylight saving time ends in {tz} (e.g. row {rows[i]}, "
+                     f"{pd.Timestamp(p.values[i]):%Y-%m-%d %H:%M}). They are read as the local clock shows them, so "
+                     "the two occurrences of such a time cannot be told apart; where the time is part of a row's key, "
+                     "a second occurrence is reported as a duplicate.", row=int(rows[i]), column=header)
 
 
 def _fmt_key(value: Any) -> str:

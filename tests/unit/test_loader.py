@@ -46,9 +46,12 @@ def test_encoding_is_detected_and_reported(encoding: str, bom: bool, expected: s
 
 
 def test_explicit_encoding_overrides_detection() -> None:
-    # valid UTF-8 bytes, read as cp1252 on request: mojibake is what the user asked for, no silent fallback
-    table = read("a,b\nMüller,1\n".encode(), options=ParseOptions(encoding="cp1252"), kind=None)
-    assert table.rows == [["MÃ¼ller", "1"]] and table.encoding == "cp1252"
+    table = read("a,b\nMüller,1\n".encode("cp1252"), options=ParseOptions(encoding="cp1252"), kind=None)
+    assert table.rows == [["Müller", "1"]] and table.encoding == "cp1252"
+    # valid UTF-8 bytes read as cp1252 on request would store mojibake ('MÃ¼ller') silently: refused, naming both
+    with pytest.raises(UploadRejected, match="would read 'MÃ¼ller' instead of 'Müller'. Choose UTF-8") as exc:
+        read("a,b\nMüller,1\n".encode(), options=ParseOptions(encoding="cp1252"), kind=None)
+    assert (exc.value.issue.code, exc.value.issue.row) == ("encoding_mismatch", 2)
 
 
 def test_strings_are_kept_verbatim() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from src.data import db, store
 from src.data.loader import ParseOptions
 from src.data.validation import validate_upload
@@ -74,3 +76,88 @@ def test_overlong_file_name_is_stored_shortened_on_every_database(app) -> None:
     assert out.stored, out.message
     stored = store.upload_history(app.engine)["file_name"].iloc[0]
     assert len(stored) <= db.upload_batches.c.file_name.type.length and stored.startswith("xxx")
+
+
+# --------------------------------------------------------------------------------------------
+# #20.8 wrong values stored silently: mojibake, local times that do not exist
+# --------------------------------------------------------------------------------------------
+
+SUED = "timestamp,queue,volume,site\n2024-01-02 08:00,calls,5,Nord\n2024-01-02 08:30,calls,7,Süd\n"
+
+
+def test_utf8_file_read_as_windows_1252_is_refused_with_the_encoding_to_choose() -> None:
+    report = validate_upload("workload", "sued.csv", SUED.encode("utf-8"), ParseOptions(today=TODAY,
+                                                                                       encoding="cp1252"))
+    assert not report.ok and report.frame is None
+    [err] = report.errors
+    assert err.code == "encoding_mismatch" and err.row == 3
+    assert "'SÃ¼d'" in err.message and "'Süd'" in err.message and "UTF-8" in err.message
+    assert validate_upload("workload", "sued.csv", SUED.encode("utf-8"), OPT).ok  # automatic: read right
+
+
+def test_real_windows_1252_file_read_as_windows_1252_is_fine() -> None:
+    report = validate_upload("workload", "sued.csv", SUED.encode("cp1252"), ParseOptions(today=TODAY,
+                                                                                        encoding="cp1252"))
+    assert report.ok and report.frame["site"].tolist() == ["Nord", "Süd"]
+
+
+@pytest.mark.parametrize("text", ["SÃ¼d", "MÃ¼ller GmbH", "Ã–stliche Allee", "CafÃ©"])
+def test_mojibake_inside_cells_is_an_error_naming_the_intended_text(text: str) -> None:
+    from tests.unit import fixtures_files as F
+
+    content = F.xlsx_bytes({"data": [["timestamp", "queue", "volume", "site"], ["2024-01-02 08:00", "calls", 5, text]]})
+    report = validate_upload("workload", "m.xlsx", content, OPT)
+    [err] = report.errors
+    assert (err.code, err.row, err.column) == ("mojibake", 2, "site")
+    assert repr(text.encode("cp1252").decode("utf-8")) in err.message
+
+
+@pytest.mark.parametrize("text", ["São Paulo", "Ærøskøbing", "Müller", "Â", "ÂÃ", "Œuvre", "naïve café"])
+def test_ordinary_accented_text_is_not_mojibake(text: str) -> None:
+    content = f"timestamp,queue,volume,site\n2024-01-02 08:00,calls,5,{text}\n".encode()
+    report = validate_upload("workload", "ok.csv", content, OPT)
+    assert report.ok, report.errors
+
+
+def _wl(*times: str) -> bytes:
+    return ("timestamp,queue,volume\n" + "".join(f"{t},calls,1\n" for t in times)).encode()
+
+
+def test_local_times_that_do_not_exist_are_errors_naming_row_column_value() -> None:
+    content = _wl("2024-03-31 01:00", "2024-03-31 01:30", "2024-03-31 02:00", "2024-03-31 02:30", "2024-03-31 03:00")
+    report = validate_upload("workload", "spring.csv", content, ParseOptions(today=date(2025, 1, 31)))
+    errs = [i for i in report.errors if i.code == "nonexistent_time"]
+    assert [(i.row, i.column, i.value) for i in errs] == [(4, "timestamp", "2024-03-31 02:00:00"),
+                                                         (5, "timestamp", "2024-03-31 02:30:00")]
+    assert "does not exist" in errs[0].message and "Europe/Berlin" in errs[0].message
+    # the same clock times are real in a zone without that change
+    assert validate_upload("workload", "spring.csv", content, ParseOptions(today=TODAY, timezone="UTC")).ok
+
+
+def test_repeated_fall_back_hour_is_read_as_wall_clock_and_explained() -> None:
+    content = _wl("2024-10-27 01:30", "2024-10-27 02:00", "2024-10-27 02:30", "2024-10-27 03:00")
+    report = validate_upload("workload", "autumn.csv", content, OPT)
+    assert report.ok
+    [note] = [i for i in report.infos if i.code == "repeated_hour"]
+    assert note.column == "timestamp" and "2 row(s)" in note.message and "twice" in note.message
+    assert report.frame["timestamp"].dt.strftime("%H:%M").tolist() == ["01:30", "02:00", "02:30", "03:00"]
+
+
+def test_roster_start_in_the_skipped_hour_is_an_error() -> None:
+    content = b"staff_id,date,start,end,site\nS1,2024-03-31,02:30,10:30,Heim A\nS2,2024-03-31,06:00,14:00,Heim A\n"
+    report = validate_upload("roster", "r.csv", content, OPT)
+    assert [(i.code, i.row, i.column) for i in report.errors] == [("nonexistent_time", 2, "start")]
+
+
+def test_service_uses_the_configured_time_zone(tmp_path) -> None:
+    from tests.conftest import fresh_app
+
+    app = fresh_app("sqlite", tmp_path, timezone="America/New_York")
+    try:
+        us = data_service.validate_upload(app, ADMIN, kind="workload", filename="a.csv",
+                                          content=_wl("2024-03-10 02:30"), options=OPT)
+        assert [i.code for i in us.errors] == ["nonexistent_time"] and "America/New_York" in us.errors[0].message
+        assert data_service.validate_upload(app, ADMIN, kind="workload", filename="a.csv",
+                                            content=_wl("2024-03-31 02:30"), options=OPT).ok
+    finally:
+        app.engine.dispose()
