@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login, open_page
+from tests.e2e.conftest import login, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,16 +54,20 @@ def test_broken_upload_shows_report(page, app_url, tmp_path):
 def test_planner_has_no_admin_pages(page, app_url):
     login(page, app_url, "pat")
     expect(page.get_by_text("· planner")).to_be_visible()
+    # the navigation is drawn (so the absence checks below cannot pass before it renders)
+    expect(page.get_by_role("link", name="Staffing", exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_role("link", name="Data")).to_have_count(0)
     expect(page.get_by_role("link", name="Users")).to_have_count(0)
     expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
     page.goto(app_url + "/users")  # deep link to a page the role does not have
-    expect(page.get_by_role("heading", name="Users")).to_have_count(0, timeout=10_000)
+    expect(page.get_by_text("is not available for your role (planner)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("tab", name="Add user")).to_have_count(0)  # nothing of the Users page ran
 
 
 def test_anonymous_visitor_sees_only_the_login_form(page, app_url):
     page.goto(app_url + "/data")
     expect(page.get_by_label("Username")).to_be_visible(timeout=30_000)
+    wait_idle(page)
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
     expect(page.get_by_role("link", name="Data")).to_have_count(0)
     expect(page.get_by_role("heading", name="Data")).to_have_count(0)
