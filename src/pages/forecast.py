@@ -319,8 +319,13 @@ if defaults is not None:
                "actual ÷ forecast so far, shrunk toward 1 by the share of the day's forecast volume already seen "
                "(early in the day the forecast barely moves), limited to 0.5–2×. Nothing is stored.")
     sources = {"stored": "Stored volumes of that day", "entered": "Type or upload today's volumes"}
+    # a fresh forecast's days have no stored actuals yet: "stored volumes" could only fail there, so typed volumes
+    # come first; keyed per run, so each run opens on what can work for it
     source = st.radio("Actuals so far", list(sources), format_func=sources.get, horizontal=True,
-                      key=state.key("fc_intra_source"))
+                      index=0 if defaults.has_stored_actuals else 1, key=state.key(f"fc_intra_source_{run_id}"))
+    if source == "stored" and not defaults.has_stored_actuals:
+        st.caption("No volumes are stored yet for any day of this forecast: type or upload today's volumes, or "
+                   "train a back-dated forecast to try the re-forecast on a past day.")
     with st.form(state.key("fc_intra_form")):
         i1, i2 = st.columns(2)
         day = i1.date_input("Day", value=defaults.suggested, min_value=defaults.first, max_value=defaults.last,

@@ -1006,6 +1006,9 @@ class IntradayDefaults:
     suggested: date
     suggested_now: dt_time
     step_seconds: int
+    #: whether any open forecast day has stored actuals: a fresh forecast's days have none, so "stored volumes"
+    #: can only fail there and the form offers typed volumes first
+    has_stored_actuals: bool = False
 
 
 def intraday_defaults(view: RunView) -> IntradayDefaults | None:
@@ -1013,7 +1016,8 @@ def intraday_defaults(view: RunView) -> IntradayDefaults | None:
 
     Suggested day: the latest forecast day with open intervals whose actuals are already stored (a back-dated
     forecast lets a planner try the re-forecast on a past day), else the first forecast day with open intervals.
-    Suggested time: the start of the middle open interval of that day.
+    Suggested time: the start of the middle open interval of that day. ``has_stored_actuals`` tells the form
+    whether the stored volumes can serve at all.
     """
     if view.run["freq"] == "1D":
         return None
@@ -1032,7 +1036,7 @@ def intraday_defaults(view: RunView) -> IntradayDefaults | None:
         step = int(pd.Timedelta(view.run["freq"]).total_seconds())
     except ValueError:
         step = 3600
-    return IntradayDefaults(first, last, suggested, mid.time(), max(60, step))
+    return IntradayDefaults(first, last, suggested, mid.time(), max(60, step), bool(with_actuals))
 
 
 def intraday_reforecast(app: AppContext, actor: Actor, series_id: str, *, day: date,

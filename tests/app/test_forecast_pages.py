@@ -133,7 +133,9 @@ def test_intraday_reforecast_section_with_stored_and_typed_actuals(ui_app):
     assert {"original forecast", "re-forecast", "actual so far", "actual later (stored)"} <= names
     assert any(d.label == "Re-forecast (CSV)" for d in at.get("download_button"))
 
-    at.radio(key=state.key("fc_intra_source")).set_value("entered").run()
+    run_id = at.selectbox(key=state.key(f"fc_run_{CALLS}")).value
+    assert at.radio(key=state.key(f"fc_intra_source_{run_id}")).value == "stored", "its days have actuals"
+    at.radio(key=state.key(f"fc_intra_source_{run_id}")).set_value("entered").run()
     at.text_area(key=state.key("fc_intra_text")).input("08:00,60\n09:00,70\n10:00,80\n11:00,9O")
     next(b for b in at.button if b.label == "Re-forecast the rest of the day").click()
     at.run()
@@ -362,3 +364,18 @@ def test_intraday_time_follows_the_viewed_run(ui_app):
     assert not at.exception, at.exception
     view = svc.load_run(ui_app, PLANNER, older.run_id)
     assert at.time_input[-1].value == svc.intraday_defaults(view).suggested_now
+
+
+def test_intraday_defaults_to_typed_volumes_on_a_fresh_forecast(ui_app):
+    """Issue 13.8: the default 'Stored volumes of that day' always failed on a fresh forecast (its days have no
+    actuals yet). The form opens on typed volumes there, and a typed re-forecast works straight away."""
+    load_history(ui_app)
+    run = svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST).runs[0]  # all history: the forecast is the future
+    at = _page("planner", "pat", "forecast.py")
+    assert at.radio(key=state.key(f"fc_intra_source_{run.run_id}")).value == "entered"
+    at.text_area(key=state.key("fc_intra_text")).input("08:00,60\n09:00,70\n10:00,80")
+    next(b for b in at.button if b.label == "Re-forecast the rest of the day").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any(m.label == "Factor for the rest of the day" for m in at.metric)
