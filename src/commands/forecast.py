@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from src.data.export import to_csv_bytes
 from src.data.loader import ParseOptions, UploadLimits
 from src.data.parsing import Issue
 from src.data.series_file import read_series_path
@@ -128,7 +129,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     num = [c for c in cols if c.startswith("yhat")]
     out[num] = out[num].round(4)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.output, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    out["ds"] = pd.to_datetime(out["ds"]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    Path(args.output).write_bytes(to_csv_bytes(out))  # series ids come from the input: formulas neutralised
     bt = result.backtest
     for sid, model in result.chosen.items():
         row = bt[(bt["series_id"] == sid) & (bt["model"] == model)].iloc[0]

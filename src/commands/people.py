@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from src.data.export import to_csv_bytes
 from src.models.assignment import METHODS, AssignmentConfig, assign
 from src.settings import ConfigError
 
@@ -104,7 +105,7 @@ def run_assign(args: argparse.Namespace) -> int:
     out = result.assignments.copy()
     out["score"] = out["score"].round(6)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.output, index=False)
+    args.output.write_bytes(to_csv_bytes(out))  # ids from the input files may be formulas: neutralised
     summary = {**result.summary(), "scorer": scorer, **info, "output": str(args.output)}
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

@@ -165,3 +165,25 @@ def test_assign_uses_the_app_clock(files, tmp_path, capsys, monkeypatch):
     local = pd.Timestamp.now(tz="Pacific/Kiritimati").tz_localize(None)
     assert abs(pd.Timestamp(summary["scored_as_of"]) - local) < pd.Timedelta(minutes=2)
     assert abs(seen["now"] - local) < pd.Timedelta(minutes=2)
+
+
+def test_assign_output_neutralises_formula_ids(ctx, tmp_path, capsys):
+    """#20.3: task and staff ids like =HYPERLINK(...) or @SUM(1,2) were written as live formulas."""
+    evil_task, evil_staff = '=HYPERLINK("http://x","y")', "@SUM(1,2)"
+    tasks = pd.DataFrame({"task_id": [evil_task, "+T2"], "task_type": "visit", "site": "a", "priority": 1,
+                          "due": "2025-01-02 10:00", "required_skill": "", "hours": 1})
+    staff = pd.DataFrame({"staff_id": [evil_staff], "name": ["A"], "site": "a", "role": "r", "skills": "x:1",
+                          "hire_date": "2020-01-01", "contract_hours": 40, "ot_willing": "yes"})
+    scores = pd.DataFrame({"task_id": [evil_task], "staff_id": [evil_staff], "score": [0.9]})
+    paths = {k: tmp_path / f"{k}.csv" for k in ("tasks", "staff", "scores")}
+    for k, df in (("tasks", tasks), ("staff", staff), ("scores", scores)):
+        df.to_csv(paths[k], index=False)
+    out = tmp_path / "out.csv"
+    assert main(["assign", "--tasks", str(paths["tasks"]), "--staff", str(paths["staff"]), "--scores",
+                 str(paths["scores"]), "--method", "greedy", "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    cells = set(rows["task_id"]) | set(rows["staff_id"])
+    assert {"'" + evil_task, "'+T2", "'" + evil_staff} <= cells
+    assert not any(c.startswith(("=", "+", "@", "-")) for c in cells)
+    assert '"=HYPERLINK' not in text

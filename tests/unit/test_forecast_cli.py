@@ -283,3 +283,17 @@ def test_a_queue_at_two_sites_is_two_series_not_their_sum(tmp_path):
                  "seasonal_naive"]) == 0
     fc = pd.read_csv(out)
     assert fc.groupby("series_id")["yhat"].mean().to_dict() == {"calls@Berlin": 100.0, "calls@Hamburg": 10.0}
+
+
+def test_forecast_output_neutralises_formula_series_ids(tmp_path):
+    """#20.3: series ids from the input (=HYPERLINK(...), @SUM(1,2)) were written as live formulas."""
+    days = pd.date_range("2025-01-01", periods=70, freq="D")
+    evil = ['=HYPERLINK("http://x","y")', "@SUM(1,2)"]
+    df = pd.concat([pd.DataFrame({"series_id": sid, "ds": days, "y": 10.0 + (days.dayofweek == 0)}) for sid in evil])
+    path, out = tmp_path / "in.csv", tmp_path / "fc.csv"
+    df.to_csv(path, index=False)
+    assert main(["forecast", "--input", str(path), "--horizon", "7", "--output", str(out), "--model",
+                 "seasonal_naive", "--folds", "1"]) == 0
+    fc = pd.read_csv(out, dtype={"series_id": str}, encoding="utf-8-sig")
+    assert set(fc["series_id"]) == {"'" + s for s in evil}
+    assert pd.to_datetime(fc["ds"]).min() == pd.Timestamp("2025-03-12")
