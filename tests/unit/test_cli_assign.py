@@ -187,3 +187,44 @@ def test_assign_output_neutralises_formula_ids(ctx, tmp_path, capsys):
     assert {"'" + evil_task, "'+T2", "'" + evil_staff} <= cells
     assert not any(c.startswith(("=", "+", "@", "-")) for c in cells)
     assert '"=HYPERLINK' not in text
+
+
+def _cli_env(tmp_path) -> dict:
+    import os
+    import secrets
+
+    return {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "APP_COOKIE_KEY": secrets.token_urlsafe(48), "MODELS_DIR": str(tmp_path / "models"),
+            "OUTPUTS_DIR": str(tmp_path / "outputs"), "LOAD_DEMO_DATA": "false"}
+
+
+def test_truncated_model_dir_is_refused_cleanly(files, ranker, tmp_path):
+    """#20.5: `assign --model-dir DIR` with model.txt cut in half aborted the process (SIGABRT in LightGBM); the
+    CLI now loads through the app's safe loader (subprocess check first) and falls back to the rules."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    _tmp, p = files
+    model_dir = ranker[0].save(tmp_path / "model")
+    text = (model_dir / "model.txt").read_bytes()
+    (model_dir / "model.txt").write_bytes(text[: len(text) // 2])
+    out = tmp_path / "o.csv"
+    proc = subprocess.run([sys.executable, "-m", "src.cli", "assign", "--tasks", str(p["tasks"]), "--staff",
+                           str(p["staff"]), "--method", "greedy", "--output", str(out), "--json", "--model-dir",
+                           str(model_dir)], cwd=ROOT, env=_cli_env(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    summary = json.loads(proc.stdout)
+    assert summary["scorer"] == "rules" and "corrupt" in summary["model_status"] and out.exists()
+
+
+def test_model_dir_with_a_manifest_is_checked_against_it(files, ranker, ctx, tmp_path, capsys):
+    """A copied version folder (with manifest.json) whose model.txt was modified is refused by its sha256."""
+    model, _staff = ranker
+    version = people._save_version(ctx, model, "test", {})
+    (version.path / "metadata.json").write_text((version.path / "metadata.json").read_text() + " ", "utf-8")
+    _tmp, p = files
+    summary = _assign_json(p, tmp_path / "o.csv", capsys, "--model-dir", str(version.path))
+    assert summary["scorer"] == "rules" and "does not match its sha256" in summary["model_status"]
