@@ -10,7 +10,10 @@ from src.models.ranking import ScorerSettings
 from src.services import people
 from src.services.context import ServiceError
 from src.ui import charts_people, state
-from src.ui.common import app_context, require_page_role
+from src.ui.common import app_context, metric_delta, require_page_role
+from src.ui.dates import DATETIME_COLUMN_FORMAT, fmt_datetime, local_column
+from src.ui.tables import headers
+from src.ui.text import md
 
 actor = require_page_role("admin")
 app = app_context()
@@ -27,25 +30,43 @@ comp_now = report.comparison.set_index("scorer") if len(report.comparison) else 
 chosen = v.kind if v else None
 
 
-def _delta(metric: str) -> tuple[str, str | None]:
+def _metric(col, label: str, metric: str) -> None:  # noqa: ANN001 - a Streamlit column
+    """The active model's ``metric`` with its difference to the rules; a difference that rounds to nothing is
+    grey and without an arrow ("+0.000" got a green up-arrow, as if the model were better)."""
     if comp_now is None or chosen not in comp_now.index or "rules" not in comp_now.index:
-        return "—", None
+        col.metric(label, "—")
+        return
     m, r = float(comp_now.loc[chosen, metric]), float(comp_now.loc["rules", metric])
-    return f"{m:.3f}", f"{m - r:+.3f} vs rules"
+    delta = metric_delta(m - r, "{:+.3f}")
+    if delta == "0":
+        col.metric(label, f"{m:.3f}", "±0.000 vs rules", delta_color="off", delta_arrow="off")
+    else:
+        col.metric(label, f"{m:.3f}", None if delta is None else f"{delta} vs rules")
 
 
+# the flash of a training that just finished; the page reran after it, so the header below shows the new model
+# (drawn before the Train tab, it still said "no ranker trained yet", Kind "none", AUC "—" right after training)
+flash = state.pop("rk_flash")
+if flash:
+    st.success(md(flash))
+
+has_model = comp_now is not None and chosen is not None
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Model AUC", *_delta("auc"))
-c2.metric("Model Precision@3", *_delta("precision_at_3"))
+_metric(c1, "Model AUC", "auc")
+_metric(c2, "Model Precision@3", "precision_at_3")
 c3.metric("Kind", chosen or "none")
-mode = ("shadow (rules decide)" if settings.shadow_mode else "model decides") if settings.ml_enabled and \
-    settings.ranking_enabled else "rules only"
+if not (settings.ml_enabled and settings.ranking_enabled):
+    mode = "rules only"
+elif not has_model:  # "model decides" without a model: the rules decide until one is trained
+    mode = "rules (no model yet)"
+else:
+    mode = "shadow (rules decide)" if settings.shadow_mode else "model decides"
 c4.metric("Mode", mode, help=f"Confidence threshold {settings.confidence_threshold:.2f}")
 if v is not None:
-    st.caption(f"Active version `{v.version}`, trained {v.created_at[:16].replace('T', ' ')} UTC by {v.created_by}. "
-               + ("" if report.status.startswith("ranker ") else f"{report.status}."))
+    st.caption(f"Active version `{v.version}`, trained {fmt_datetime(v.created_at, utc=True)} by "
+               f"{md(v.created_by)}. " + ("" if report.status.startswith("ranker ") else f"{md(report.status)}."))
 if v is None or report.comparison.empty:
-    st.info(f"Status: {report.status}. Train a model in the **Train** tab.")
+    st.info(f"Status: {md(report.status)}. Train a model in the **Train** tab.")
 
 metrics_tab, train_tab, shadow_tab, settings_tab, versions_tab = st.tabs(
     ["Model vs rules", "Train", "Shadow mode", "Settings", "Versions"])
@@ -104,11 +125,20 @@ with train_tab:
                                           on_progress=lambda f, t: bar.progress(min(max(f, 0.0), 1.0), t))
                 status.update(label=f"Trained {out.version.version} in {out.seconds:.1f} s", state="complete",
                               expanded=False)
-            st.success(f"Saved ranker {out.version.version} ({out.version.kind})"
-                       + (" and made it active." if out.version.active else "."))
-            _draw_metrics(out.comparison, out.calibration_curves, out.importance, out.split, key="trained")
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
+        else:
+            # rerun, so the header above (drawn before this click was handled) shows the new model
+            state.put("rk_flash", f"Saved ranker {out.version.version} ({out.version.kind}) in {out.seconds:.1f} s"
+                      + (" and made it active." if out.version.active else "."))
+            state.put("rk_trained", out)
+            st.rerun()
+    trained = state.get("rk_trained")
+    if trained is not None:
+        st.caption(f"Just trained: {trained.version.version} ({trained.version.kind})"
+                   + (", active." if trained.version.active else ", not active."))
+        _draw_metrics(trained.comparison, trained.calibration_curves, trained.importance, trained.split,
+                      key="trained")
 
 with shadow_tab:
     sh = people.shadow_mode_report(app, actor)
@@ -132,7 +162,10 @@ with shadow_tab:
     elif sh.decisions:
         st.info("No outcomes recorded yet for tasks decided in shadow mode (Assignment page → Outcomes).")
     if len(sh.log):
-        st.dataframe(sh.log, hide_index=True, width="stretch")
+        log_view = sh.log.assign(logged_at=local_column(sh.log["logged_at"]))  # scored_at is local already
+        st.dataframe(log_view, hide_index=True, width="stretch", column_config=headers(
+            log_view.columns, scored_at=st.column_config.DatetimeColumn("scored", format=DATETIME_COLUMN_FORMAT),
+            logged_at=st.column_config.DatetimeColumn("logged", format=DATETIME_COLUMN_FORMAT)))
     if not settings.shadow_mode:
         st.caption("Shadow mode is off; switch it on in the Settings tab.")
 
@@ -152,26 +185,31 @@ with settings_tab:
                 st.success("Settings saved.")
                 st.rerun()
             except (ServiceError, ValueError) as exc:
-                st.error(str(exc))
+                st.error(md(exc))
 
 with versions_tab:
     versions = people.list_ranker_versions(app, actor)
     if versions:
-        vt = pd.DataFrame([{"version": x.version, "active": x.active, "kind": x.kind, "created_at": x.created_at,
+        vt = pd.DataFrame([{"version": x.version, "active": x.active, "kind": x.kind,
+                            "created_at": fmt_datetime(x.created_at, utc=True),
                             "created_by": x.created_by, "auc": x.metrics.get(f"{x.kind}_auc"),
                             "rules_auc": x.metrics.get("rules_auc"),
                             "precision_at_3": x.metrics.get(f"{x.kind}_precision_at_3"),
                             "rules_precision_at_3": x.metrics.get("rules_precision_at_3")}
                            for x in reversed(versions)])
-        st.dataframe(vt, hide_index=True, width="stretch")
+        st.dataframe(vt, hide_index=True, width="stretch", column_config=headers(
+            vt.columns, auc=st.column_config.NumberColumn("AUC", format="%.3f"),
+            rules_auc=st.column_config.NumberColumn("rules AUC", format="%.3f"),
+            precision_at_3=st.column_config.NumberColumn("Precision@3", format="%.3f"),
+            rules_precision_at_3=st.column_config.NumberColumn("rules Precision@3", format="%.3f")))
         with st.form(state.key("rk_versions_form")):
             choice = st.selectbox("Version", vt["version"].tolist(), key=state.key("rk_version"))
             if st.form_submit_button("Activate"):
                 try:
                     people.activate_ranker(app, actor, choice)
-                    st.success(f"{choice} is now active.")
+                    st.success(f"{md(choice)} is now active.")
                     st.rerun()
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
     else:
         st.caption("No ranker versions saved yet.")

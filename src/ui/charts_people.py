@@ -10,6 +10,21 @@ _METHOD_COLOURS = {"greedy": "#1f77b4", "balanced": "#2ca02c", "optimal": "#9467
 _FACTOR_COLOURS = {"skill": "#1f77b4", "experience": "#ff7f0e", "track_record": "#2ca02c", "workload": "#9467bd"}
 _SCORER_COLOURS = {"binary": "#1f77b4", "lambdarank": "#ff7f0e", "rules": "#2ca02c", "model": "#1f77b4"}
 _LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10))
+#: the ranking model's inputs (src.models.ranking.FEATURES) in words: the charts showed "days_until_due",
+#: "past_success_rate" … as they are named in the code
+FEATURE_LABELS = {
+    "task_type": "task type", "priority": "priority", "days_until_due": "days until due",
+    "weekday": "weekday due", "hour": "hour assigned", "task_hours": "task hours",
+    "days_employed": "days employed", "tasks_90d": "tasks in last 90 days", "load_ratio": "last week's load ÷ contract",
+    "past_tasks": "past tasks", "past_success_rate": "past success rate", "type_tasks": "past tasks of this type",
+    "type_success_rate": "success rate, this type", "skill_level": "skill level", "skill_match": "has the skill",
+    "site_match": "home site", "preferred_site": "preferred site",
+}
+
+
+def feature_label(name: object) -> str:
+    """A model input's name in words (unknown names as they are, underscores as spaces)."""
+    return FEATURE_LABELS.get(str(name), str(name).replace("_", " "))
 
 
 def method_comparison(comparison: pd.DataFrame) -> go.Figure:
@@ -41,7 +56,7 @@ def model_contributions(model_long: pd.DataFrame, staff_id: str, top: int = 10) 
     d = model_long[(model_long["staff_id"] == staff_id) & (model_long["feature"] != "bias")].copy()
     d["contribution"] = pd.to_numeric(d["contribution"], errors="coerce").fillna(0.0)
     d = d.reindex(d["contribution"].abs().sort_values(ascending=False).index).head(top).iloc[::-1]
-    labels = [f"{f} = {_short(v)}" for f, v in zip(d["feature"], d["value"], strict=True)]
+    labels = [f"{feature_label(f)} = {_short(v)}" for f, v in zip(d["feature"], d["value"], strict=True)]
     fig = go.Figure(go.Bar(x=d["contribution"], y=labels, orientation="h",
                            marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in d["contribution"]],
                            hovertemplate="%{y}<br>contribution %{x:+.3f} log-odds<extra></extra>"))
@@ -76,7 +91,8 @@ def rule_breakdown(rules_long: pd.DataFrame, staff_ids: list[str], names: dict[s
 def feature_importance(importance: pd.DataFrame, top: int = 17) -> go.Figure:
     """Total gain per feature, largest on top."""
     d = importance.head(top).iloc[::-1]
-    fig = go.Figure(go.Bar(x=d["gain"], y=d["feature"], orientation="h", marker_color="#1f77b4"))
+    fig = go.Figure(go.Bar(x=d["gain"], y=[feature_label(f) for f in d["feature"]], orientation="h",
+                           marker_color="#1f77b4", hovertemplate="%{y}: gain %{x:,.1f}<extra></extra>"))
     fig.update_layout(title="Feature importance (total gain)", height=max(280, 24 * len(d) + 80),
                       xaxis_title="gain", **_LAYOUT)
     return fig

@@ -64,3 +64,28 @@ def _is_missing(value: Any) -> bool:
 def right_text(label: str | None = None, **kwargs: Any) -> Any:
     """A text column aligned like a number column (for numbers turned into text by :func:`dash_missing`)."""
     return st.column_config.TextColumn(label, alignment="right", **kwargs)
+
+
+#: column names from the store and the services in words, for table headers (a planner read "task_id",
+#: "staff_id", "display_name", "created_at", "tasks_in_preview", "ts_utc", "detail_json" on screen)
+COLUMN_LABELS = {
+    "task_id": "task", "staff_id": "staff no.", "name": "name", "task_type": "task type",
+    "required_skill": "required skill", "display_name": "display name", "username": "user name",
+    "created_at": "created", "created_by": "created by", "updated_at": "changed", "uploaded_at": "uploaded",
+    "uploaded_by": "uploaded by", "file_name": "file", "rule_score": "rule score", "model_score": "model score",
+    "model_rank": "model rank", "tasks_in_preview": "tasks in this preview", "free_hours": "free hours",
+    "can_take": "has room", "override_reason": "override reason", "overridden": "overridden",
+    "rule_staff_id": "rules chose", "model_staff_id": "model chose", "rule_score_chosen": "rule score",
+    "scored_at": "scored", "logged_at": "logged", "preview_id": "preview", "agree": "agree",
+    "ts_utc": "time", "object_type": "object", "object_id": "object id", "detail_json": "detail",
+    "precision_at_3": "Precision@3", "rules_auc": "rules AUC", "rules_precision_at_3": "rules Precision@3",
+    "auc": "AUC",
+}
+
+
+def headers(columns: Any, **overrides: Any) -> dict[str, Any]:
+    """``column_config`` giving each of ``columns`` that has one its header in words (:data:`COLUMN_LABELS`);
+    ``overrides`` (column → label or column config) win."""
+    config: dict[str, Any] = {c: COLUMN_LABELS[c] for c in columns if c in COLUMN_LABELS}
+    config.update(overrides)
+    return config

@@ -264,3 +264,65 @@ def test_override_reason_clears_after_success_and_stays_after_a_failure(people_a
     # and the browser is told so: only a value set through session state is sent (a deleted key left the old text
     # on screen while the server already held "")
     assert reason.proto.set_value
+
+
+def _metrics(at) -> dict[str, object]:
+    return {m.label: m for m in at.metric}
+
+
+def test_ranking_header_shows_the_model_right_after_train_now(people_app):
+    """Issue 13.9: right after Train now the header still said "no ranker trained yet", Kind "none", AUC "—" (it
+    was drawn before the click was handled), and before training Mode read "model decides" without a model."""
+    from src.services import model_files
+
+    model_files.write_active(people._root(people_app), None)  # trained versions exist, none is active
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/ranking_model.py").run()
+    assert not at.exception, at.exception
+    m = _metrics(at)
+    assert m["Kind"].value == "none" and m["Model AUC"].value == "—"
+    assert m["Mode"].value == "rules (no model yet)", "no model: the rules decide"
+    assert any("no ranker trained yet" in i.value for i in at.info)
+    _button(at, "Train now").click()
+    at.run(timeout=90)
+    assert not at.exception, at.exception
+    m = _metrics(at)
+    assert m["Kind"].value in ("binary", "lambdarank") and m["Model AUC"].value != "—"
+    assert m["Mode"].value == "model decides"
+    assert not any("no ranker trained yet" in i.value for i in at.info)
+    assert any(s.value.startswith("Saved ranker") and "made it active" in s.value for s in at.success)
+    assert any(c.value.startswith("Just trained") for c in at.caption), "the Train tab keeps the new figures"
+
+
+def test_a_zero_difference_to_the_rules_has_no_arrow(people_app, monkeypatch):
+    """Issue 13.9: "+0.000 vs rules" got a green up-arrow, as if the model were better."""
+    real = people.ranker_report
+
+    def same_as_rules(app, actor):
+        rep = real(app, actor)
+        comp = rep.comparison.copy()
+        comp.loc[comp["scorer"] != "rules", "auc"] = float(comp.loc[comp["scorer"] == "rules", "auc"].iloc[0]) + 1e-5
+        return people.RankerReport(rep.version, rep.status, comp, rep.calibration, rep.importance)
+
+    monkeypatch.setattr(people, "ranker_report", same_as_rules)
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/ranking_model.py").run()
+    assert not at.exception, at.exception
+    auc = _metrics(at)["Model AUC"]
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    assert auc.proto.direction == MetricProto.MetricDirection.NONE and auc.proto.color == MetricProto.MetricColor.GRAY
+    assert "0.000" in auc.delta and "+" not in auc.delta
+
+
+def test_importance_chart_names_features_in_words():
+    """Issue 13.13: the importance chart's bars were labelled days_until_due, past_success_rate …"""
+    import pandas as pd
+
+    from src.models.ranking import FEATURES
+    from src.ui import charts_people
+
+    assert set(FEATURES) <= set(charts_people.FEATURE_LABELS)
+    fig = charts_people.feature_importance(pd.DataFrame({"feature": ["days_until_due", "past_success_rate"],
+                                                         "gain": [5.0, 3.0]}))
+    assert list(fig.data[0].y) == ["past success rate", "days until due"]
