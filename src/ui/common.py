@@ -7,17 +7,13 @@ import re
 
 import streamlit as st
 
-from src.data.loader import check_xml_safety
-from src.services.context import Actor, AppContext, get_app
+from src.services.context import Actor
 from src.ui import state
+from src.ui.context import app_context
+from src.ui.router import main as run_router
 from src.ui.routing import inside_router
 
-
-@st.cache_resource(show_spinner=False)
-def app_context() -> AppContext:
-    """One application context (engine, settings) per server process; start-up checks run here."""
-    check_xml_safety()
-    return get_app()
+__all__ = ["app_context", "metric_delta", "require_page_role"]
 
 
 def require_page_role(*roles: str) -> Actor:
@@ -29,9 +25,7 @@ def require_page_role(*roles: str) -> Actor:
     allows it, and this run stops there.
     """
     if not inside_router():
-        from src.ui.router import main  # the router imports this module
-
-        main()
+        run_router()
         st.stop()
     actor = state.current_actor()
     if actor is None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from src.settings import ConfigError
 from src.ui import auth as ui_auth
-from src.ui.common import app_context
+from src.ui.context import app_context
 from src.ui.routing import routed
 from src.ui.text import md
 

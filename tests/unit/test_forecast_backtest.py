@@ -200,7 +200,7 @@ def _open_hours_15min(weeks: int) -> pd.DataFrame:
 
 def test_short_intraday_horizon_is_backtested_on_whole_weeks_when_history_allows():
     """42 hours of 15-minute steps can fall wholly on a closed weekend: the backtest windows widen to a week."""
-    from src.models.forecasting.engine import backtest_horizon
+    from src.models.forecasting.backtest import backtest_horizon
     from src.models.forecasting.frequency import prepare_series
 
     df = _open_hours_15min(6)
@@ -222,7 +222,7 @@ def test_short_intraday_horizon_is_backtested_on_whole_weeks_when_history_allows
 
 
 def test_utc_offsets_that_change_at_the_clock_change_become_local_wall_clock_time():
-    from src.models.forecasting.engine import normalise_input
+    from src.models.forecasting.inputs import normalise_input
 
     raw = pd.DataFrame({"ds": ["2024-03-30T09:00:00+01:00", "2024-03-31T09:00:00+02:00", "2024-04-01T09:00:00Z"],
                         "y": [1, 2, 3]})
@@ -236,7 +236,7 @@ def test_utc_offsets_that_change_at_the_clock_change_become_local_wall_clock_tim
 
 
 def test_short_windows_get_more_folds_so_intervals_rest_on_enough_residuals():
-    from src.models.forecasting.engine import MAX_FOLDS, MIN_RESIDUALS, backtest_folds
+    from src.models.forecasting.backtest import MAX_FOLDS, MIN_RESIDUALS, backtest_folds
     from src.models.forecasting.frequency import prepare_series
 
     long = daily(400)

@@ -7,117 +7,25 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .auto import choose_model
-from .backtest import MIN_TRAIN_WEEKS, backtest_series, require_history
+from .backtest import (
+    backtest_folds,
+    backtest_horizon,
+    backtest_series,
+    require_history,
+)
 from .base import ForecastConfig, ForecastResult, ProgressCallback, make_model
 from .fitted import FittedModel
-from .frequency import PreparedSeries, parse_freq, prepare_series
+from .frequency import parse_freq, prepare_series
+from .inputs import normalise_input
 
 logger = logging.getLogger(__name__)
-
-
-def _wall_clock(values: pd.Series) -> pd.Series:
-    """Timestamps as naive local wall-clock time.
-
-    Workload follows the local clock (the 9 o'clock peak stays at 9 across a clock change), so a UTC
-    offset is dropped, not converted: ``2024-03-31T09:00+02:00`` becomes 09:00. Exports that carry
-    the offset change at the clock change (``+01:00`` in winter, ``+02:00`` in summer) parse to mixed
-    offsets, which pandas leaves as plain objects; each is reduced to its wall-clock time.
-    """
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # "mixed time zones" → object column, handled below
-                values = pd.to_datetime(values, format="ISO8601")
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise ValueError(f"Column ds must hold timestamps (ISO 8601, e.g. 2024-01-31 08:00): {exc}") from None
-    if values.dtype == object:
-        try:
-            values = pd.to_datetime(pd.Series([pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None)
-                                               else pd.Timestamp(v) for v in values], index=values.index))
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise ValueError(f"Column ds must hold timestamps (ISO 8601, e.g. 2024-01-31 08:00): {exc}") from None
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_localize(None)
-    return values
-
-
-def normalise_input(df: pd.DataFrame) -> pd.DataFrame:
-    """Validate and normalise a long frame to ``series_id`` (str), ``ds`` (datetime64), ``y`` (float).
-
-    Column names are matched case-insensitively; a missing ``series_id`` means one series named
-    ``"series"``. Raises ``ValueError`` naming the problem (missing columns, unparsable values).
-    """
-    cols = {str(c).strip().lower(): c for c in df.columns}
-    missing = [c for c in ("ds", "y") if c not in cols]
-    if missing:
-        raise ValueError(f"Input needs columns ds and y (and optionally series_id); missing: {', '.join(missing)}")
-    out = pd.DataFrame({
-        "series_id": df[cols["series_id"]].astype(str) if "series_id" in cols else "series",
-        "ds": df[cols["ds"]],
-        "y": df[cols["y"]],
-    })
-    out["ds"] = _wall_clock(out["ds"])
-    try:
-        out["y"] = pd.to_numeric(out["y"], errors="raise").astype(float)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"Column y must be numeric: {exc}") from None
-    if out.empty:
-        raise ValueError("Input has no rows")
-    return out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)
-
-
-def backtest_horizon(config: ForecastConfig, prep: PreparedSeries) -> int:
-    """Grid steps per backtest window: ``config.backtest_horizon`` when given, else the forecast horizon —
-    widened to one week when it is shorter and the history allows.
-
-    Why: a window shorter than a week can fall wholly on a closed weekend (no actuals, so the fold measures
-    nothing: a 15-minute series forecast 168 steps ahead is 42 hours), never sees some weekdays, and holds few
-    residuals for the interval calibration (a next-day daily forecast: one per fold). For every model here a
-    window of up to one week fits the same model as the shorter horizon (LightGBM's direct lags are whole weeks).
-    """
-    h = config.effective_backtest_horizon
-    week = prep.cal.season
-    if config.backtest_horizon is None and h < week:
-        if prep.n >= MIN_TRAIN_WEEKS * week + config.folds * week:
-            return week
-    return h
-
-
-#: out-of-sample residuals the interval calibration should rest on: the 95% interval's conformal order statistic
-#: ``ceil(0.975·(n+1))`` only falls inside the sample from n = 39 on; below that the interval is the residual range
-#: and under-covers (measured: a 7-day daily horizon with 3 folds covered 87-89% at 95%; with 8 folds 92-94%)
-MIN_RESIDUALS = 56
-#: upper bound on the folds added for short horizons (each fold costs one fit per expensive model)
-MAX_FOLDS = 12
-
-
-def backtest_folds(config: ForecastConfig, prep: PreparedSeries, horizon: int) -> tuple[int, int | None]:
-    """(folds, expensive_folds) for one series: ``config``'s values, raised for short backtest windows.
-
-    A window of ``horizon`` grid steps holds about ``horizon × open share`` actuals; when the folds would give
-    fewer than :data:`MIN_RESIDUALS`, more folds are used (up to :data:`MAX_FOLDS` and what the history
-    allows), and the expensive models get as many — they need the residuals too if they win. Long windows
-    (a week of hourly data, 28 days) keep ``config.folds``/``config.expensive_folds`` unchanged.
-    """
-    folds, expensive = int(config.folds), config.expensive_folds
-    per_window = horizon * float(np.mean(prep.active_slots)) if len(prep.active_slots) else float(horizon)
-    if per_window <= 0:
-        return folds, expensive
-    wanted = min(MAX_FOLDS, math.ceil(MIN_RESIDUALS / per_window))
-    room = (prep.n - MIN_TRAIN_WEEKS * prep.cal.season) // horizon
-    target = max(folds, min(wanted, room))
-    if expensive is not None:
-        expensive = min(target, max(int(expensive), min(wanted, room)))
-    return target, expensive
 
 
 def history_problems(df: pd.DataFrame, config: ForecastConfig) -> dict[str, str]:
