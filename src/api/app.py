@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Path, Query, Re
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from src.api.schemas import (
@@ -145,7 +146,12 @@ def create_app() -> FastAPI:
         return _report(report)
 
     @api.post("/api/v1/data/ingest", response_model=IngestOut, tags=["data"],
-              responses={403: {"description": "admin only"}})
+              responses={403: {"model": ErrorOut, "description": "admin only"},
+                         422: {"model": IngestOut | ValidationErrorOut | ErrorOut,
+                               "description": "upload rejected, nothing stored: the same document as a 200 with "
+                                              "`stored: false` and the validation report (errors by row and "
+                                              "column, an identical file already stored, an overlap with policy "
+                                              "`reject`); or invalid parameters (field paths)"}})
     def ingest(actor: Annotated[Actor, Depends(current_actor)], ctx: Annotated[AppContext, Depends(app_ctx)],
                file: Annotated[UploadFile, File(description="CSV or XLSX file")],
                kind: Annotated[Kind, Form()],
@@ -162,9 +168,10 @@ def create_app() -> FastAPI:
                                              options=options,
                                              policy=policy)
         res = outcome.result
-        return IngestOut(stored=outcome.stored, message=outcome.message, batch_id=res.batch_id if res else None,
-                         rows=res.rows if res else 0, replaced_rows=res.replaced_rows if res else 0,
-                         report=_report(outcome.report))
+        out = IngestOut(stored=outcome.stored, message=outcome.message, batch_id=res.batch_id if res else None,
+                        rows=res.rows if res else 0, replaced_rows=res.replaced_rows if res else 0,
+                        report=_report(outcome.report))
+        return out if out.stored else rejected(out)
 
     @api.get("/api/v1/data/batches", response_model=list[BatchOut], tags=["data"])
     def list_batches(actor: Annotated[Actor, Depends(current_actor)], ctx: Annotated[AppContext, Depends(app_ctx)],
@@ -208,6 +215,12 @@ def create_app() -> FastAPI:
             continue
         api.include_router(module.router)
     return api
+
+
+def rejected(body: BaseModel) -> JSONResponse:
+    """A refused upload is a client error: 422 with the full document (report, message), so a client that checks
+    only the status code cannot take "nothing stored" for success."""
+    return JSONResponse(body.model_dump(mode="json"), status_code=422)
 
 
 def _name(file: UploadFile) -> str:

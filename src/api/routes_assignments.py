@@ -8,7 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from src.api.schemas import ApiDate, LocalDateTime, ReportOut, UtcDateTime, clean, records
+from src.api.schemas import (
+    ApiDate,
+    ErrorOut,
+    LocalDateTime,
+    ReportOut,
+    UtcDateTime,
+    ValidationErrorOut,
+    clean,
+    records,
+)
 from src.api.security import app_ctx, current_actor
 from src.services import people
 from src.services.context import Actor, AppContext
@@ -182,7 +191,11 @@ def _preview_out(view: people.PreviewView) -> PreviewOut:
 
 # ------------------------------------------------------------------------------------------------ endpoints
 
-@router.post("/api/v1/assignments/tasks", response_model=TasksImportOut, responses={403: {"description": "admin only"}})
+@router.post("/api/v1/assignments/tasks", response_model=TasksImportOut,
+             responses={403: {"model": ErrorOut, "description": "admin only"},
+                        422: {"model": TasksImportOut | ValidationErrorOut | ErrorOut,
+                              "description": "file rejected, nothing stored: the document with `stored: false` and "
+                                             "the validation report; or invalid parameters (field paths)"}})
 def import_tasks(actor: Annotated[Actor, Depends(current_actor)], app: Annotated[AppContext, Depends(app_ctx)],
                  file: Annotated[UploadFile, File(description="CSV or XLSX: task_id, task_type, site, priority, "
                                                               "due, required_skill, hours")],
@@ -191,13 +204,13 @@ def import_tasks(actor: Annotated[Actor, Depends(current_actor)], app: Annotated
                  decimal: Annotated[Literal["auto", ".", ","], Form()] = "auto",
                  date_order: Annotated[Literal["auto", "dmy", "mdy", "ymd"], Form()] = "auto") -> TasksImportOut:
     """Store open tasks from a file — every row, or none when the report has an error (admin)."""
-    from src.api.app import _name, _options, _report
+    from src.api.app import _name, _options, _report, rejected
 
     report, stored = people.import_tasks(app, actor, filename=_name(file), content=file.file.read(),
                                          options=_options(encoding, separator, decimal, date_order, None))
     if stored is None:
-        return TasksImportOut(stored=False, message="Nothing was stored: " + report.summary(),
-                              report=_report(report))
+        return rejected(TasksImportOut(stored=False, message="Nothing was stored: " + report.summary(),  # type: ignore[return-value]
+                                       report=_report(report)))
     return TasksImportOut(stored=True, rows=stored.rows, message=stored.message, report=_report(report))
 
 

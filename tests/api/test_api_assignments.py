@@ -38,7 +38,7 @@ def test_tasks_upload_is_admin_only_and_all_or_nothing(demo_api):
     bad = TASKS_CSV.replace(b"Haus Abendrot,3,2026-12-07 10:00,,1", b"Haus Abendrot,3,2026-12-07 10:00,,30")
     r = demo_api.client.post("/api/v1/assignments/tasks", headers=demo_api.headers("admin"),
                              files={"file": ("bad.csv", bad, "text/csv")})
-    assert r.status_code == 200 and r.json()["stored"] is False
+    assert r.status_code == 422 and r.json()["stored"] is False  # #20.9: rejected = client error, same document
     issue = next(i for i in r.json()["report"]["issues"] if i["severity"] == "error")
     assert issue["row"] == 4 and issue["column"] == "hours"
     assert not set(people.open_tasks(demo_api.ctx, ADMIN)["task_id"]) & {"API-1", "API-2", "API-3"}

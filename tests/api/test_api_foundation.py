@@ -72,10 +72,21 @@ def test_ingest_is_admin_only_and_audited_with_token_owner(client, api_app, plan
 
 
 def test_ingest_broken_file_stores_nothing(client, api_app, admin_token):
+    """#20.9: a rejected upload is a client error — 422 with the same document (was 200 with stored: false)."""
     r = client.post("/api/v1/data/ingest", headers=bearer(admin_token), data={"kind": "workload"},
                     files={"file": ("bad.csv", BAD, "text/csv")})
-    assert r.status_code == 200 and r.json()["stored"] is False
+    assert r.status_code == 422 and r.json()["stored"] is False and r.json()["batch_id"] is None
+    issue = next(i for i in r.json()["report"]["issues"] if i["severity"] == "error")
+    assert issue["row"] == 3 and issue["column"] == "volume" and "nothing was stored" in r.json()["message"]
     assert store.table_row_count(api_app.engine, "workload") == 0
+    files = {"file": ("good.csv", GOOD, "text/csv")}
+    assert client.post("/api/v1/data/ingest", headers=bearer(admin_token), data={"kind": "workload"},
+                       files=files).status_code == 200
+    again = client.post("/api/v1/data/ingest", headers=bearer(admin_token), data={"kind": "workload"}, files=files)
+    assert again.status_code == 422 and again.json()["stored"] is False and "already stored" in again.json()["message"]
+    doc = client.get("/openapi.json").json()["paths"]["/api/v1/data/ingest"]["post"]["responses"]["422"]
+    refs = str(doc["content"]["application/json"]["schema"])
+    assert "IngestOut" in refs and "ValidationErrorOut" in refs
 
 
 def test_validation_errors_are_422_with_field_paths(client, planner_token):
