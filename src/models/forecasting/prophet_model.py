@@ -79,7 +79,13 @@ class _FastDataFile:
         self._model = model
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
+        # Only called for names the instance lacks. While unpickling (a fitted model sent to or from a worker
+        # process) the object exists before ``_model`` is restored and pickle probes ``__setstate__`` & co.:
+        # delegating then looked up ``self._model``, which called this again — forever (RecursionError).
+        model = self.__dict__.get("_model")
+        if model is None or (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(name)
+        return getattr(model, name)
 
     def optimize(self, data: Any = None, **kwargs: Any) -> Any:
         if str(kwargs.get("algorithm", "")).upper() == "LBFGS":
@@ -214,7 +220,18 @@ def _lean_prophet_class() -> type:
                     raise ValueError("A bug occurred in constructing regressors.")
             return component_cols, modes
 
+    # picklable by reference as ``prophet_model.LeanProphet`` (see the module ``__getattr__``): a fitted model sent
+    # to a worker process (Dask, joblib) must not depend on pickling a function-local class by value
+    LeanProphet.__module__ = __name__
+    LeanProphet.__qualname__ = "LeanProphet"
     return LeanProphet
+
+
+def __getattr__(name: str) -> Any:
+    """``LeanProphet`` resolved lazily (PEP 562), so that importing this module does not import Prophet."""
+    if name == "LeanProphet":
+        return _lean_prophet_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: intraday Prophet trains on the last 20 weeks: a one-week-ahead contact-centre forecast needs the recent
