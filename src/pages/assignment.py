@@ -15,7 +15,9 @@ from src.services import people
 from src.services.context import ServiceError
 from src.ui import charts_people, state
 from src.ui.common import app_context, require_page_role
-from src.ui.tables import dash_missing, right_text
+from src.ui.dates import DATE_INPUT_FORMAT, DATETIME_COLUMN_FORMAT, fmt_date, fmt_datetime
+from src.ui.tables import dash_missing, headers, right_text
+from src.ui.text import md
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -34,8 +36,8 @@ st.caption("Tasks are scored by the ranking model where it is confident and by t
 summary = people.task_summary(app, actor)
 m1, m2, m3 = st.columns(3)
 m1.metric("Open tasks", f"{summary['open']:,}")
-m2.metric("Due", f"{summary['first_due']:%d %b} – {summary['last_due']:%d %b}" if summary["open"] else "—",
-          help=f"{summary['first_due']:%Y-%m-%d %H:%M} – {summary['last_due']:%Y-%m-%d %H:%M}" if summary["open"]
+m2.metric("Due", f"{fmt_date(summary['first_due'])} – {fmt_date(summary['last_due'])}" if summary["open"] else "—",
+          help=f"{fmt_datetime(summary['first_due'])} – {fmt_datetime(summary['last_due'])}" if summary["open"]
           else None)
 m3.metric("Awaiting outcome", f"{summary['awaiting_outcome']:,}",
           help="Finalized assignments whose success or failure has not been recorded yet.")
@@ -44,7 +46,7 @@ preview_tab, tasks_tab, outcomes_tab = st.tabs(["Preview & finalize", "Open task
 
 
 def _show_error(exc: Exception) -> None:
-    st.error(str(exc))
+    st.error(md(exc))  # service messages name tasks, people and sites
 
 
 TASKS_MESSAGE, OUTCOME_MESSAGE = "asg_tasks_message", "asg_outcome_message"
@@ -60,14 +62,14 @@ def _rerun_with(flash: str, message: str) -> None:
 with preview_tab:
     message = state.pop("asg_message")
     if message:
-        st.success(message)
+        st.success(md(message))
     if summary["open"] == 0 and state.get(PREVIEW_KEY) is None:
         st.info("There are no open tasks. Create some in the **Open tasks** tab (demo pattern or CSV upload).")
     default_start = summary["first_due"].date() if summary["open"] else people.next_week_start(app)
     default_end = summary["last_due"].date() if summary["open"] else default_start + timedelta(days=6)
     with st.form(state.key("asg_form")):
         c1, c2, c3 = st.columns([2, 1.3, 1])
-        period = c1.date_input("Tasks due between", value=(default_start, default_end), format="YYYY-MM-DD",
+        period = c1.date_input("Tasks due between", value=(default_start, default_end), format=DATE_INPUT_FORMAT,
                                key=state.key("asg_period"))
         method = c2.selectbox("Method", list(METHODS), index=list(METHODS).index("optimal"),
                               format_func=lambda m: f"{m} — {METHOD_HELP[m].split(' (')[0]}",
@@ -119,9 +121,12 @@ with preview_tab:
         st.subheader(f"Preview {prev['id']} · {prev['method']} · {prev['status']}")
         decisions = prev["summary"].get("decisions", {})
         mix = ", ".join(f"{people.DECISION_LABELS.get(k, k)}: {v}" for k, v in decisions.items())
-        st.caption(f"Created by {prev['created_by']} at {prev['created_at']:%Y-%m-%d %H:%M} UTC, scored as of "
-                   f"{prev['scored_as_of']:%Y-%m-%d %H:%M}. Who decided per task — {mix}. "
-                   f"Model: {prev['summary'].get('model_status', '?')}.")
+        # both times in the app's zone: "Created … 20:31 UTC, scored as of 21:31" read as an hour's discrepancy
+        created = fmt_datetime(prev["created_at"], utc=True)
+        scored = fmt_datetime(prev["scored_as_of"])
+        when = f"on {created}" + ("" if scored == created else f", scored as of {scored}")
+        st.caption(f"Created by {md(prev['created_by'])} {when}. Who decided per task — {mix}. "
+                   f"Model: {md(prev['summary'].get('model_status', '?'))}.")
         k1, k2, k3, k4, k5 = st.columns(5)
         assigned = int((rows["staff_id"] != "").sum())
         k1.metric("Assigned", f"{assigned} of {len(rows)}")
@@ -154,8 +159,8 @@ with preview_tab:
         st.markdown("**Assignments**")
         table = rows[["task_id", "task_type", "site", "priority", "due", "hours", "staff_id", "name", "score",
                       "decision", "reason", "overridden", "override_reason"]]
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "due": st.column_config.DatetimeColumn("due", format="YYYY-MM-DD HH:mm"),
+        st.dataframe(table, hide_index=True, width="stretch", column_config=headers(table.columns) | {
+            "due": st.column_config.DatetimeColumn("due", format=DATETIME_COLUMN_FORMAT),
             "score": st.column_config.ProgressColumn("score", min_value=0.0, max_value=1.0, format="%.2f"),
             "decision": st.column_config.TextColumn("decided by"),
             "reason": st.column_config.TextColumn("why unassigned", width="medium"),
@@ -186,10 +191,18 @@ with preview_tab:
             cands = ex["candidates"]
             current = rows.loc[rows["task_id"] == task_id, "staff_id"].iloc[0]
             if len(cands):
-                # the same words as the preview's "decided by" (not the codes); no model score without a model
-                shown = dash_missing(cands.head(25).assign(reason=lambda d: d["reason"].map(
-                    lambda r: people.DECISION_LABELS.get(r, r))), {"model_score": "{:.3f}"})
-                st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                # the same words as the preview's "decided by" (not the codes); no model score and no model rank
+                # without a model (the rank was 0 for everyone)
+                shown = cands.head(25).assign(reason=lambda d: d["reason"].map(
+                    lambda r: people.DECISION_LABELS.get(r, r)))
+                if "model_rank" in shown:
+                    shown["model_rank"] = shown["model_rank"].where(shown["model_score"].notna()
+                                                                    & (shown["model_rank"] > 0))
+                shown = dash_missing(shown, {"model_score": "{:.3f}", "model_rank": "{:.0f}"})
+                st.dataframe(shown, hide_index=True, width="stretch", column_config=headers(shown.columns) | {
+                    "model_rank": right_text("model rank"),
+                    "tasks_in_preview": st.column_config.NumberColumn(
+                        "tasks in this preview", help="Tasks this person has in the preview besides this one"),
                     "score": st.column_config.ProgressColumn("score", min_value=0.0, max_value=1.0, format="%.3f"),
                     "rule_score": st.column_config.NumberColumn("rule score", format="%.3f"),
                     "model_score": right_text("model score"),
@@ -214,7 +227,7 @@ with preview_tab:
                 if len(excluded):
                     counts = excluded["reason"].value_counts()
                     st.caption(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
-                    st.dataframe(excluded, hide_index=True, width="stretch")
+                    st.dataframe(excluded, hide_index=True, width="stretch", column_config=headers(excluded.columns))
                 else:
                     st.caption("Nobody was excluded.")
 
@@ -239,10 +252,11 @@ with preview_tab:
                                              f"{s} {names.get(s, '')}" if len(cands) else s)
                     reason = o2.text_input("Reason (required, kept in the audit log)", key=state.key("asg_reason"),
                                            max_chars=500)
-                    if st.form_submit_button(f"Override {task_id}"):
+                    if st.form_submit_button(f"Override {md(task_id)}"):
                         try:
                             ch = people.override_assignment(app, actor, int(prev["id"]), task_id, new_staff, reason)
-                            st.toast(f"{ch['task_id']}: {ch['from'] or 'unassigned'} → {ch['to'] or 'unassigned'}")
+                            st.toast(f"{md(ch['task_id'])}: {md(ch['from'] or 'unassigned')} → "
+                                     f"{md(ch['to'] or 'unassigned')}")
                             state.put("asg_reason_clear", True)
                             st.rerun()
                         except ServiceError as exc:
@@ -270,12 +284,12 @@ with preview_tab:
 with tasks_tab:
     tasks_message = state.pop(TASKS_MESSAGE)
     if tasks_message:
-        st.success(tasks_message)
+        st.success(md(tasks_message))
     with st.form(state.key("asg_gen_form")):
         st.markdown("**Create demo tasks** from the pattern of the stored history (types, sites, priorities, "
                     "hours, weekdays)")
         g1, g2, g3 = st.columns(3)
-        g_start = g1.date_input("First day", value=people.next_week_start(app), format="YYYY-MM-DD",
+        g_start = g1.date_input("First day", value=people.next_week_start(app), format=DATE_INPUT_FORMAT,
                                 key=state.key("asg_gen_start"))
         g_days = g2.number_input("Days", min_value=1, max_value=31, value=7, key=state.key("asg_gen_days"))
         g_n = g3.number_input("Number of tasks (0 = as many as usual)", min_value=0, max_value=5000, value=0,
@@ -295,25 +309,26 @@ with tasks_tab:
                                   max_upload_size=app.settings.upload_max_mb)
             if up is not None:
                 report = people.validate_tasks_upload(app, actor, filename=up.name, content=up.getvalue())
-                (st.success if report.frame is not None else st.error)(report.summary())
+                (st.success if report.frame is not None else st.error)(md(report.summary()))
                 issues = report.to_frame()
                 if len(issues):
-                    st.dataframe(issues, hide_index=True, width="stretch")
+                    st.dataframe(issues, hide_index=True, width="stretch", column_config={
+                        "message": st.column_config.TextColumn("message", width="large")})
                 if report.frame is not None and st.button(f"Store {len(report.frame):,} tasks", type="primary",
                                                           key=state.key("asg_tasks_store")):
                     try:
                         _rep, stored = people.import_tasks(app, actor, filename=up.name, content=up.getvalue())
                         if stored:
                             _rerun_with(TASKS_MESSAGE, stored.message)
-                        st.error(_rep.summary())
+                        st.error(md(_rep.summary()))
                     except ServiceError as exc:
                         _show_error(exc)
     tasks = people.open_tasks(app, actor)
     st.markdown(f"**Open tasks** ({len(tasks):,})")
     if len(tasks):
-        st.dataframe(tasks[["task_id", "task_type", "site", "priority", "due", "required_skill", "hours", "source"]],
-                     hide_index=True, width="stretch",
-                     column_config={"due": st.column_config.DatetimeColumn("due", format="YYYY-MM-DD HH:mm")})
+        shown_tasks = tasks[["task_id", "task_type", "site", "priority", "due", "required_skill", "hours", "source"]]
+        st.dataframe(shown_tasks, hide_index=True, width="stretch", column_config=headers(shown_tasks.columns) | {
+            "due": st.column_config.DatetimeColumn("due", format=DATETIME_COLUMN_FORMAT)})
     else:
         st.caption("No open tasks.")
 
@@ -321,13 +336,13 @@ with tasks_tab:
 with outcomes_tab:
     outcome_message = state.pop(OUTCOME_MESSAGE)
     if outcome_message:
-        st.success(outcome_message)
+        st.success(md(outcome_message))
     waiting = people.assignments_awaiting_outcome(app, actor)
     st.caption("Recorded outcomes are added to the assignment history and become training data for the ranker.")
     if len(waiting):
-        st.dataframe(waiting[["task_id", "task_type", "site", "due", "staff_id", "scorer", "method", "overridden"]],
-                     hide_index=True, width="stretch",
-                     column_config={"due": st.column_config.DatetimeColumn("due", format="YYYY-MM-DD HH:mm")})
+        shown_waiting = waiting[["task_id", "task_type", "site", "due", "staff_id", "scorer", "method", "overridden"]]
+        st.dataframe(shown_waiting, hide_index=True, width="stretch", column_config=headers(shown_waiting.columns) | {
+            "due": st.column_config.DatetimeColumn("due", format=DATETIME_COLUMN_FORMAT)})
         with st.form(state.key("asg_outcome_form")):
             chosen = st.multiselect("Assignments", waiting["task_id"].tolist(), key=state.key("asg_out_tasks"))
             result = st.radio("Outcome", ["success", "failure"], horizontal=True, key=state.key("asg_out_result"))

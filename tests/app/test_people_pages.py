@@ -326,3 +326,32 @@ def test_importance_chart_names_features_in_words():
     fig = charts_people.feature_importance(pd.DataFrame({"feature": ["days_until_due", "past_success_rate"],
                                                          "gain": [5.0, 3.0]}))
     assert list(fig.data[0].y) == ["past success rate", "days until due"]
+
+
+def test_preview_says_local_times_words_and_dash_for_model_rank_without_a_model(people_app):
+    """Issue 13.13/14: "Created … 20:31 UTC, scored as of 21:31" read as a discrepancy; task_id, staff_id,
+    tasks_in_preview headers; model_rank 0 for everyone when there is no model."""
+    import json
+
+    import pandas as pd
+
+    from src.services import model_files
+    from src.ui.dates import fmt_datetime
+
+    model_files.write_active(people._root(people_app), None)
+    at = _assignment()
+    _button(at, "Preview assignments").click()
+    at.run()
+    assert not at.exception, at.exception
+    prev = ps.get_preview(people_app.engine, 1)
+    caption = next(c.value for c in at.caption if c.value.startswith("Created by"))
+    assert "UTC" not in caption
+    local = fmt_datetime(pd.Timestamp(prev["created_at"]), utc=True, tz=people_app.settings.timezone)
+    assert f"on {local}" in caption
+    table = next(d for d in at.dataframe if "override_reason" in d.value.columns)
+    labels = {k: v.get("label") if isinstance(v, dict) else v for k, v in json.loads(table.proto.columns).items()}
+    assert labels["task_id"] == "task" and labels["staff_id"] == "staff no."
+    cands = next(d for d in at.dataframe if "rule_score" in d.value.columns)
+    assert set(cands.value["model_rank"]) == {"–"}, "no model: no model rank"
+    labels = {k: v.get("label") for k, v in json.loads(cands.proto.columns).items()}
+    assert labels["tasks_in_preview"] == "tasks in this preview" and labels["model_rank"] == "model rank"
