@@ -638,6 +638,33 @@ def _column_letter(idx0: int) -> str:
     return get_column_letter(idx0 + 1)
 
 
+def _cell_rows(rows: Iterator[tuple[Any, ...]], name: str, sheet: str) -> Iterator[tuple[Any, ...]]:
+    """openpyxl's rows, with a failure *inside openpyxl* turned into a one-line "damaged workbook" rejection.
+
+    Why: a cell pointing at a shared string the workbook does not have raised ``IndexError`` deep in openpyxl, which
+    reached the user as "internal error" plus a traceback on the command line. Only errors raised while openpyxl
+    reads a row are translated (our own code's bugs still surface as internal errors); the log keeps the details.
+    """
+    rn = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (MemoryError, UploadRejected):
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips over in a damaged part
+            at = rn + 1
+            logger.info("damaged workbook %s, sheet %r, row %s: %s: %s", name, sheet, at, type(exc).__name__, exc)
+            what = ("refers to text that is missing from the workbook's shared-text list"
+                    if isinstance(exc, IndexError | KeyError) else f"cannot be read ({type(exc).__name__})")
+            raise _reject(name, f"The workbook is damaged: a cell in row {at} of sheet {sheet!r} {what}. Open the "
+                          "file in Excel and save it again, or export it as CSV.", sheet=sheet, row=at,
+                          code="damaged_xlsx") from None
+        rn += 1
+        yield row
+
+
 def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadLimits, kind: KindRef) -> RawTable:
     check_xml_safety()
     zf = _check_zip(name, content, limits)
@@ -686,7 +713,8 @@ def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadL
         records: list[list[Cell]] = []
         numbers: list[int] = []
         has_empty = False
-        for rn, row in enumerate(ws.iter_rows(max_row=max_row + 1, max_col=max_col, values_only=True), start=1):
+        rows_in = _cell_rows(ws.iter_rows(max_row=max_row + 1, max_col=max_col, values_only=True), name, sheet)
+        for rn, row in enumerate(rows_in, start=1):
             if rn > max_row:  # openpyxl only pads up to here when a later row exists (e.g. a cell in A1048576)
                 raise _reject(name, f"The sheet has more than {limits.max_rows} data rows (it uses rows beyond row "
                               f"{max_row}). Upload a shorter period, or delete stray cells far below the data.",
@@ -714,7 +742,7 @@ def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadL
         formula_at: dict[tuple[int, int], str] = {}
         path = getattr(ws, "_worksheet_path", None)
         if has_empty and path and _member_contains(zf, path, (b"<f>", b"<f ", b":f>", b":f ")):
-            formula_at = _formulas_without_value(content, sheet, records, numbers, max_row, max_col)
+            formula_at = _formulas_without_value(name, content, sheet, records, numbers, max_row, max_col)
         epoch = wb.epoch if isinstance(getattr(wb, "epoch", None), datetime) else EXCEL_EPOCH
     finally:
         wb.close()
@@ -723,7 +751,7 @@ def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadL
                          notes, formula_at, epoch)
 
 
-def _formulas_without_value(content: bytes, sheet: str, records: list[list[Cell]], numbers: list[int],
+def _formulas_without_value(name: str, content: bytes, sheet: str, records: list[list[Cell]], numbers: list[int],
                             max_row: int, max_col: int) -> dict[tuple[int, int], str]:
     """Second, bounded pass with ``data_only=False``: formula cells whose cached value was empty.
 
@@ -740,7 +768,8 @@ def _formulas_without_value(content: bytes, sheet: str, records: list[list[Cell]
     try:
         ws = wb[sheet]
         ws.reset_dimensions()
-        for rn, row in enumerate(ws.iter_rows(max_row=max_row, max_col=max_col, values_only=True), start=1):
+        rows_in = _cell_rows(ws.iter_rows(max_row=max_row, max_col=max_col, values_only=True), name, sheet)
+        for rn, row in enumerate(rows_in, start=1):
             cached = by_row.get(rn, [])
             for j, v in enumerate(row):
                 is_formula = (isinstance(v, str) and v.startswith("=")) or type(v).__name__ in (

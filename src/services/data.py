@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from src.data import db, store
 from src.data.kinds import KINDS, get_kind
@@ -118,6 +119,33 @@ def ingest_upload(app: AppContext, actor: Actor, *, kind: str, filename: str, co
     get_kind(kind)
     sha = sha256_of(content)
     report = _check(app, kind, filename, content, options)
+    try:
+        return _store_checked(app, actor, kind, filename, sha, report, policy)
+    except SQLAlchemyError as exc:
+        return _database_failure(app, actor, kind, filename, sha, report, exc)
+
+
+def _database_failure(app: AppContext, actor: Actor, kind: str, filename: str, sha: str, report: ValidationReport,
+                      exc: SQLAlchemyError) -> IngestOutcome:
+    """A database error while storing (connection lost, disk full, a constraint): the transaction rolled back, so
+    nothing was stored. The user gets one sentence saying so and what to do; the driver's message goes to the log
+    (its first line only: SQLAlchemy's text carries the statement and parameters, i.e. uploaded values)."""
+    reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0][:300]
+    log.error("ingest of %s (%s) failed in the database, nothing stored: %s: %s",
+              store.neutralise_log_text(filename, 200), kind, type(exc).__name__, reason)
+    log.debug("database error during ingest", exc_info=exc)
+    try:
+        _audit_rejection(app, actor, kind, filename, sha, f"database error ({type(exc).__name__})", 0)
+    except SQLAlchemyError as again:
+        log.error("the failed ingest could not be audited either: %s", type(again).__name__)
+    return IngestOutcome(report, None, (
+        f"The database could not store {filename} ({type(exc).__name__}); nothing was stored. Try again in a "
+        "moment; if it keeps failing, ask the administrator to check the database (details are in the server log)."))
+
+
+def _store_checked(app: AppContext, actor: Actor, kind: str, filename: str, sha: str, report: ValidationReport,
+                   policy: OverlapPolicy) -> IngestOutcome:
+    """The store half of :func:`ingest_upload`: audit a refusal, or store the validated frame as one batch."""
     if not report.ok:
         _audit_rejection(app, actor, kind, filename, sha, "validation errors", len(report.errors))
         return IngestOutcome(report, None, f"{len(report.errors)} error(s) in {filename}; nothing was stored.")

@@ -3,7 +3,11 @@ users, wrong values stored silently. Store-touching tests run on SQLite and, wit
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,7 @@ from src.data.validation import validate_upload
 from src.services import data as data_service
 from tests.conftest import ADMIN
 
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2025, 1, 31)
 OPT = ParseOptions(today=TODAY)
 
@@ -161,3 +166,103 @@ def test_service_uses_the_configured_time_zone(tmp_path) -> None:
                                             content=_wl("2024-03-31 02:30"), options=OPT).ok
     finally:
         app.engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# #20.7 one line instead of a traceback
+# --------------------------------------------------------------------------------------------
+
+
+def _missing_shared_string_xlsx() -> bytes:
+    from tests.unit import fixtures_files as F
+
+    sheet = (f'<worksheet xmlns="{F.NS}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v>'
+             '</c><c r="C1" t="s"><v>2</v></c></row><row r="2"><c r="A2"><v>45293.5</v></c><c r="B2" t="s"><v>7</v>'
+             '</c><c r="C2"><v>3</v></c></row></sheetData></worksheet>')
+    sst = (f'<sst xmlns="{F.NS}" count="3" uniqueCount="3"><si><t>timestamp</t></si><si><t>queue</t></si>'
+           '<si><t>volume</t></si></sst>')
+    return F.raw_xlsx(sheet, shared_strings=sst)
+
+
+def test_cell_pointing_at_a_missing_shared_string_is_a_damaged_workbook_not_an_internal_error(caplog) -> None:
+    caplog.set_level("DEBUG")
+    report = validate_upload("workload", "damaged.xlsx", _missing_shared_string_xlsx(), OPT)
+    [err] = report.errors
+    assert err.code == "damaged_xlsx" and err.row == 2 and err.sheet == "data"
+    assert "row 2" in err.message and "save it again" in err.message.lower() and "internal" not in err.message
+    assert not [r for r in caplog.records if r.exc_info or r.levelname in ("ERROR", "CRITICAL")]
+
+
+def _run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The real command line in a fresh process: its logging goes to stderr as a user sees it (in-process, pytest's
+    log capture swallows what ``logging.basicConfig`` would print)."""
+    return subprocess.run([sys.executable, "-m", "src.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_cli_validate_of_a_damaged_workbook_prints_no_traceback(tmp_path) -> None:
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(_missing_shared_string_xlsx())
+    run = _run_cli("validate", "workload", str(path))
+    assert run.returncode == 1
+    assert "Traceback" not in run.stdout + run.stderr and "damaged" in run.stdout, run.stderr
+
+
+def _db_down(*_a, **_k):
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("INSERT INTO workload ...", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_database_error_during_ingest_is_one_clear_message(app, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(store, "ingest_frame", _db_down)
+    content = b"timestamp,queue,volume\n2024-01-02 08:00,calls,5\n"
+    out = data_service.ingest_upload(app, ADMIN, kind="workload", filename="a.csv", content=content, options=OPT)
+    assert not out.stored and out.report.ok
+    assert "nothing was stored" in out.message and "database" in out.message and "\n" not in out.message
+    assert "server closed the connection" in caplog.text  # the details are in the log
+    assert store.table_row_count(app.engine, "workload") == 0
+    audit = store.audit_events(app.engine, action="data.ingest")
+    assert list(audit["outcome"]) == ["rejected"] and "database" in audit["detail_json"].iloc[0]
+
+
+def test_cli_ingest_on_a_database_error_prints_one_line(tmp_path, monkeypatch, capsys) -> None:
+    from src import cli
+    from src.services.context import set_app
+    from tests.conftest import fresh_app
+
+    ctx = fresh_app("sqlite", tmp_path)
+    set_app(ctx)
+    try:
+        monkeypatch.setattr(store, "ingest_frame", _db_down)
+        path = tmp_path / "a.csv"
+        path.write_bytes(b"timestamp,queue,volume\n2024-01-02 08:00,calls,5\n")
+        assert cli.main(["ingest", "workload", str(path)]) == 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err and "sqlalchemy" not in (out + err).lower()
+        assert "nothing was stored" in err
+    finally:
+        set_app(None)
+        ctx.engine.dispose()
+
+
+def test_cli_ingest_refused_by_the_database_prints_no_traceback(tmp_path) -> None:
+    """A real database error (a trigger refusing the insert) through the real CLI process."""
+    import secrets
+
+    from sqlalchemy import text
+
+    from tests.conftest import fresh_app
+
+    ctx = fresh_app("sqlite", tmp_path)
+    with ctx.engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON workload BEGIN SELECT RAISE(ABORT, 'disk full'); "
+                          "END"))
+    ctx.engine.dispose()
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"timestamp,queue,volume\n2024-01-02 08:00,calls,5\n")
+    run = _run_cli("ingest", "workload", str(path), env={
+        "DATABASE_URL": str(ctx.engine.url), "APP_COOKIE_KEY": secrets.token_urlsafe(48), "LOAD_DEMO_DATA": "false"})
+    assert run.returncode == 1
+    assert "Traceback" not in run.stdout + run.stderr and "sqlalchemy" not in run.stderr.lower(), run.stderr
+    assert "nothing was stored" in run.stderr
