@@ -291,3 +291,29 @@ def test_users_table_has_readable_headers_and_local_times(ui_app):
     shown = users.value.set_index("username").loc[auth.list_users(ui_app, auth_admin())[0]["username"], "created_at"]
     expected = pd.Timestamp(created_utc).tz_localize("UTC").tz_convert(ui_app.settings.timezone).tz_localize(None)
     assert pd.Timestamp(shown) == expected
+
+
+def test_audit_page_shows_local_times_and_a_readable_detail(ui_app):
+    """Issue 13.13/14: the table showed ts_utc and raw detail_json; the date inputs said UTC."""
+    import pandas as pd
+
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception, at.exception
+    events = at.dataframe[0].value
+    assert "ts_utc" not in events.columns and "detail_json" not in events.columns
+    create = events[(events["action"] == "user.create") & (events["object id"] == "pat")].iloc[0]
+    assert create["detail"] == "role: planner", create["detail"]
+    stored = store.audit_events(ui_app.engine, action="user.create")
+    utc = pd.Timestamp(stored.loc[stored["object_id"] == "pat", "ts_utc"].iloc[0])
+    assert pd.Timestamp(create["time"]) == utc.tz_localize("UTC").tz_convert(ui_app.settings.timezone).tz_localize(None)
+    assert [d.label for d in at.date_input] == ["From", "To"]
+    assert all(d.proto.format == "YYYY-MM-DD" for d in at.date_input), "the format every page uses"
+
+
+def test_readable_detail_of_nested_and_odd_values():
+    from src.services.audit import readable_detail
+
+    assert readable_detail('{"after": {"ml_enabled": true}, "replaced_rows": 0}') == \
+        "after: ml_enabled yes · replaced rows: 0"
+    assert readable_detail("not json") == "not json" and readable_detail(None) == ""
