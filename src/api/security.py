@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from src.services import api_limits
 from src.services.context import Actor, AppContext, get_app
 from src.services.tokens import authenticate_token
 
@@ -20,31 +18,22 @@ bearer = HTTPBearer(auto_error=False, description="API token created by an admin
 class FailedAuthLimiter:
     """At most ``max_failures`` failed authentications per client address within ``window_s``; then 429.
 
-    In memory and per process: a first line against token guessing (tokens have 256 bits, so this mainly keeps
-    noisy clients from filling the logs and burning CPU).
+    The failures are counted in the database (:mod:`src.services.api_limits`), so the limit holds across every API
+    process that shares it — kept in one process's memory, a client could spread its guesses over the workers.
+    A first line against token guessing (tokens have 256 bits, so this mainly keeps noisy clients from filling the
+    logs and burning CPU). ``since`` (tests only) ignores failures recorded before that time.
     """
 
-    def __init__(self, max_failures: int = 10, window_s: float = 60.0) -> None:
+    def __init__(self, max_failures: int = 10, window_s: float = 60.0, since: float | None = None) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.since = since
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] < now - self.window_s:
-            q.popleft()
-        return q
+    def blocked(self, ctx: AppContext, key: str, now: float | None = None) -> bool:
+        return api_limits.recent_failures(ctx, key, self.window_s, now=now, since=self.since) >= self.max_failures
 
-    def blocked(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return len(self._prune(key, now)) >= self.max_failures
-
-    def fail(self, key: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._prune(key, now).append(now)
+    def fail(self, ctx: AppContext, key: str, now: float | None = None) -> None:
+        api_limits.record_failure(ctx, key, keep_s=self.window_s, now=now)
 
 
 limiter = FailedAuthLimiter()
@@ -61,11 +50,13 @@ def client_key(request: Request) -> str:
 def current_actor(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
                   ctx: Annotated[AppContext, Depends(app_ctx)]) -> Actor:
     key = client_key(request)
-    if limiter.blocked(key):
-        raise HTTPException(429, "Too many failed authentications; wait a minute.", headers={"Retry-After": "60"})
+    guard: FailedAuthLimiter = getattr(request.app.state, "auth_limiter", None) or limiter
+    if guard.blocked(ctx, key):
+        raise HTTPException(429, "Too many failed authentications; wait a minute.",
+                            headers={"Retry-After": str(int(guard.window_s))})
     actor = authenticate_token(ctx, creds.credentials if creds else None)
     if actor is None:
-        limiter.fail(key)
+        guard.fail(ctx, key)
         raise HTTPException(401, "Missing or invalid API token.", headers={"WWW-Authenticate": "Bearer"})
     return actor
 

@@ -8,6 +8,8 @@ lengths, types): what passes on SQLite alone may be a 500 in production.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,7 +24,7 @@ from tests.conftest import ADMIN, BACKENDS, fresh_app
 def api_app(app, monkeypatch):
     """The shared empty store of ``tests/conftest.py`` (one per backend) with users admin + pat, served by the API."""
     monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
-    monkeypatch.setattr(security, "limiter", security.FailedAuthLimiter())
+    monkeypatch.setattr(security, "limiter", security.FailedAuthLimiter(since=time.time()))
     auth.ensure_admin(app, "Secure-Root-Pass1")
     auth.create_user(app, ADMIN, username="pat", display_name="Pat", role="planner", password="Planner-Pass-77")
     set_app(app)
@@ -90,5 +92,6 @@ def demo_api(demo_backend, tmp_path_factory):
 
 @pytest.fixture
 def fresh_limiter(monkeypatch):
-    """A new failed-auth limiter per test, so 401 tests never push later tests into 429."""
-    monkeypatch.setattr(security, "limiter", security.FailedAuthLimiter())
+    """A new failed-auth limiter per test, so 401 tests never push later tests into 429 (the failures are kept in
+    the database, shared by the module's tests: the new limiter ignores those recorded before it)."""
+    monkeypatch.setattr(security, "limiter", security.FailedAuthLimiter(since=time.time()))

@@ -191,3 +191,52 @@ def test_unreadable_bodies_get_the_documented_422(client, planner_token):
         for method, op in ops.items():
             assert "400" not in op["responses"], (method, path)
             assert "422" in op["responses"], (method, path)
+
+
+def _returning(ctx):
+    def dependency():  # no parameters: FastAPI would read them as query parameters
+        return ctx
+    return dependency
+
+
+def test_failed_auth_limit_is_shared_by_api_processes(api_app, planner_token):
+    """#20.10: the limiter counted in one process's memory, so with several API processes a client could spread
+    its guesses. Two app instances (own engine, own limiter object — as two processes) sharing one database: four
+    failures spread over both block both."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from src.api.app import create_app
+    from src.data import db
+    from src.services.context import AppContext
+
+    other = AppContext(settings=api_app.settings, engine=db.make_engine(api_app.settings.database_url))
+    clients = []
+    for ctx in (api_app, other):
+        instance = create_app()
+        instance.state.auth_limiter = security.FailedAuthLimiter(max_failures=4, since=time.time())
+        instance.dependency_overrides[security.app_ctx] = _returning(ctx)
+        clients.append(TestClient(instance, raise_server_exceptions=False))
+    try:
+        for i in range(4):
+            assert clients[i % 2].get("/status", headers=bearer("wfp_wrong")).status_code == 401
+        for c in clients:
+            r = c.get("/status", headers=bearer(planner_token))
+            assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    finally:
+        other.engine.dispose()
+
+
+def test_api_and_login_throttles_do_not_mix(api_app, client, planner_token):
+    """API failures are stored under an upper-case key; login usernames are lower-cased, so typing that key into
+    the login form can neither lock out an API client nor be locked by one."""
+    from src.services import api_limits, auth
+
+    for _ in range(12):
+        auth.record_login(api_app, api_limits.client_key("testclient"), False)
+    assert client.get("/status", headers=bearer(planner_token)).status_code == 200
+    for _ in range(security.limiter.max_failures):
+        assert client.get("/status", headers=bearer("wfp_wrong")).status_code == 401
+    assert auth.login_lock_seconds(api_app, api_limits.client_key("testclient")) > 0  # the form's own 12 failures
+    assert auth.login_lock_seconds(api_app, "pat") == 0
