@@ -375,7 +375,7 @@ def respond(request_id: RequestId, body: ResponseIn, actor: Annotated[Actor, Dep
 @router.get("/api/v1/overtime/fairness", response_model=FairnessOut)
 def fairness(actor: Annotated[Actor, Depends(current_actor)], app: Annotated[AppContext, Depends(app_ctx)],
              days: Annotated[int, Query(ge=1, le=3660)] = 90,
-             as_of: Annotated[ApiDate | None, Query(description="default: day after the last overtime activity")]
+             as_of: Annotated[ApiDate | None, Query(description="default: last day of the uploaded OT history")]
              = None,
              basis: Literal["charged", "worked"] = "charged",
              site: Annotated[list[_text(128, 1)] | None, Query(max_length=50,

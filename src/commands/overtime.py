@@ -6,7 +6,7 @@ prints the eligible candidates in order with each factor's value, weight and wei
 
 ``python -m src.cli overtime fairness --days 90 [--as-of YYYY-MM-DD] [--basis charged|worked] [--json]``
 prints per-person overtime hours (pro rata per 40 contract hours) and the fairness metrics (score, Gini, Jain,
-max/mean). ``--as-of`` defaults to the day after the last stored overtime activity when that is in the past.
+max/mean). ``--as-of`` defaults to the last day of the uploaded overtime history (today when none is uploaded).
 
 Exit codes: 0 success, 1 invalid arguments or data (the message says which and why).
 """
@@ -131,7 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f = osub.add_parser("fairness", help="overtime fairness report")
     _exit_1_on_error(f)
     f.add_argument("--days", default="90", help="window in days (default 90)")
-    f.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: day after the last overtime activity)")
+    f.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: last day of the uploaded overtime history)")
     f.add_argument("--basis", default="charged", choices=["charged", "worked"],
                    help="charged = worked + declined (+ unanswered) hours (default); worked = hours worked")
     f.add_argument("--json", action="store_true", help="print JSON")

@@ -9,7 +9,7 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
-from src.ui.overtime_common import options_or_stop
+from src.ui.overtime_common import as_of_input, as_of_notes, options_or_stop
 from src.ui.tables import dash_missing
 
 actor = require_page_role("planner", "admin")
@@ -22,9 +22,7 @@ st.caption("How overtime is requested, answered and shared out. Uploaded overtim
 opts = options_or_stop(app, actor)
 
 c1, c2, c3 = st.columns([1, 2.8, 2.2])
-as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),
-                      key=state.key("ot_dash_asof"), format="YYYY-MM-DD",
-                      help="Defaults to the day after the last overtime activity, so old history still shows.")
+as_of = as_of_input(c1, app, opts.as_of_default, "ot_dash_asof")
 days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} d",
                             key=state.key("ot_dash_days")) or 90
 sites = c3.multiselect("Sites", opts.sites, key=state.key("ot_dash_sites"), placeholder="all sites")
@@ -47,7 +45,7 @@ m[3].metric("OT shifts covered", s.total_ot_shifts, help="accepted offers in the
 m[4].metric("Requests filled", f"{s.filled_requests} / {s.total_requests}")
 m[5].metric("Acceptance rate", f"{s.acceptance_rate:.0%}" if s.acceptance_rate is not None else "–",
             help="accepted offers / all offers in the window")
-st.caption(f"Last {s.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")
+as_of_notes(app, opts.as_of_default, "ot_dash_asof", s.days, view.as_of, view.later_offers)
 
 left, right = st.columns(2)
 if len(view.trend):

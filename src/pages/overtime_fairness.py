@@ -11,7 +11,7 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
-from src.ui.overtime_common import options_or_stop
+from src.ui.overtime_common import as_of_input, as_of_notes, options_or_stop, window_text
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -23,8 +23,7 @@ st.caption("Overtime hours per person, compared pro rata: hours per 40 contract 
 opts = options_or_stop(app, actor)
 
 c1, c2, c3, c4 = st.columns([1, 2.8, 1.3, 1.9])
-as_of = c1.date_input("As of (end of day)", value=opts.default_date, max_value=ot.local_now(app).date(),
-                      key=state.key("ot_fair_asof"), format="YYYY-MM-DD")
+as_of = as_of_input(c1, app, opts.as_of_default, "ot_fair_asof")
 days = c2.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} d",
                             key=state.key("ot_fair_days")) or 90
 basis = c3.radio("Hours counted", ["charged", "worked"], horizontal=True, key=state.key("ot_fair_basis"),
@@ -57,7 +56,8 @@ m[3].metric("Under-utilised", len(rep.under_utilised), help="below the average")
 st.markdown(f"**Score formula:** `{rep.formula}` — Gini = Σᵢ (2i − n − 1)·xᵢ / (n·Σ x) over the sorted "
             f"per-person values xᵢ; Jain = (Σ x)² / (n·Σ x²). {int(met['n'])} people (OT-willing staff of the sites "
             f"that request overtime, plus anyone offered overtime), "
-            f"average {rep.average:.1f} h per 40 contract hours; {rep.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")
+            f"average {rep.average:.1f} h per 40 contract hours; {window_text(rep.days, view.as_of)}.")
+as_of_notes(app, opts.as_of_default, "ot_fair_asof", rep.days, view.as_of, view.later_offers)
 
 st.plotly_chart(charts.fairness_bars(rep.per_person, rep.average, over_factor=OVER_FACTOR,
                                      title=f"{basis.capitalize()} overtime hours per person per 40 contract hours "

@@ -9,6 +9,7 @@ from src.services.context import ServiceError
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.overtime_common import as_of_input, as_of_notes
 from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
@@ -18,7 +19,7 @@ st.title("Staff detail")
 
 try:
     people = ot.staff_list(app, actor)
-    default_date = ot.default_as_of_date(app, actor)
+    as_of_default = ot.default_as_of(app, actor)
 except ServiceError as exc:
     st.error(str(exc))
     st.stop()
@@ -37,8 +38,7 @@ if wanted not in ids:  # open on someone overtime is about: OT-willing, at a sit
 c1, c2, c3 = st.columns([2.2, 1, 2.8])
 sid = c1.selectbox("Person", ids, format_func=labels.get, key=state.key("ot_staff_pick"),
                    index=ids.index(wanted) if wanted in ids else 0)
-as_of = c2.date_input("As of (end of day)", value=default_date, max_value=ot.local_now(app).date(),
-                      key=state.key("ot_staff_asof"), format="YYYY-MM-DD")
+as_of = as_of_input(c2, app, as_of_default, "ot_staff_asof")
 days = c3.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format_func=lambda d: f"{d} d",
                             key=state.key("ot_staff_days")) or 90
 
@@ -56,7 +56,7 @@ m[2].metric("Acceptance rate", f"{d.acceptance_rate:.0%}" if d.acceptance_rate i
             help=f"{d.accepted} of {d.offers} offers; smoothed (used in the ranking): {d.acceptance_smoothed:.0%}")
 m[3].metric("Avg response time", f"{d.avg_response_minutes:.0f} min" if d.avg_response_minutes is not None else "–")
 m[4].metric("Offers", d.offers)
-st.caption(f"{d.days} days up to {view.as_of:%d.%m.%Y %H:%M}.")
+as_of_notes(app, as_of_default, "ot_staff_asof", d.days, view.as_of, 0)
 
 st.subheader("Preferences and contract")
 skills = ", ".join(f"{k} {v}" for k, v in sorted(d.skills.items())) or "–"

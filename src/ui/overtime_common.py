@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext, ServiceError
+from src.ui import state
 
 
 def options_or_stop(app: AppContext, actor: Actor) -> ot.OvertimeOptions:
@@ -52,3 +55,60 @@ def excluded_table(result) -> tuple[pd.DataFrame, str]:  # noqa: ANN001 - a Rank
     counts = Counter(EXCLUSION_LABELS.get(c, c) for cs in codes for c in cs)
     summary = " · ".join(f"{label} {n}" for label, n in counts.most_common())
     return ex[["staff_id", "name", "rules", "reasons"]], summary
+
+
+# ------------------------------------------------------------------------------------------ the reports' "as of"
+
+#: the "as of" day chosen in this session, shared by the Overtime dashboard, Fairness report and Staff detail
+AS_OF = "ot_asof"
+
+
+def _remember_as_of(widget_key: str) -> None:
+    state.put(AS_OF, st.session_state.get(widget_key))
+
+
+def _as_of_today(widget_key: str, today: date) -> None:
+    st.session_state[widget_key] = today
+    state.put(AS_OF, today)
+
+
+def as_of_input(container: Any, app: AppContext, default: ot.AsOfDefault, name: str) -> date:
+    """The "As of (end of day)" input of a report page, set once per session and then kept.
+
+    Why: the day used to be passed as ``value=`` on every run from the newest activity, so recording a coverage
+    request moved the window by weeks and changed every number without notice. The first visit of the session uses
+    :func:`src.services.overtime.default_as_of` (stable: the end of the uploaded history, or today); the day chosen
+    on one report is kept across reruns, page switches and new activity, and the other reports open on it too.
+    """
+    key = state.key(name)
+    if key not in st.session_state:  # the widget's key is dropped while another page shows: restore it
+        st.session_state[key] = state.get(AS_OF) or default.day
+    container.date_input("As of (end of day)", key=key, max_value=ot.local_now(app).date(), format="YYYY-MM-DD",
+                         on_change=_remember_as_of, args=(key,),
+                         help=f"Reports count what was known at the end of this day. Default: {default.describe()}. "
+                              "Activity recorded in the app does not move it.")
+    return st.session_state[key]
+
+
+def window_text(days: int, as_of: pd.Timestamp) -> str:
+    """"90 days up to the end of 31.10.2026" (a past day) or "… up to 08.12.2026 00:17 (now)" (today)."""
+    if as_of == as_of.normalize():
+        return f"{days} days up to the end of {as_of - pd.Timedelta(days=1):%d.%m.%Y}"
+    return f"{days} days up to {as_of:%d.%m.%Y %H:%M} (now)"
+
+
+def as_of_notes(app: AppContext, default: ot.AsOfDefault, name: str, days: int, as_of: pd.Timestamp,
+                later_offers: int) -> None:
+    """Say which day the numbers are for and where that day comes from; when offers were made after it (recorded
+    in the app since the history ends, say), say how many are left out and offer to count up to today."""
+    day = st.session_state.get(state.key(name))
+    source = ("the default: " + default.describe()) if day == default.day else \
+        f"chosen (default: {default.describe()})"
+    st.caption(f"{window_text(days, as_of)} — {source}.")
+    today = ot.local_now(app).date()
+    if later_offers and day is not None and day < today:
+        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1.info(f"{later_offers:,} offer(s) made after {day:%d.%m.%Y} (for example coverage requests recorded in "
+                "this app) are not counted here.")
+        c2.button("Count up to today", key=state.key(name + "_today"), on_click=_as_of_today,
+                  args=(state.key(name), today))

@@ -273,3 +273,58 @@ def test_dashboard_admin_trains_acceptance_model_planner_only_sees_status(ot_app
     assert any("Rankings use the LightGBM model" in s.value for s in at.success) or any(
         "did not beat" in w.value for w in at.warning)
     assert "overtime.acceptance_model.train" in set(store.audit_events(ot_app.engine, actor="admin")["action"])
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_reports_as_of_stays_put_when_a_coverage_request_is_recorded(ot_app):
+    """#13.3: the default "as of" was the day after the newest activity, so one coverage request recorded today
+    moved the 90-day window of the Fairness report and the dashboard by weeks ("1,487 h worked" → "930 h")."""
+    from datetime import timedelta
+
+    from src.services import overtime as ot
+    from tests.conftest import PLANNER
+
+    default = ot.default_as_of(ot_app, PLANNER)
+    assert default.source == "history" and default.day == default.history_end  # the demo history's last day
+    at = _page("overtime_fairness.py")
+    assert at.date_input(key="wfp_ot_fair_asof").value == default.day
+    worked = _metrics(at)["Hours worked"]
+    assert any(f"the default: the last day of the uploaded overtime history ({default.day:%d.%m.%Y})" in c.value
+               for c in at.caption), [c.value for c in at.caption]
+
+    # meanwhile a colleague records a coverage request, an offer and its acceptance
+    today = ot.local_now(ot_app).date()
+    view = ot.create_request(ot_app, PLANNER, site="Haus Abendrot", shift_date=today + timedelta(days=3),
+                             shift_type="early")
+    top = view.ranking.candidates[0].staff_id
+    ot.contact(ot_app, PLANNER, view.code, [top])
+    ot.record_response(ot_app, PLANNER, view.code, top, "accepted")
+    later = ot.fairness(ot_app, PLANNER, periods=0).later_offers
+    assert later >= 1
+
+    at.run()  # the same session, next rerun
+    assert not at.exception, at.exception
+    assert at.date_input(key="wfp_ot_fair_asof").value == default.day
+    assert _metrics(at)["Hours worked"] == worked
+    assert any(f"{later:,} offer(s) made after {default.day:%d.%m.%Y}" in i.value for i in at.info)
+    at.switch_page("pages/overtime.py").run()  # the dashboard opens on the same day
+    assert not at.exception, at.exception
+    assert at.date_input(key="wfp_ot_dash_asof").value == default.day
+    fresh = _page("overtime_fairness.py")  # a new session: the same stable default
+    assert fresh.date_input(key="wfp_ot_fair_asof").value == default.day
+    assert _metrics(fresh)["Hours worked"] == worked
+
+    # a chosen day is kept across page switches; "Count up to today" takes the new offer in
+    at.switch_page("pages/overtime_fairness.py").run()
+    _button(at, "Count up to today").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.date_input(key="wfp_ot_fair_asof").value == today
+    assert not any("offer(s) made after" in i.value for i in at.info)
+    assert any("chosen (default: the last day of the uploaded overtime history" in c.value for c in at.caption)
+    at.switch_page("pages/overtime_staff.py").run()
+    at.switch_page("pages/overtime.py").run()
+    assert at.date_input(key="wfp_ot_dash_asof").value == today

@@ -129,12 +129,13 @@ def test_coverage_workflow_end_to_end_with_audit_and_fairness_change(app):
     assert mine.loc["S1", "accepted"] and mine.loc["S1", "hours_worked"] == 7.5
     assert not mine.loc["S2", "accepted"] and pd.notna(mine.loc["S2", "responded_at"])
 
-    after = ot.fairness(app, PLANNER, days=90, periods=0).report.per_person.set_index("staff_id")
+    after = ot.fairness(app, PLANNER, days=90, as_of_date=today, periods=0).report.per_person.set_index(
+        "staff_id")
     assert after.loc["S1", "hours_worked"] == before.loc["S1", "hours_worked"] + 7.5
     assert after.loc["S2", "hours_charged"] == before.loc["S2", "hours_charged"] + 7.5  # a decline is charged
     with pytest.raises(ServiceError, match="already filled"):
         ot.record_response(app, PLANNER, view.code, "S2", "accepted")
-    detail = ot.staff_detail(app, PLANNER, "S1")
+    detail = ot.staff_detail(app, PLANNER, "S1", as_of_date=today)
     assert view.code in set(detail.detail.recent_shifts["request_id"])
     assert detail.contacts["request_id"].tolist() == [view.code]
 
@@ -221,24 +222,43 @@ def test_history_mapping_of_open_filled_and_cancelled_requests(sqlite_app):
     assert "overtime.cancel" in _actions(sqlite_app)
 
 
-def test_default_as_of_date_follows_the_last_activity(sqlite_app):
+def test_default_as_of_is_the_end_of_the_uploaded_history_and_app_activity_does_not_move_it(sqlite_app):
+    """#13.3: the default day was "the day after the last activity", so recording one coverage request moved a
+    year-old window to today and every number changed without notice."""
     today = _today(sqlite_app)
-    assert ot.default_as_of_date(sqlite_app, PLANNER) == today  # nothing stored
+    first = ot.default_as_of(sqlite_app, PLANNER)
+    assert (first.day, first.source) == (today, "today") and "today (" in first.describe()  # nothing uploaded
     old = pd.Timestamp(today - timedelta(days=400))
-    staff = pd.DataFrame({"staff_id": ["S1"], "name": ["A"], "site": ["Haus A"], "role": ["x"], "skills": ["mobility"],
-                          "hire_date": [pd.Timestamp("2010-01-01")], "contract_hours": [40.0], "ot_willing": [True]})
+    staff = pd.DataFrame({"staff_id": ["S1", "S2"], "name": ["A", "B"], "site": ["Haus A"] * 2, "role": ["x"] * 2,
+                          "skills": ["mobility"] * 2, "hire_date": [pd.Timestamp("2010-01-01")] * 2,
+                          "contract_hours": [40.0] * 2, "ot_willing": [True] * 2})
     data_service.ingest_frame(sqlite_app, ADMIN, kind="staff", frame=staff, name="s")
     hist = pd.DataFrame({"request_id": ["R"], "shift_date": [old], "site": ["Haus A"], "shift_type": ["early"],
                          "staff_id": ["S1"], "contacted_at": [old - pd.Timedelta(hours=5)],
                          "responded_at": [old - pd.Timedelta(hours=4)], "accepted": [True], "hours_worked": [8.0]})
     data_service.ingest_frame(sqlite_app, ADMIN, kind="overtime", frame=hist, name="h")
-    assert ot.default_as_of_date(sqlite_app, PLANNER) == old.date() + timedelta(days=1)
-    rep = ot.fairness(sqlite_app, PLANNER, days=30, periods=0).report
-    assert rep.per_person.set_index("staff_id").loc["S1", "hours_worked"] == 8.0  # the old shift is in the window
+    d = ot.default_as_of(sqlite_app, PLANNER)
+    assert (d.day, d.source, d.history_end) == (old.date(), "history", old.date())
+    assert d.describe() == f"the last day of the uploaded overtime history ({old:%d.%m.%Y})"
+    assert ot.default_as_of_date(sqlite_app, PLANNER) == old.date() == ot.options(sqlite_app, PLANNER).default_date
+    rep = ot.fairness(sqlite_app, PLANNER, days=30, periods=0)
+    assert rep.report.per_person.set_index("staff_id").loc["S1", "hours_worked"] == 8.0  # the old shift counts
+    assert rep.later_offers == 0
     with pytest.raises(ServiceError, match="future"):
         ot.fairness(sqlite_app, PLANNER, as_of_date=today + timedelta(days=1))
-    ot.create_request(sqlite_app, PLANNER, site="Haus A", shift_date=today, shift_type="early")
-    assert ot.default_as_of_date(sqlite_app, PLANNER) == today  # creating a request is activity now
+
+    # a coverage request, a contact and an acceptance recorded in the app today: the default stays put
+    view = ot.create_request(sqlite_app, PLANNER, site="Haus A", shift_date=today + timedelta(days=1),
+                             shift_type="early")
+    ot.contact(sqlite_app, PLANNER, view.code, ["S2"])
+    ot.record_response(sqlite_app, PLANNER, view.code, "S2", "accepted")
+    assert ot.default_as_of(sqlite_app, PLANNER) == d
+    again = ot.fairness(sqlite_app, PLANNER, days=30, periods=0)
+    assert again.as_of == rep.as_of and again.report.per_person["hours_worked"].sum() == 8.0
+    assert again.later_offers == 1  # the page says that one offer lies after the chosen day
+    assert ot.dashboard(sqlite_app, PLANNER, days=30).later_offers == 1
+    now = ot.fairness(sqlite_app, PLANNER, days=30, periods=0, as_of_date=today)
+    assert now.later_offers == 0 and now.report.per_person.set_index("staff_id").loc["S2", "hours_worked"] == 8.0
 
 
 def test_reports_without_staff_say_what_to_upload(sqlite_app):
@@ -252,11 +272,11 @@ def test_dashboard_counts_app_requests(sqlite_app):
     today = _seed(sqlite_app)
     view = ot.create_request(sqlite_app, PLANNER, site="Haus A", shift_date=today + timedelta(days=1),
                              shift_type="early")
-    d0 = ot.dashboard(sqlite_app, PLANNER, days=90)
+    d0 = ot.dashboard(sqlite_app, PLANNER, days=90, as_of_date=today)
     assert d0.stats.total_ot_shifts == 2 and len(d0.open_requests) == 1
     ot.contact(sqlite_app, PLANNER, view.code, ["S2"])
     ot.record_response(sqlite_app, PLANNER, view.code, "S2", "accepted")
-    d1 = ot.dashboard(sqlite_app, PLANNER, days=90)
+    d1 = ot.dashboard(sqlite_app, PLANNER, days=90, as_of_date=today)
     assert d1.stats.total_ot_shifts == 3 and d1.open_requests.empty
     assert d1.recent.iloc[0]["request_id"] == view.code and d1.recent.iloc[0]["status"] == "filled"
     assert isinstance(ot.local_now(sqlite_app), datetime)
