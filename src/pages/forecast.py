@@ -20,7 +20,9 @@ from src.services import forecasting as svc
 from src.services.context import PermissionDenied, ServiceError
 from src.ui import charts_forecast, state
 from src.ui.common import app_context, require_page_role
-from src.ui.tables import dash_missing, format_value, right_text
+from src.ui.dates import DATE_INPUT_FORMAT, fmt_datetime
+from src.ui.tables import dash_missing, fit_width, format_value, right_text
+from src.ui.text import md
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ with st.form(state.key("fc_form")):
                     key=state.key("fc_folds"),
                     help="Rolling-origin windows of one horizon each; 2+ folds measure interval coverage out of "
                          "sample.")
-    c4.date_input("Train on history up to", value=None, disabled=training, format="YYYY-MM-DD",
+    c4.date_input("Train on history up to", value=None, disabled=training, format=DATE_INPUT_FORMAT,
                   key=state.key("fc_history_end"),
                   help="Empty = all stored history. An earlier date makes a back-dated forecast you can check "
                        "against actuals on *Forecast accuracy* right away.")
@@ -190,9 +192,9 @@ if training:
     _progress()
 
 if state.get("fc_error"):
-    st.error(state.get("fc_error"))
+    st.error(md(state.get("fc_error")))  # service messages name the series (queue, site, unit)
 if state.get("fc_message"):
-    st.success(state.get("fc_message"))
+    st.success(md(state.get("fc_message")))
 
 # ------------------------------------------------------------------------------------------ results
 runs_all = svc.runs_for_series(app, actor)
@@ -211,7 +213,7 @@ run_ids = [int(r["id"]) for r in series_runs]
 run_labels = {int(r["id"]): (f"#{r['id']} · {svc.model_label(r['model'], short=True)} · "
                              f"{pd.Timestamp(r['forecast_start']):%Y-%m-%d} → "
                              f"{pd.Timestamp(r['forecast_end']):%Y-%m-%d} · trained "
-                             f"{pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M} by {r['created_by']}")
+                             f"{fmt_datetime(r['created_at'], utc=True)} by {r['created_by']}")
               for r in series_runs}
 run_id = s2.selectbox("Forecast run (newest first)", run_ids, format_func=run_labels.get,
                       key=state.key(f"fc_run_{view_series}"))
@@ -229,7 +231,7 @@ for col, lv in ((m4, 80), (m5, 95)):
     col.metric(f"Measured coverage {lv}%", "n/a" if cov is None else f"{cov:.0f}%",
                help="Share of out-of-sample actuals inside the interval in the backtest (needs ≥ 2 folds). "
                     f"Target: {'75–85' if lv == 80 else '90–98'}%.")
-st.info(f"**Why {svc.model_label(run['model'], short=True)}:** {svc.readable_reason(run['reason'])}")
+st.info(f"**Why {svc.model_label(run['model'], short=True)}:** {md(svc.readable_reason(run['reason']))}")
 status = "active — Staffing plans with it" if view.active else \
     "not the active version (an admin can activate it on Forecast accuracy)"
 st.caption(f"Model version `{run['model_version_id']}` · {status} · interval {run['freq']} · history "
@@ -264,7 +266,9 @@ if len(backtest):
     headers = {"coverage_80": "cov 80 %", "coverage_95": "cov 95 %", "width_95": "width 95", "seconds": "s / fold"}
     st.dataframe(dash_missing(backtest, bt_formats | {"error": "{}"}), hide_index=True, width="stretch",
                  column_order=[c for c in ("model", "chosen", *bt_formats, "error") if c in backtest],
-                 column_config={"model": st.column_config.TextColumn("model", width=250, pinned=True),
+                 # as wide as the longest model name ("Prophet (tuned, holidays) + LightGBM ensemble" was cut off)
+                 column_config={"model": st.column_config.TextColumn("model", width=fit_width(backtest["model"]),
+                                                                     pinned=True),
                                 "chosen": st.column_config.CheckboxColumn("chosen", width=60)}
                  | {c: right_text(headers.get(c, svc.BACKTEST_COLUMNS[c]), width=62) for c in bt_formats
                     if c in backtest}
@@ -282,7 +286,7 @@ with st.expander("Data diagnostics"):
                                 "value": st.column_config.TextColumn("value", width="large")})
     for note in notes["value"]:
         if note != "–":
-            st.caption(f"Notes: {note}")
+            st.caption(f"Notes: {md(note)}")
 
 st.subheader("Download")
 d1, d2, _ = st.columns([1, 1, 1])
@@ -329,7 +333,7 @@ if defaults is not None:
     with st.form(state.key("fc_intra_form")):
         i1, i2 = st.columns(2)
         day = i1.date_input("Day", value=defaults.suggested, min_value=defaults.first, max_value=defaults.last,
-                            format="YYYY-MM-DD", key=state.key(f"fc_intra_day_{run_id}"),
+                            format=DATE_INPUT_FORMAT, key=state.key(f"fc_intra_day_{run_id}"),
                             help="A day inside this forecast. Pick a past day to see how the re-forecast would "
                                  "have done against the rest of that day.")
         # keyed per run like the day: one key for all runs kept the first run's time, e.g. 14:00 for a Saturday
@@ -357,7 +361,7 @@ if defaults is not None:
             state.put("fc_intraday_error", str(exc))
     intra = state.get("fc_intraday")
     if state.get("fc_intraday_error"):
-        st.error(state.get("fc_intraday_error"))
+        st.error(md(state.get("fc_intraday_error")))
     elif intra is not None and intra.run_id == int(run_id):
         k1, k2, k3, k4 = st.columns(4)
         k1.metric("Factor for the rest of the day", f"{intra.factor:.3f}")
@@ -367,9 +371,9 @@ if defaults is not None:
         k3.metric("Rest of day: forecast", f"{intra.rest_original:,.1f}")
         k4.metric("Rest of day: re-forecast", f"{intra.rest_reforecast:,.1f}",
                   delta=f"{intra.rest_reforecast - intra.rest_original:+,.1f}", delta_color="off")
-        st.info(intra.message)
+        st.info(md(intra.message))
         for note in intra.notes:
-            st.caption(f"Note: {note}")
+            st.caption(f"Note: {md(note)}")
         st.plotly_chart(charts_forecast.intraday_chart(intra.frame, intra.now,
                                                        f"{intra.label} — {intra.day:%a %Y-%m-%d}, re-forecast "
                                                        f"from {intra.now:%H:%M}", y_title=y_title), width="stretch")

@@ -89,3 +89,14 @@ def headers(columns: Any, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {c: COLUMN_LABELS[c] for c in columns if c in COLUMN_LABELS}
     config.update(overrides)
     return config
+
+
+def fit_width(values: Any, *, header: str = "", minimum: int = 60, maximum: int = 480) -> int:
+    """A column width in pixels that shows the longest of ``values`` (and the header) uncut.
+
+    Why: fixed widths cut names off — "Haus Abendrot / Wohnbereich Kasta…" and "… / Beschützender Bere…" could
+    not be told apart on Forecast accuracy. ~7.5 px per character of the app's font, plus the cell padding.
+    """
+    texts = [str(v) for v in values if not _is_missing(v)] + [header]
+    longest = max((len(t) for t in texts), default=0)
+    return int(min(maximum, max(minimum, 7.5 * longest + 24)))

@@ -108,7 +108,7 @@ def test_admin_activates_a_version_on_the_accuracy_page(ui_app):
     first = svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST).runs[0]
     second = svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST).runs[0]
     at = _page("admin", "admin", "forecast_accuracy.py")
-    at.selectbox(key=state.key("fa_activate")).set_value(second.version_id)
+    at.selectbox(key=state.key("fa_activate_workload")).set_value(second.version_id)
     at.button(key=state.key("fa_activate_btn")).click().run()
     assert not at.exception, at.exception
     assert any("now the active model" in s.value for s in at.success)
@@ -311,7 +311,7 @@ def test_admin_version_actions_name_series_and_delete_asks_first(ui_app):
     svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST)
     second = svc.train_forecasts(ui_app, PLANNER, [CALLS], horizon_days=7, model="seasonal_naive", folds=2).runs[0]
     at = _page("admin", "admin", "forecast_accuracy.py")
-    at.selectbox(key=state.key("fa_activate")).set_value(second.version_id)
+    at.selectbox(key=state.key("fa_activate_workload")).set_value(second.version_id)
     at.button(key=state.key("fa_activate_btn")).click().run()
     message = next(s.value for s in at.success if "active model" in s.value)
     assert message.startswith("calls · CC-Test: Seasonal naive") and "workload:" not in message
@@ -319,7 +319,7 @@ def test_admin_version_actions_name_series_and_delete_asks_first(ui_app):
     assert at.button(key=state.key("fa_delete_btn")).disabled
     at.checkbox(key=state.key("fa_delete_confirm")).check().run()
     assert not at.button(key=state.key("fa_delete_btn")).disabled
-    to_delete = at.selectbox(key=state.key("fa_delete")).value
+    to_delete = at.selectbox(key=state.key("fa_delete_workload")).value
     at.button(key=state.key("fa_delete_btn")).click().run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("Deleted calls · CC-Test: Profile") for s in at.success)
@@ -379,3 +379,70 @@ def test_intraday_defaults_to_typed_volumes_on_a_fresh_forecast(ui_app):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any(m.label == "Factor for the rest of the day" for m in at.metric)
+
+
+EVIL = '=HYPERLINK("http://x","y") [click](http://evil.example)'
+
+
+def test_a_queue_name_is_shown_literally_in_the_trained_message_and_the_alerts(ui_app, monkeypatch):
+    """Issue 13.10: a queue named =HYPERLINK("http://x","y") became a live link in the forecast success message
+    and in the accuracy alerts table (st.table renders Markdown)."""
+    from src.ui.text import md
+    from tests.unit.test_forecast_service import synthetic_history
+
+    frame = synthetic_history()["workload"].assign(queue=EVIL)
+    ingest_frame(ui_app, SYSTEM, kind="workload", frame=frame, name="test:evil")
+    at = _page("planner", "pat", "forecast.py")
+    next(s for s in at.selectbox if s.label == "Model").set_value("profile")
+    next(n for n in at.number_input if n.label == "Backtest folds").set_value(2)
+    next(b for b in at.button if b.label == "Train forecast").click()
+    at.run()
+    at.session_state[state.key("fc_job")].future.result(timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    message = next(s.value for s in at.success if s.value.startswith("Trained"))
+    assert md(EVIL) in message and "[click](" not in message
+
+    real = svc.accuracy_report
+
+    def with_alert(app, actor, kind="workload"):
+        rep = real(app, actor, kind)
+        alerts = pd.DataFrame({"series": [EVIL], "alert": ["actual outside the 95% interval"],
+                               "when": [pd.Timestamp("2025-03-03 09:00")], "detail": [f"{EVIL}: 3 hours"]})
+        per = rep.per_series.assign(series=EVIL, drift=True, status="retrain recommended")
+        return svc.AccuracyReport(per, rep.pairs, rep.heatmap, alerts, rep.kind)
+
+    monkeypatch.setattr(svc, "accuracy_report", with_alert)
+    at = _page("planner", "pat", "forecast_accuracy.py")
+    table = at.table[0].value
+    assert table["series"].tolist() == [md(EVIL)] and table["detail"].iloc[0] == md(f"{EVIL}: 3 hours")
+    assert any(w.value.startswith(f"**{md(EVIL)}**") for w in at.warning)
+
+
+def test_accuracy_versions_show_whole_series_names_and_pickers_follow_the_kind(ui_app):
+    """Issue 13.12: units of one home could not be told apart (the series column cut their names off); the
+    version pickers kept a queue's version while care homes were shown, with Activate enabled for it."""
+    load_history(ui_app)
+    svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST)
+    svc.train_forecasts(ui_app, PLANNER, [CALLS], **FAST)
+    svc.train_forecasts(ui_app, PLANNER, [UNIT], horizon_days=7, model="profile", folds=2)
+    at = _page("admin", "admin", "forecast_accuracy.py")
+    assert at.selectbox(key=state.key("fa_activate_workload")).value is not None
+    at.radio(key=state.key("fa_kind")).set_value("unit_shifts").run()
+    assert not at.exception, at.exception
+    versions = next(d for d in at.dataframe if "code_version" in d.value.columns)
+    config = json.loads(versions.proto.columns)
+    longest = max(versions.value["series"].map(len))
+    assert config["series"]["width"] >= 7.5 * longest and config["series"]["label"] == "series"
+    assert config["created_at"]["label"] == "created", "times in the app's zone, not 'created (UTC)'"
+    assert at.selectbox(key=state.key("fa_activate_unit_shifts")).value is None, "no inactive care version"
+    assert at.button(key=state.key("fa_activate_btn")).disabled
+
+
+def test_backtest_model_names_are_not_cut_off(ui_app):
+    load_history(ui_app)
+    svc.train_forecasts(ui_app, PLANNER, [CALLS], horizon_days=7, model="auto", folds=1)
+    at = _page("planner", "pat", "forecast.py")
+    table = next(d for d in at.dataframe if "chosen" in d.value.columns)
+    width = json.loads(table.proto.columns)["model"]["width"]
+    assert width >= 7.5 * max(table.value["model"].map(len))
