@@ -634,38 +634,162 @@ def latest_forecast(app: AppContext, actor: Actor, series: str) -> pd.DataFrame 
     return frame[keep].sort_values("ds").reset_index(drop=True)
 
 
+#: the length of a planning period from stored forecasts when none is given (a planning week)
+FORECAST_PLAN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ForecastPeriod:
+    """The stored forecast Staffing plans a series with (its current run) and the time it covers.
+
+    Why: each series has its own current forecast — a back-dated test forecast of one queue and next week's of
+    another are both "latest". A plan is for one period, so the page shows these periods, the planner picks the
+    week, and only the forecasts that cover that week go into the plan (:func:`forecast_volume`).
+    """
+
+    series: str
+    label: str
+    frame: pd.DataFrame  # queue, ds, yhat[, yhat_upper_80, yhat_upper_95]
+
+    @property
+    def first(self) -> pd.Timestamp:
+        return pd.Timestamp(self.frame["ds"].min())
+
+    @property
+    def last(self) -> pd.Timestamp:
+        return pd.Timestamp(self.frame["ds"].max())
+
+    @property
+    def daily(self) -> bool:
+        return bool((self.frame["ds"] == self.frame["ds"].dt.normalize()).all())
+
+    @property
+    def first_day(self) -> date:
+        """The first whole day the forecast covers (a forecast starting at 14:00 after the history's last
+        interval starts planning the next morning)."""
+        day = self.first.normalize()
+        return (day if self.first == day else day + pd.Timedelta(days=1)).date()
+
+    def describe(self) -> str:
+        """``Sun 2026-11-01 00:00 → Sat 2026-11-07 23:00`` (daily forecasts without the time)."""
+        fmt = "%a %Y-%m-%d" if self.daily else "%a %Y-%m-%d %H:%M"
+        return f"{self.first.strftime(fmt)} → {self.last.strftime(fmt)}"
+
+    def covers(self, t0: pd.Timestamp, t1: pd.Timestamp) -> bool:
+        """Whether every interval of [t0, t1) that this series is open in has a forecast value.
+
+        Intervals of the window outside the forecast count as covered when the forecast holds the same weekday and
+        time with no volume (closed): a forecast that starts after Friday's last call still covers the weekend of
+        a week that ends on Saturday. A forecast of another week covers nothing of it.
+        """
+        f = self.frame
+        inside = f[(f["ds"] >= t0) & (f["ds"] < t1)]
+        if inside.empty:
+            return False
+        step = pd.Timedelta(seconds=86400 if self.daily else infer_interval_seconds(f["ds"]))
+        grid = pd.date_range(t0, t1 - pd.Timedelta(seconds=1), freq=step)
+        missing = grid.difference(pd.DatetimeIndex(inside["ds"]))
+        if missing.empty:
+            return True
+        value = (f["yhat_upper_95"] if "yhat_upper_95" in f else f["yhat"]).fillna(0).to_numpy()
+        # the most the forecast expects in each weekly slot (weekday, time of day); a slot it never holds is open
+        most: dict[tuple[int, pd.Timedelta], float] = {}
+        for key, v in zip(_slots(f["ds"]), value, strict=True):
+            most[key] = max(most.get(key, 0.0), float(v))
+        return all(most.get(s, 1.0) <= 0 for s in _slots(missing))
+
+
+def _slots(ds: pd.Series | pd.DatetimeIndex) -> list[tuple[int, pd.Timedelta]]:
+    """Weekday and time of day of each timestamp: the key of a weekly slot."""
+    t = pd.Series(pd.DatetimeIndex(ds))
+    return list(zip(t.dt.weekday, t - t.dt.normalize(), strict=True))
+
+
+def forecast_periods(app: AppContext, actor: Actor, series: Sequence[str]) -> list[ForecastPeriod]:
+    """The current stored forecast of each of ``series`` with the period it covers (series without one are left
+    out), in the order given."""
+    require_role(actor, "planner", "admin")
+    out = []
+    for s in dict.fromkeys(series):
+        f = latest_forecast(app, actor, s)
+        if f is not None:
+            out.append(ForecastPeriod(series=str(s), label=series_label(str(s)), frame=f))
+    return out
+
+
+def default_forecast_window(periods: Sequence[ForecastPeriod], days: int = FORECAST_PLAN_DAYS) -> tuple[date, int]:
+    """The planning period to offer first: from the first whole day of the forecast that starts latest (the
+    upcoming period, not a back-dated test), ``days`` long or as far as that forecast reaches."""
+    if not periods:
+        raise ServiceError("There is no stored forecast for these series.")
+    latest = max(periods, key=lambda p: p.first)
+    start = latest.first_day
+    reach = (latest.last.normalize() - pd.Timestamp(start)).days + 1
+    return start, int(max(1, min(days, reach)))
+
+
+def periods_by_time(periods: Sequence[ForecastPeriod]) -> list[tuple[str, list[str]]]:
+    """Forecast periods with the series that have them, latest first: ``[("Sat 2026-10-31 14:00 → …", ["calls ·
+    CC-Berlin"]), …]`` — one line per period on the page and in notes, however many units share it."""
+    groups: dict[str, list[str]] = {}
+    for p in sorted(periods, key=lambda p: p.first, reverse=True):
+        groups.setdefault(p.describe(), []).append(p.label)
+    return list(groups.items())
+
+
+def _period_text(t0: pd.Timestamp, t1: pd.Timestamp) -> str:
+    return f"{t0:%a %Y-%m-%d} → {t1 - pd.Timedelta(days=1):%a %Y-%m-%d}"
+
+
 def forecast_volume(app: AppContext, actor: Actor, *, series: Sequence[str], start: date | None = None,
                     days: int | None = None) -> VolumeInput:
-    """The latest stored forecast of each series, optionally cut to ``days`` days from ``start``."""
+    """Volume for one planning period (``days`` days from ``start``) from the stored forecasts that cover it.
+
+    Without ``start`` the period is :func:`default_forecast_window` (the upcoming week of the latest forecast);
+    without ``days`` it is :data:`FORECAST_PLAN_DAYS` days. A series whose current forecast is for another period
+    (a back-dated test forecast, last month's run) is left out with a note naming it and the period its forecast
+    is for — different periods are never added into one plan. When no chosen series covers the period, a
+    ServiceError says which periods the forecasts are for.
+    """
     require_role(actor, "planner", "admin")
     if not series:
         raise ServiceError("Choose at least one forecast series.")
-    parts, missing = [], []
-    for s in series:
-        f = latest_forecast(app, actor, s)
-        (missing if f is None else parts).append(s if f is None else f)
-    if not parts:
+    periods = forecast_periods(app, actor, series)
+    have = {p.series for p in periods}
+    missing = [str(s) for s in dict.fromkeys(series) if str(s) not in have]
+    if not periods:
         raise ServiceError("No stored forecast for " + ", ".join(map(str, series)) +
                            ". Run a forecast first or plan from history.")
-    care = {str(x).startswith("care:") for x in series if x not in missing}
+    care = {p.series.startswith("care:") for p in periods}
     if len(care) > 1:
         raise ServiceError("Plan contact-centre queues and care homes separately (choose one kind of series).")
     is_care = care == {True}
-    frame = pd.concat(parts, ignore_index=True)
+    if start is None:
+        start, default_days = default_forecast_window(periods)
+        days = default_days if days is None else days
+    t0, t1 = _check_horizon(start, FORECAST_PLAN_DAYS if days is None else days)
+    window = _period_text(t0, t1)
+    used = [p for p in periods if p.covers(t0, t1)]
+    other = [p for p in periods if p not in used]
+    if not used:
+        raise ServiceError(f"No stored forecast covers {window}. The forecasts are for: " + "; ".join(
+            f"{period} ({', '.join(labels)})" for period, labels in periods_by_time(other)) +
+            ". Choose a period they cover, or train a forecast for it.")
+    frame = pd.concat([p.frame for p in used], ignore_index=True)
+    frame = frame[(frame["ds"] >= t0) & (frame["ds"] < t1)]
     value_cols = [c for c in ("yhat", "yhat_upper_80", "yhat_upper_95") if c in frame]
     frame = frame.groupby(["queue", "ds"], as_index=False)[value_cols].sum()  # one queue at several sites
-    if start is not None and days is not None:
-        t0, t1 = _check_horizon(start, days)
-        frame = frame[(frame["ds"] >= t0) & (frame["ds"] < t1)]
-        if frame.empty:
-            last = t1 - pd.Timedelta(days=1)
-            raise ServiceError(f"The stored forecasts do not cover {t0:%Y-%m-%d} → {last:%Y-%m-%d}.")
     frame["yhat"] = pd.to_numeric(frame["yhat"], errors="coerce").clip(lower=0)
-    notes = (f"No stored forecast for {', '.join(missing)}.",) if missing else ()
+    notes = []
+    if other:
+        notes.append(f"No forecast for {window}, left out of this plan: " + "; ".join(
+            f"{', '.join(labels)} (forecast for {period})" for period, labels in periods_by_time(other)) + ".")
+    if missing:
+        notes.append(f"No stored forecast for {', '.join(series_label(m) for m in missing)}.")
     return VolumeInput(frame=frame.reset_index(drop=True), source="forecast",
-                       detail="Latest stored forecast: " + ", ".join(series_label(str(x)) for x in series),
-                       interval_seconds=86400 if is_care else infer_interval_seconds(frame["ds"]), notes=notes,
-                       channel="care" if is_care else None)
+                       detail=f"Stored forecast for {window}: " + ", ".join(p.label for p in used),
+                       interval_seconds=86400 if is_care else infer_interval_seconds(frame["ds"]),
+                       notes=tuple(notes), channel="care" if is_care else None)
 
 
 # --------------------------------------------------------------------------------------- planning
@@ -1153,11 +1277,12 @@ def export_saved_plan(app: AppContext, actor: Actor, plan_id: int, *, fmt: str) 
 
 
 __all__ = [
-    "CalculatorResult", "ExportFile", "HISTORY_METHODS", "PlanningOptions", "Scenario", "VolumeInput",
-    "VolumeUpload", "build_plan", "build_shift_plan", "care_volume", "default_params", "default_params_for",
-    "default_patterns_table", "erlang_calculator", "export_plan", "export_saved_plan", "forecast_series",
-    "forecast_volume", "history_volume", "infer_interval_seconds", "interval_label", "latest_forecast",
+    "build_plan", "build_shift_plan", "CalculatorResult", "care_volume", "default_forecast_window", "default_params",
+    "default_params_for", "default_patterns_table", "erlang_calculator", "export_plan", "export_saved_plan",
+    "ExportFile", "forecast_periods", "FORECAST_PLAN_DAYS", "forecast_series", "forecast_volume", "ForecastPeriod",
+    "HISTORY_METHODS", "history_volume", "infer_interval_seconds", "interval_label", "latest_forecast",
     "list_saved_plans", "load_saved_plan", "open_saved_plan", "param_columns", "params_from_table", "params_table",
-    "patterns_from_table", "plan_info", "plan_totals", "planning_options", "requirement_rows", "save_plan",
-    "SavedPlan", "saved_plan_parts", "saved_plan_stem", "series_label", "validate_volume_upload",
+    "patterns_from_table", "periods_by_time", "plan_info", "plan_totals", "planning_options", "PlanningOptions",
+    "requirement_rows", "save_plan", "saved_plan_parts", "saved_plan_stem", "SavedPlan", "Scenario", "series_label",
+    "validate_volume_upload", "VolumeInput", "VolumeUpload",
 ]

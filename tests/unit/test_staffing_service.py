@@ -378,8 +378,8 @@ def test_forecast_source_through_the_adapter(app, monkeypatch):
     monkeypatch.setattr(svc, "_forecasting_service", lambda: fake)
     assert svc.forecast_series(app, PLANNER) == sorted(rows)
     assert svc.series_label("workload:calls@A") == "calls · A"
-    v = svc.forecast_volume(app, PLANNER, series=list(rows), start=date(2026, 11, 2), days=1)
-    assert len(v.frame) == 16 and v.frame["yhat"].eq(60.0).all() and v.interval_seconds == 3600
+    v = svc.forecast_volume(app, PLANNER, series=list(rows), start=date(2026, 11, 3), days=1)
+    assert len(v.frame) == 24 and v.frame["yhat"].eq(60.0).all() and v.interval_seconds == 3600
     params = svc.default_params_for(v)
     point = svc.build_plan(app, PLANNER, v, params)
     risk = svc.build_plan(app, PLANNER, v, params, basis="upper_95")
