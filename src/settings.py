@@ -117,6 +117,10 @@ class Settings:
     outputs_dir: Path = ROOT / "outputs"
     load_demo_data: bool = True
     timezone: str = "Europe/Berlin"
+    #: Dask scheduler of an existing cluster (``tcp://host:8786``) that runs background jobs; None = an embedded local
+    #: cluster started on first use, with ``dask_local_workers`` single-threaded worker processes (0 = one per core)
+    dask_scheduler_address: str | None = None
+    dask_local_workers: int = 0
 
     def __post_init__(self) -> None:
         check_cookie_key(self.cookie_key)
@@ -153,4 +157,6 @@ def load_settings(*, env_file: Path | None = None) -> Settings:
         outputs_dir=Path(os.environ.get("OUTPUTS_DIR") or ROOT / "outputs"),
         load_demo_data=_env_bool("LOAD_DEMO_DATA", True),
         timezone=os.environ.get("APP_TIMEZONE", "Europe/Berlin"),
+        dask_scheduler_address=os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip() or None,
+        dask_local_workers=_env_int("DASK_LOCAL_WORKERS", 0, 0),
     )

@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 #: Version history (a database records the version it was brought to in ``schema_version``):
 #: 1 — the first release; 2 — saved staffing plans keep every quality column per interval (P(wait), e-mail
 #: backlog, and the ASA / P(abandon) / productive agents the shift plan's people achieve); 3 — the ``roster`` table
-#: of the roster upload kind (regular shifts, seen by the overtime ranking).
-SCHEMA_VERSION = 3
+#: of the roster upload kind (regular shifts, seen by the overtime ranking); 4 — the ``jobs`` table of background
+#: work (``src.data.jobs_store``).
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -305,6 +306,7 @@ STORE_EXTENSIONS = (
     "src.data.people_store",
     "src.data.overtime_store",
     "src.data.api_store",
+    "src.data.jobs_store",
 )
 
 

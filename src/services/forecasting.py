@@ -205,10 +205,43 @@ def _name_series(why: str, info: SeriesInfo) -> str:
     return f"{info.label}: {why}"
 
 
+#: one series to fit: (label for messages, frame ``series_id, ds, y``, the engine's ForecastConfig)
+SeriesFit = tuple[str, pd.DataFrame, Any]
+#: runs the engine on several series: (fits, on_progress) -> one ForecastResult per fit, in order
+SeriesFitter = Callable[[list[SeriesFit], ProgressCallback | None], list[Any]]
+
+
+def fit_series(label: str, frame: pd.DataFrame, config: Any, on_progress: ProgressCallback | None = None) -> Any:
+    """The engine's backtest, model choice and refit for one series; :class:`ServiceError` led by ``label``.
+
+    Pure computation (no database, no files): what a Dask task runs for one series of a training job.
+    """
+    from src.models.forecasting import run_forecast
+
+    try:
+        return run_forecast(frame, config, on_progress=on_progress)
+    except ValueError as exc:
+        raise ServiceError(f"{label}: {exc}") from None
+
+
+def fit_series_in_process(fits: list[SeriesFit], on_progress: ProgressCallback | None = None) -> list[Any]:
+    """Fit the series one after the other in this process, progress scaled to 0–0.95 (saving takes the rest)."""
+    results = []
+    total = len(fits)
+    for i, (label, frame, config) in enumerate(fits):
+        def prog(frac: float, text: str, i: int = i, label: str = label) -> None:
+            if on_progress:
+                on_progress(min(0.95, (i + frac) / total * 0.95), f"{label}: {text.split(': ', 1)[-1]}")
+
+        results.append(fit_series(label, frame, config, prog))
+    return results
+
+
 def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple[str, ...], *, horizon_days: int,
                     model: str = "auto", folds: int = 3, history_end: date | datetime | None = None,
                     activate: bool | None = None, seed: int = 0,
-                    on_progress: ProgressCallback | None = None) -> TrainOutcome:
+                    on_progress: ProgressCallback | None = None, fit_many: SeriesFitter | None = None,
+                    on_store: Callable[[Any, list[TrainedSeries]], None] | None = None) -> TrainOutcome:
     """Train, save and store forecasts for ``series_ids`` — all of them or none (every series' history is checked
     before the first is trained).
 
@@ -217,9 +250,14 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
     ``activate=True`` (admin only) makes the new versions active; None activates only where a series has no
     active version. Raises :class:`ServiceError` with a user-facing message for any bad input or a series
     that cannot be forecast (too short history names the minimum needed).
+
+    For background jobs (``src.services.jobs``): ``fit_many`` runs the engine on the series (default
+    :func:`fit_series_in_process`, one after the other here; a job maps them to Dask tasks), and ``on_store(conn,
+    trained)`` runs inside the transaction that stores the forecasts — a job marks itself done there, and an
+    exception from it (the job was cancelled meanwhile) rolls the whole training back.
     """
     require_role(actor, "planner", "admin")
-    from src.models.forecasting import ForecastConfig, history_problems, run_forecast
+    from src.models.forecasting import ForecastConfig, history_problems
     from src.models.registry import RegistryError, data_fingerprint
 
     ids = list(dict.fromkeys(series_ids))
@@ -268,22 +306,12 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
     if problems:
         raise ServiceError("Nothing was trained. " + " ".join(problems))
 
-    results = []
-    total = len(jobs)
-    for i, (info, hist, per_day, freq) in enumerate(jobs):
-        config = ForecastConfig(horizon=horizon_days * per_day, levels=LEVELS, model=model, folds=folds, seed=seed,
-                                n_jobs=1)
-
-        def prog(frac: float, text: str, i: int = i, label: str = info.label) -> None:
-            if on_progress:
-                on_progress(min(0.95, (i + frac) / total * 0.95), f"{label}: {text.split(': ', 1)[-1]}")
-
-        frame = hist.assign(series_id=info.series_id)[["series_id", "ds", "y"]]
-        try:
-            result = run_forecast(frame, config, on_progress=prog)
-        except ValueError as exc:
-            raise ServiceError(f"{info.label}: {exc}") from None
-        results.append((info, frame, freq, config, result))
+    fits = [(info.label, hist.assign(series_id=info.series_id)[["series_id", "ds", "y"]],
+             ForecastConfig(horizon=horizon_days * per_day, levels=LEVELS, model=model, folds=folds, seed=seed,
+                            n_jobs=1)) for info, hist, per_day, _freq in jobs]
+    fitted = (fit_many or fit_series_in_process)(fits, on_progress)
+    results = [(job[0], frame, job[3], config, result)  # (info, frame, freq, config, result)
+               for job, (_label, frame, config), result in zip(jobs, fits, fitted, strict=True)]
 
     if on_progress:
         on_progress(0.96, "Saving models and forecasts")
@@ -339,6 +367,8 @@ def train_forecasts(app: AppContext, actor: Actor, series_ids: list[str] | tuple
                                           "history_end": run["history_end"], "mase": run["metrics_json"].get("mase")})
                 trained.append(TrainedSeries(run["series_id"], run_id, version.version_id, run["model"],
                                              run["reason"], activated))
+            if on_store is not None:
+                on_store(conn, trained)
     except Exception:
         for version in saved:  # nothing partial: no model file without its stored forecast
             try:
