@@ -129,10 +129,11 @@ class Scenario:
     def neutral(self) -> bool:
         return self.volume_pct == 0 and self.aht_pct == 0 and self.sl_target is None and self.shrinkage is None
 
-    def describe(self) -> str:
+    def describe(self, *, care: bool = False) -> str:
+        """``volume +10 %, SL target 85%`` (``shifts +10 %`` for care units), or ``as planned``."""
         parts = []
         if self.volume_pct:
-            parts.append(f"volume {self.volume_pct:+g} %")
+            parts.append(f"{'shifts' if care else 'volume'} {self.volume_pct:+g} %")
         if self.aht_pct:
             parts.append(f"AHT {self.aht_pct:+g} %")
         if self.sl_target is not None:
@@ -232,6 +233,8 @@ def interval_label(seconds: int) -> str:
 def param_columns(channels: Sequence[str]) -> list[str]:
     """The columns of the parameter table that matter for these channels (voice, email, outbound, care)."""
     ch = {str(c) for c in channels}
+    if ch == {"care"}:
+        return ["queue", "care_ratio"]  # a care unit: shifts × staff per shift; no channel choice, no call targets
     cols = ["queue", "channel"]
     if ch - {"care"}:
         cols.append("aht_seconds")
@@ -1010,6 +1013,9 @@ def _stored_rows(plan: StaffingPlan, shift_plan: ShiftPlanResult | None) -> pd.D
 #: columns of the requirement table that only mean something for one channel
 _VOICE_ONLY = ("service_level", "asa_seconds", "p_wait", "p_abandon")
 _EMAIL_ONLY = ("backlog_hours",)
+#: contact-centre columns a care unit has only placeholder values for (AHT of a day, traffic, occupancy; staff
+#: needed before and after a 0 % shrinkage are the same number)
+_NOT_CARE = ("aht_seconds", "traffic", "agents_raw", "agents_fractional", "occupancy")
 
 
 def requirement_rows(plan: StaffingPlan, queue: str, shift_plan: ShiftPlanResult | None = None) -> pd.DataFrame:
@@ -1027,7 +1033,8 @@ def requirement_rows(plan: StaffingPlan, queue: str, shift_plan: ShiftPlanResult
     if shift_plan is not None and len(shift_plan.intervals) and shift_plan.intervals["queue"].iloc[0] == queue:
         rows = rows.merge(shift_plan.intervals[["ds", "planned", "service_level"]].rename(
             columns={"service_level": "planned_service_level"}), on="ds", how="left")
-    drop = [*(_VOICE_ONLY if channel != "voice" else ()), *(_EMAIL_ONLY if channel != "email" else ())]
+    drop = [*(_VOICE_ONLY if channel != "voice" else ()), *(_EMAIL_ONLY if channel != "email" else ()),
+            *(_NOT_CARE if channel == "care" else ())]
     return rows.drop(columns=[c for c in drop if c in rows])
 
 
@@ -1040,10 +1047,12 @@ def plan_info(volume: VolumeInput | None, scenario: Scenario | None, actor: Acto
               shift_plan: ShiftPlanResult | None = None) -> dict[str, Any]:
     """Key facts printed on the workbook's Info sheet."""
     info: dict[str, Any] = {"created_by": actor.username, "created_at": datetime.now().strftime("%Y-%m-%d %H:%M")}
+    care = volume is not None and (volume.channel == "care" or volume.source == "care")
     if volume is not None:
-        info.update(source=volume.source, source_detail=volume.detail,
-                    interval_minutes=volume.interval_seconds / 60)
-    info["what_if"] = (scenario or Scenario()).describe()
+        info.update(source=volume.source, source_detail=volume.detail)
+        if not care:  # care units have one value per day: "1440 minutes" says nothing
+            info["interval_minutes"] = volume.interval_seconds / 60
+    info["what_if"] = (scenario or Scenario()).describe(care=care)
     if shift_plan is not None:
         info.update(shift_plan_status=shift_plan.status, paid_hours=round(shift_plan.paid_hours, 2),
                     uncovered_agent_intervals=round(shift_plan.under_agent_intervals, 2))
@@ -1190,8 +1199,9 @@ def saved_plan_parts(found: Mapping[str, Any], actor: Actor) -> tuple[StaffingPl
     except ValueError as exc:
         raise ServiceError(f"Saved plan {plan_id}: {exc}") from None
     shift_plan = _saved_shift_plan(iv, found["shifts"], head.get("paid_hours"))
+    care = all(p.channel == "care" for p in params.values())
     try:
-        what = Scenario(**head.get("scenario", {})).describe()
+        what = Scenario(**head.get("scenario", {})).describe(care=care)
     except (TypeError, ServiceError):
         what = str(head.get("scenario", ""))
     seconds = {p.interval_seconds for p in params.values()}
@@ -1200,7 +1210,7 @@ def saved_plan_parts(found: Mapping[str, Any], actor: Actor) -> tuple[StaffingPl
         "saved_plan_id": plan_id, "plan_name": head.get("name"), "created_by": head.get("created_by"),
         "created_at": f"{pd.Timestamp(created):%Y-%m-%d %H:%M} UTC" if created is not None else "",
         "source": head.get("source"), "source_detail": head.get("source_detail")}
-    if len(seconds) == 1:
+    if len(seconds) == 1 and not care:
         info["interval_minutes"] = seconds.pop() / 60
     info.update(volume_basis=plan.volume_basis, what_if=what)
     if shift_plan is not None:

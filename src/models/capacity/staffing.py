@@ -518,6 +518,17 @@ WORKBOOK_HEADERS: dict[str, dict[str, str]] = {
                    "care_ratio": "Care staff per shift (ratio)", "abandon_target": "Abandonment target (%)",
                    "sl_basis": "Service level basis (offered or answered calls)"},
 }
+#: Excel headers of a care-home plan (every unit a care unit): care words, and only the columns that mean something
+#: for a unit — staff per unit and day from its shifts. AHT (a day), answer-within time, traffic, occupancy and
+#: service level are contact-centre quantities with placeholder values there, so those columns are left out.
+CARE_WORKBOOK_HEADERS: dict[str, dict[str, str]] = {
+    "Summary": {"queue": "Unit", "intervals": "Days (count)", "volume": "Shifts over the horizon",
+                "peak_agents": "Peak staff in one day"},
+    "Intervals": {"queue": "Unit", "ds": "Date", "volume": "Shifts", "agents": "Staff to schedule"},
+    "Daily": {"queue": "Unit", "date": "Date", "volume": "Shifts per day", "agents_total": "Staff to schedule"},
+    "Parameters": {"queue": "Unit", "volume_basis": "Shifts basis (point forecast or upper bound)",
+                   "care_ratio": "Staff per shift"},
+}
 #: readable labels of the Info sheet's facts (unknown keys get their code with spaces, capitalised)
 INFO_LABELS: dict[str, str] = {
     "saved_plan_id": "Saved plan ID", "plan_name": "Plan name", "created_by": "Created by",
@@ -554,10 +565,14 @@ def info_frame(info: Mapping[str, object]) -> pd.DataFrame:
     return pd.DataFrame({"Item": labels, "Value": pd.Series([_info_value(v) for v in info.values()], dtype=object)})
 
 
-def _humanise(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+def _humanise(name: str, frame: pd.DataFrame,
+              headers_of: Mapping[str, Mapping[str, str]] = WORKBOOK_HEADERS) -> tuple[pd.DataFrame, dict[str, str]]:
     """``frame`` with the sheet's Excel headers and the number formats keyed by them (formats are chosen by the
-    column code, so a percentage stays a percentage whatever its label says)."""
-    headers = WORKBOOK_HEADERS.get(name, {})
+    column code, so a percentage stays a percentage whatever its label says). With the care headers only the
+    columns they name are kept, in their order."""
+    headers = headers_of.get(name, {})
+    if headers_of is CARE_WORKBOOK_HEADERS and headers:
+        frame = frame[[c for c in headers if c in frame.columns]]
     mapping = {c: headers.get(str(c), str(c)) for c in frame.columns}
     formats = {mapping[c]: _CODE_FORMATS[str(c)] for c in frame.columns if str(c) in _CODE_FORMATS}
     return frame.rename(columns=mapping), formats
@@ -574,18 +589,23 @@ def staffing_workbook(
 
     Headers are the readable names of :data:`WORKBOOK_HEADERS` (with units), numbers stay numeric with their
     formats. A native line chart shows required (and, with a shift plan, planned) agents per interval. ``params``
-    defaults to the parameters stored in the plan.
+    defaults to the parameters stored in the plan. A plan of care units only speaks of units, shifts and staff
+    (:data:`CARE_WORKBOOK_HEADERS`) and leaves out the contact-centre columns.
     """
     if params is None:
         params = plan.params
     elif isinstance(params, QueueParams):
         params = {q: params for q in plan.params}
+    care = bool(params) and all(p.channel == "care" for p in params.values())
+    headers_of = CARE_WORKBOOK_HEADERS if care else WORKBOOK_HEADERS
     raw: dict[str, pd.DataFrame] = {"Summary": plan.summary, "Intervals": plan.intervals, "Daily": plan.daily}
     chart_codes: tuple[str, str, tuple[str, ...], str]
     if shift_plan is not None:
         raw["Shift plan"] = shift_plan.intervals
         raw["Shift starts"] = shift_plan.shifts
         chart_codes = ("Shift plan", "ds", ("required", "planned"), "Required vs planned agents")
+    elif care:
+        chart_codes = ("Intervals", "ds", ("agents",), "Staff to schedule per unit and day")
     else:
         chart_codes = ("Intervals", "ds", ("agents", "agents_raw"), "Required agents per interval")
     pf = params_frame(params)
@@ -594,11 +614,11 @@ def staffing_workbook(
     sheets: dict[str, pd.DataFrame] = {}
     sheet_formats: dict[str, dict[str, str]] = {}
     for name, frame in raw.items():
-        sheets[name], sheet_formats[name] = _humanise(name, frame)
+        sheets[name], sheet_formats[name] = _humanise(name, frame, headers_of)
     if info:
         sheets["Info"] = info_frame(info)
     chart_sheet, x, ys, title = chart_codes
-    label = WORKBOOK_HEADERS[chart_sheet]
+    label = headers_of[chart_sheet]
     charts = [ChartSpec(sheet=chart_sheet, x_column=label[x], y_columns=tuple(label[y] for y in ys), title=title,
-                        x_title="Interval start", y_title="agents")]
+                        x_title="Date" if care else "Interval start", y_title="staff" if care else "agents")]
     return to_excel_bytes(sheets, title="Staffing plan", sheet_formats=sheet_formats, charts=charts)
