@@ -15,6 +15,7 @@ from src.ui import state
 from src.ui.common import app_context, require_page_role
 from src.ui.overtime_common import excluded_table, options_or_stop
 from src.ui.tables import dash_missing, right_text
+from src.ui.text import md
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -79,11 +80,15 @@ def _on_response(code: str, contacted: dict[str, datetime], who_key: str) -> Non
     when = None
     if minutes is not None:
         when = contacted[sid] + timedelta(minutes=float(minutes))
+    # the minutes belong to this one answer: cleared after it, and after an error too — a kept "600" made the next
+    # answer fail the same way ("The response time lies in the future")
+    ss[_k("resp_minutes")] = None
     try:
         out = ot.record_response(app, actor, code, sid, ss.get(_k("resp_kind"), "accepted"), responded_at=when,
                                  fill=bool(ss.get(_k("resp_fill"), True)))
     except ServiceError as exc:
-        _flash("error", str(exc))
+        _flash("error", f"{exc} Nothing was recorded; the minutes were cleared (empty = answered now)."
+               if minutes is not None else str(exc))
         return
     _flash("success", out.message)
 
@@ -249,13 +254,20 @@ flash = state.pop(FLASH)
 if flash:
     getattr(st, flash[0])(flash[1])
 
-# The shift date is initialised once per session (from the last ranked shift, else the default day). Passing
-# ``value=opts.default_date`` on every run made the field jump to today after a request was created, because the
-# default moves with the newest activity and a changed ``value`` resets the widget.
+# The shift is initialised once per session: the last ranked shift, else the next shift that has not started yet
+# (today's early shift at noon had long started). Passing ``value=`` on every run made the field jump after a
+# request was created, because a changed ``value`` resets the widget. Both keys are dropped while another page
+# shows, so both are restored together.
 if _k("date") not in st.session_state:
-    # a live ranking is for a shift still to come: never default to a past day (the history may be old)
-    st.session_state[_k("date")] = (state.get(PARAMS) or {}).get("shift_date") or max(opts.default_date,
-                                                                                       ot.local_now(app).date())
+    last = state.get(PARAMS) or {}
+    if last.get("shift_date"):
+        st.session_state[_k("date")] = last["shift_date"]
+        if last.get("shift_type") in opts.shift_types:
+            st.session_state[_k("type")] = last["shift_type"]
+    else:
+        upcoming = ot.next_shift(app, actor, opts.shift_types)
+        st.session_state[_k("date")] = upcoming.day
+        st.session_state[_k("type")] = upcoming.shift_type
 
 with st.form(_k("rank_form")):
     c1, c2, c3, c4, c5 = st.columns([1.1, 1, 1.6, 1.6, 0.8])
@@ -308,8 +320,12 @@ elif params:
         except ServiceError as exc:
             st.error(str(exc))
         else:
-            st.subheader(f"{result.request.site} · {result.request.shift_type} · "
+            st.subheader(f"{md(result.request.site)} · {result.request.shift_type} · "
                          f"{result.shift_start:%a %d.%m.%Y %H:%M}")
+            if result.shift_start < ot.local_now(app):
+                st.warning(f"This shift started at {result.shift_start:%H:%M on %d.%m.%Y}. A coverage request for "
+                           "it records contacts and answers retroactively; for a shift still to come, change the "
+                           "date or shift type above.")
             with st.container(border=True):
                 st.markdown("**Request coverage** — store this shift as an open request and work through the "
                             "ranked list (every contact and answer is recorded and audited).")

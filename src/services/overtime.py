@@ -448,6 +448,31 @@ def _rank(app: AppContext, shift: ShiftInput, *, request_id: str | None, weights
                            acceptance_override=override, acceptance_source=source, on_progress=on_progress)
 
 
+@dataclass(frozen=True)
+class NextShift:
+    """The shift a live ranking is most likely for: the first one that has not started yet."""
+
+    day: date
+    shift_type: str
+    start: datetime
+
+
+def next_shift(app: AppContext, actor: Actor, shift_types: Sequence[str] | None = None) -> NextShift:
+    """The first shift (of ``shift_types``, default every known type) that starts after now in ``APP_TIMEZONE``.
+
+    Why: Live rankings opened on today's early shift even at noon, when that shift had long started; a coverage
+    request for it only then warned that contacts are recorded retroactively.
+    """
+    require_role(actor, "planner", "admin")
+    rules = OvertimeRules()
+    now = local_now(app)
+    types = [normalise_shift_type(t) for t in (shift_types or list(rules.shift_starts))]
+    starts = sorted((datetime.combine(now.date() + timedelta(days=d), rules.shift_start(t)), t)
+                    for d in (0, 1, 2) for t in types if t in rules.shift_starts)
+    start, stype = next(((s, t) for s, t in starts if s > now), starts[-1])
+    return NextShift(day=start.date(), shift_type=stype, start=start)
+
+
 def rank(app: AppContext, actor: Actor, *, site: str, shift_date: date | str, shift_type: str,
          hours: float | str | None = None, unit: str | None = None, required_role: str | None = None,
          required_skill: str | None = None, weights: Mapping[str, float] | None = None,

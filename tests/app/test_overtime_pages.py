@@ -90,10 +90,12 @@ def test_rankings_then_coverage_workflow_until_filled(ot_app):
     _button(at, "Record answer").click()
     at.run()
     assert not at.exception, at.exception
-    assert any("in the future" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("in the future" in e.value and "minutes were cleared" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    # #13.5: the typed minutes are cleared after the error, so the next answer does not fail the same way
+    assert at.number_input(key="wfp_otr_resp_minutes").value is None
     at.radio(key="wfp_otr_resp_kind").set_value("accepted")
-    at.number_input(key="wfp_otr_resp_minutes").set_value(None)  # answered now
-    _button(at, "Record answer").click()
+    _button(at, "Record answer").click()  # answered now
     at.run()
     assert not at.exception, at.exception
     assert any(f"{code} is filled" in s.value for s in at.success)
@@ -328,3 +330,31 @@ def test_reports_as_of_stays_put_when_a_coverage_request_is_recorded(ot_app):
     at.switch_page("pages/overtime_staff.py").run()
     at.switch_page("pages/overtime.py").run()
     assert at.date_input(key="wfp_ot_dash_asof").value == today
+
+
+@pytest.mark.parametrize(("clock", "day_offset", "shift_type", "started"), [
+    ("05:30", 0, "early", False), ("12:00", 0, "late", True), ("23:00", 1, "early", True)])
+def test_rankings_default_to_the_next_shift_not_started(ot_app, monkeypatch, clock, day_offset, shift_type, started):
+    """#13.5: Live rankings opened on today's early shift even when it had started, with no warning until a
+    coverage request existed."""
+    from datetime import datetime, timedelta
+
+    from src.services import overtime as ot
+
+    today = ot.local_now(ot_app).date()
+    now = datetime.combine(today, datetime.strptime(clock, "%H:%M").time())
+    monkeypatch.setattr(ot, "local_now", lambda app: now)
+    at = _page("overtime_rankings.py")
+    assert at.date_input(key="wfp_otr_date").value == today + timedelta(days=day_offset)
+    assert at.selectbox(key="wfp_otr_type").value == shift_type
+    _button(at, "Rank staff").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("started" in w.value for w in at.warning)  # the default shift is still to come
+    if started:  # a shift that has begun (today's early one) is ranked, with a clear warning
+        at.date_input(key="wfp_otr_date").set_value(today)
+        at.selectbox(key="wfp_otr_type").set_value("early")
+        _button(at, "Rank staff").click()
+        at.run()
+        assert not at.exception, at.exception
+        assert any("This shift started at 06:00" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -280,3 +280,18 @@ def test_dashboard_counts_app_requests(sqlite_app):
     assert d1.stats.total_ot_shifts == 3 and d1.open_requests.empty
     assert d1.recent.iloc[0]["request_id"] == view.code and d1.recent.iloc[0]["status"] == "filled"
     assert isinstance(ot.local_now(sqlite_app), datetime)
+
+
+@pytest.mark.parametrize(("clock", "day_offset", "shift_type"), [
+    ("00:10", 0, "early"), ("05:59", 0, "early"), ("06:00", 0, "day"), ("13:00", 0, "late"), ("14:30", 0, "night"),
+    ("23:59", 1, "early")])
+def test_next_shift_is_the_first_that_has_not_started(sqlite_app, monkeypatch, clock, day_offset, shift_type):
+    today = _today(sqlite_app)
+    now = datetime.combine(today, datetime.strptime(clock, "%H:%M").time())
+    monkeypatch.setattr(ot, "local_now", lambda app: now)
+    nxt = ot.next_shift(sqlite_app, PLANNER)
+    assert (nxt.day, nxt.shift_type) == (today + timedelta(days=day_offset), shift_type)
+    assert nxt.start > now
+    assert ot.next_shift(sqlite_app, PLANNER, ["night"]).shift_type == "night"
+    with pytest.raises(PermissionDenied):
+        ot.next_shift(sqlite_app, None)
