@@ -163,9 +163,17 @@ with st.form(state.key("fc_form")):
                   key=state.key("fc_history_end"),
                   help="Empty = all stored history. An earlier date makes a back-dated forecast you can check "
                        "against actuals on *Forecast accuracy* right away.")
+    # a series' first version always becomes active (svc.train_forecasts): Staffing plans with the active version,
+    # and a series without one would be planned with whatever run is newest — so the form says so
     if actor.is_admin:
         st.checkbox("Make the new model version active (Staffing plans with the active version)",
-                    disabled=training, key=state.key("fc_activate"))
+                    disabled=training, key=state.key("fc_activate"),
+                    help="Unticked, a new version is stored beside the active one, to compare on *Forecast "
+                         "accuracy*. A series' first version always becomes active, ticked or not: Staffing needs "
+                         "one to plan with.")
+    else:
+        st.caption("A series' first version becomes its active model, the one Staffing plans with. Later versions "
+                   "are stored beside it until an administrator activates them on *Forecast accuracy*.")
     st.form_submit_button("Train forecast", type="primary", disabled=training, icon=":material/model_training:",
                           on_click=_submit, args=(kind,))
 
