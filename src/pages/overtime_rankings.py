@@ -58,15 +58,20 @@ def _on_request(params: dict) -> None:
     _flash("success", f"Coverage request {view.code} created. Contact people from the ranked list below.")
 
 
-def _on_contact(code: str, pick_key: str) -> None:
+def _on_contact(code: str, pick_key: str, everyone: list[str]) -> None:
+    """Record the picked offers; everyone not contacted yet only with the explicit "all" box ticked (Streamlit's
+    own *Select all*, the first row of the dropdown, offered the shift to the whole list with one click)."""
     ss = st.session_state
-    picked = [s.split(" · ")[0] for s in ss.get(pick_key) or []]
+    to_all = bool(ss.get(_k("contact_all")))
+    ss[_k("contact_all")] = False  # one decision per round: the next round starts unticked
+    picked = list(everyone) if to_all else [s.split(" · ")[0] for s in ss.get(pick_key) or []]
     try:
         ids = ot.contact(app, actor, code, picked, channel=ss.get(_k("channel"), "phone"))
     except ServiceError as exc:
         _flash("error", str(exc))
         return
-    _flash("success", f"Recorded {len(ids)} contact(s) for {code}: {', '.join(ids)}.")
+    who = f"everyone not contacted yet ({len(ids)} people)" if to_all else ", ".join(ids)
+    _flash("success", f"Recorded {len(ids)} contact(s) for {code}: {who}.")
 
 
 def _on_response(code: str, contacted: dict[str, datetime], who_key: str) -> None:
@@ -186,11 +191,16 @@ def _draw_request(view) -> None:  # noqa: ANN001
         with left.form(_k("contact_form")):
             st.markdown("**1. Contact**")
             options = [f"{s} · {n}" for s, n in zip(todo["staff_id"], todo["name"], strict=True)]
+            # no "Select all" row in the dropdown: offering the shift to everyone is the explicit box below
             st.multiselect("People to offer the shift to", options, default=options[:1], key=pick_key,
-                           help="Best-ranked first. Only eligible people can be contacted.")
+                           select_all=False, help="Best-ranked first. Only eligible people can be contacted.")
+            if len(options) > 1:
+                st.checkbox(f"Offer it to all {len(options)} people not contacted yet", key=_k("contact_all"),
+                            help="Ignores the selection above and records an offer to each of them.")
             st.radio("Channel", ["phone", "sms", "email"], horizontal=True, key=_k("channel"),
                      help="SMS and e-mail offers go through the offer gateway (currently logged only).")
-            st.form_submit_button("Record contact", on_click=_on_contact, args=(view.code, pick_key), type="primary")
+            st.form_submit_button("Record contact", on_click=_on_contact,
+                                  args=(view.code, pick_key, todo["staff_id"].tolist()), type="primary")
         waiting = view.contacts.loc[view.contacts["response"].isna()]
         contacted = {sid: ts.to_pydatetime()
                      for sid, ts in zip(waiting["staff_id"], waiting["contacted_at"], strict=True)}
@@ -218,10 +228,11 @@ def _draw_request(view) -> None:  # noqa: ANN001
     else:
         contacts = view.contacts
         if len(contacts):
-            st.dataframe(dash_missing(contacts[["staff_id", "name", "channel", "contacted_at", "response",
-                                                "responded_at", "response_minutes"]],
-                                      {"response": "{}", "responded_at": "{:%d.%m. %H:%M}",
-                                       "response_minutes": "{:.0f}"}),
+            # a pending offer of a filled request reads "not needed" (cancelled: "withdrawn"), not "–"
+            st.dataframe(dash_missing(contacts.assign(response=view.answers())[
+                                          ["staff_id", "name", "channel", "contacted_at", "response", "responded_at",
+                                           "response_minutes"]],
+                                      {"responded_at": "{:%d.%m. %H:%M}", "response_minutes": "{:.0f}"}),
                          hide_index=True, width="stretch", key="closed_contacts",
                          column_config={"staff_id": "Staff", "name": "Name", "channel": "Channel",
                                         "contacted_at": st.column_config.DatetimeColumn("Contacted",

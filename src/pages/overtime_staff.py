@@ -128,6 +128,12 @@ absences.show(app, actor, key="ots", default_day=ot.local_now(app).date(), staff
 
 if len(view.contacts):
     st.subheader("Contacts recorded in the app")
-    st.dataframe(dash_missing(view.contacts[["request_id", "channel", "contacted_at", "contacted_by", "response",
-                                             "responded_at"]], {"response": "{}", "responded_at": "{:%Y-%m-%d %H:%M}"}),
-                 hide_index=True, width="stretch")
+    # "answer": a pending offer of a filled request reads "not needed" (cancelled: "withdrawn"), not "–"
+    st.dataframe(dash_missing(view.contacts[["request_id", "channel", "contacted_at", "contacted_by", "answer",
+                                             "responded_at"]], {"responded_at": "{:%Y-%m-%d %H:%M}"}),
+                 hide_index=True, width="stretch", key="app_contacts",
+                 column_config={"request_id": "Request", "channel": "Channel",
+                                "contacted_at": st.column_config.DatetimeColumn("Contacted",
+                                                                                format="YYYY-MM-DD HH:mm"),
+                                "contacted_by": "Contacted by", "answer": "Answer",
+                                "responded_at": right_text("Answered")})

@@ -492,6 +492,15 @@ def rank(app: AppContext, actor: Actor, *, site: str, shift_date: date | str, sh
 
 # ----------------------------------------------------------------------------------------------- workflow
 
+def answer_label(response: str | None, request_status: str) -> str:
+    """An offer's answer in words: accepted / declined / no answer, else by the request's state — "waiting" while it
+    is open, "not needed" once someone else filled it, "withdrawn" when it was cancelled (a "–" read as if the
+    person had never answered)."""
+    if isinstance(response, str) and response in RESPONSE_LABELS:
+        return RESPONSE_LABELS[response]
+    return {"filled": "not needed", "cancelled": "withdrawn"}.get(request_status, "waiting")
+
+
 @dataclass(frozen=True)
 class RequestView:
     """A stored request, its contacts (with names and response minutes) and a fresh ranking for it."""
@@ -507,6 +516,11 @@ class RequestView:
     @property
     def is_open(self) -> bool:
         return self.request["status"] == "open"
+
+    def answers(self) -> list[str]:
+        """Each contact's :func:`answer_label` (row order of ``contacts``)."""
+        return [answer_label(r if pd.notna(r) else None, str(self.request["status"]))
+                for r in self.contacts["response"]]
 
     def contact_list(self) -> pd.DataFrame:
         """Ranked candidates with their contact status (``not contacted`` / ``waiting`` / the response)."""
@@ -895,6 +909,12 @@ def staff_detail(app: AppContext, actor: Actor, staff_id: str, *, days: int = 90
     except KeyError:
         raise ServiceError(f"Unknown staff id {staff_id!r}.") from None
     contacts = overtime_store.contacts_frame(app.engine, staff_id=detail.staff_id)
+    statuses: dict[int, str] = {}
+    if len(contacts):
+        reqs = overtime_store.requests_frame(app.engine)
+        statuses = dict(zip(reqs["id"], reqs["status"], strict=True))
+    contacts["answer"] = [answer_label(r if pd.notna(r) else None, str(statuses.get(i, "open")))
+                          for r, i in zip(contacts["response"], contacts["request_id"], strict=True)]
     contacts["request_id"] = [request_code(i) for i in contacts["request_id"]]
     return StaffView(detail=detail, contacts=contacts, as_of=as_of)
 

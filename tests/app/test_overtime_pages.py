@@ -358,3 +358,54 @@ def test_rankings_default_to_the_next_shift_not_started(ot_app, monkeypatch, clo
         at.run()
         assert not at.exception, at.exception
         assert any("This shift started at 06:00" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_offer_to_everyone_is_an_explicit_box_and_pending_offers_read_not_needed_after_a_fill(ot_app):
+    """#13.15: Streamlit's *Select all* was the first row of "People to offer the shift to" (one click offered the
+    shift to everyone); after a fill the others' pending offers showed "–"."""
+    from datetime import timedelta
+
+    from src.services import overtime as ot
+
+    at = _page("overtime_rankings.py")
+    at.date_input(key="wfp_otr_date").set_value(ot.local_now(ot_app).date() + timedelta(days=12))
+    at.selectbox(key="wfp_otr_site").set_value("Haus Abendrot")
+    at.selectbox(key="wfp_otr_type").set_value("night")
+    _button(at, "Rank staff").click()
+    at.run()
+    _button(at, "Request coverage").click()
+    at.run()
+    assert not at.exception, at.exception
+    code = at.session_state["wfp_ot_active_request"]
+    pick = next(m for m in at.multiselect if m.label == "People to offer the shift to")
+    assert pick.proto.HasField("select_all") and pick.proto.select_all == 0  # no bulk row in the dropdown
+    n = len(pick.options)
+    assert n >= 2 and pick.value == [pick.options[0]]  # the best-ranked person, as before
+    box = at.checkbox(key="wfp_otr_contact_all")
+    assert box.label == f"Offer it to all {n} people not contacted yet" and box.value is False
+    box.check()
+    _button(at, "Record contact").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"Recorded {n} contact(s) for {code}: everyone not contacted yet ({n} people)." == s.value
+               for s in at.success), [s.value for s in at.success]
+    assert set(at.dataframe[0].value["status"]) == {"waiting"}
+
+    first = next(b for b in at.selectbox if b.label == "Who answered").value
+    at.radio(key="wfp_otr_resp_kind").set_value("accepted")
+    _button(at, "Record answer").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"{code} is filled" in s.value for s in at.success)
+    closed = next(d.value for d in at.dataframe if "channel" in d.value.columns).set_index("staff_id")
+    sid = first.split(" · ")[0]
+    assert closed.loc[sid, "response"] == "accepted"
+    assert set(closed.drop(index=sid)["response"]) == {"not needed"} and len(closed) == n
+    other = closed.drop(index=sid).index[0]
+    detail = logged_in("pat", "planner")
+    detail.query_params["staff"] = other
+    detail.run()
+    detail.switch_page("pages/overtime_staff.py").run()
+    assert not detail.exception, detail.exception
+    mine = next(d.value for d in detail.dataframe if "contacted_by" in d.value.columns).set_index("request_id")
+    assert mine.loc[code, "answer"] == "not needed"

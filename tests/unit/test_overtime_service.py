@@ -295,3 +295,9 @@ def test_next_shift_is_the_first_that_has_not_started(sqlite_app, monkeypatch, c
     assert ot.next_shift(sqlite_app, PLANNER, ["night"]).shift_type == "night"
     with pytest.raises(PermissionDenied):
         ot.next_shift(sqlite_app, None)
+
+
+def test_answer_labels_say_why_a_pending_offer_got_no_answer():
+    assert [ot.answer_label(r, "filled") for r in ("accepted", "declined", "no_answer", None)] == [
+        "accepted", "declined", "no answer", "not needed"]
+    assert ot.answer_label(None, "open") == "waiting" and ot.answer_label(None, "cancelled") == "withdrawn"
