@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,20 +35,24 @@ def requirement_chart(
     base: pd.DataFrame | None = None,
     sl_target: float | None = None,
     title: str = "Required vs planned agents",
+    people: str = "agents",
 ) -> go.Figure:
     """Required agents (after shrinkage) per interval as a step line, the shift plan's people when given, the
     requirement before the what-if when given, and the achieved service level on a secondary axis.
 
     ``intervals``: one queue's plan rows (ds, agents, service_level). ``planned``: shift-plan rows (ds, planned,
-    service_level). ``base``: the plan rows without what-if changes (ds, agents).
+    service_level). ``base``: the plan rows without what-if changes (ds, agents). Closed intervals (no volume)
+    have no service level: the SL line has a gap there. ``people="staff"`` labels a care unit's staff per day.
+    ``title`` is shown as text (plotly would render HTML in it, and it holds queue names).
     """
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     iv = _on_grid(intervals[["ds", "agents", "service_level"]], interval_seconds)
+    required = "Staff to schedule" if people == "staff" else "Required agents (after shrinkage)"
     if base is not None:
         b = _on_grid(base[["ds", "agents"]], interval_seconds)
         fig.add_trace(go.Scatter(x=b["ds"], y=b["agents"], name="Required as planned (before what-if)",
                                  mode="lines", line=dict(color=BASE, dash="dot", shape="hv")), secondary_y=False)
-    fig.add_trace(go.Scatter(x=iv["ds"], y=iv["agents"], name="Required agents (after shrinkage)", mode="lines",
+    fig.add_trace(go.Scatter(x=iv["ds"], y=iv["agents"], name=required, mode="lines",
                              line=dict(color=REQUIRED, width=2, shape="hv")), secondary_y=False)
     sl_frame, sl_name = iv, "Achieved SL (required agents)"
     if planned is not None and len(planned):
@@ -63,8 +69,8 @@ def requirement_chart(
                                      line=dict(color=TARGET, dash="dash")), secondary_y=True)
         fig.update_yaxes(title_text="service level", tickformat=".0%", range=[0, 1.02], secondary_y=True,
                          showgrid=False, tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], zeroline=False)
-    fig.update_yaxes(title_text="agents", rangemode="tozero", secondary_y=False)
-    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
+    fig.update_yaxes(title_text=people, rangemode="tozero", secondary_y=False)
+    fig.update_layout(title=html.escape(title), height=420, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
                       legend=dict(orientation="h", y=-0.18))
     return fig
 
@@ -90,7 +96,7 @@ def daily_chart(daily: pd.DataFrame, *, value: str = "agent_hours",
         group = group.where(group.isin(largest), "other")
     summed = daily.assign(_series=group).groupby(["_series", "date"], sort=True)[value].sum(min_count=1).reset_index()
     for name, grp in summed.groupby("_series", sort=True):
-        fig.add_trace(go.Bar(x=grp["date"], y=grp[value], name=str(name)))
+        fig.add_trace(go.Bar(x=grp["date"], y=grp[value], name=html.escape(str(name))))  # a name, not HTML
     label = {"agent_hours": "agent hours (after shrinkage)", "peak_agents": "peak agents",
              "agents_total": "staff"}.get(value, value)
     fig.update_layout(title=title, barmode="stack", height=340, margin=dict(l=10, r=10, t=50, b=10),

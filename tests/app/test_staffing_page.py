@@ -379,3 +379,132 @@ def test_editors_show_blank_parameters_as_a_dash_or_empty_not_none(staffed_app):
     assert patterns.proto.HasField("placeholder") and patterns.proto.placeholder == ""
     assert patterns.value["break_after_minutes"].isna().all()
     assert _metric(at, "Agent hours (after shrinkage)").value != "0", "the plan is computed from these values"
+
+
+def _deferred_downloads(monkeypatch) -> dict[str, object]:
+    """file name → the deferred data callable of every download button drawn (AppTest cannot fetch the bytes)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    deferred: dict[str, object] = {}
+    real_add = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        deferred[file_name] = data_callable
+        return real_add(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return deferred
+
+
+def _workbook(deferred: dict[str, object], suffix: str = ".xlsx"):
+    import io
+
+    from openpyxl import load_workbook
+
+    (name,) = [n for n in deferred if n.endswith(suffix) and not n.startswith("staffing_plan_1_")][-1:]
+    return load_workbook(io.BytesIO(deferred[name]()))
+
+
+def _info(wb) -> dict:
+    return {r[0]: r[1] for r in wb["Info"].iter_rows(min_row=2, values_only=True)}
+
+
+@pytest.fixture
+def two_forecasts_app(ui_app):
+    """calls trained on all history (next week), emails with a back-dated history end (a past test week)."""
+    from datetime import date
+
+    from src.services import forecasting as fc
+    from tests.conftest import PLANNER
+    from tests.unit.test_staffing_forecast_period import CALLS, EMAILS, _history
+
+    data_service.ingest_frame(ui_app, ADMIN, kind="workload", frame=_history(), name="t")
+    fc.train_forecasts(ui_app, PLANNER, [CALLS], horizon_days=7, model="seasonal_naive", folds=1)
+    fc.train_forecasts(ui_app, PLANNER, [EMAILS], horizon_days=7, model="seasonal_naive", folds=1,
+                       history_end=date(2026, 10, 10))
+    return ui_app
+
+
+def test_stored_forecasts_of_different_weeks_are_not_added_into_one_plan(two_forecasts_app):
+    """Issue #13.1: the default selection (both queues) planned the past test week and next week as one plan."""
+    from datetime import date
+
+    at = _open()
+    at.radio(key=_key("source")).set_value("forecast").run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key=_key("f_series")).value == ["workload:calls@A", "workload:emails@A"]
+    periods = next(c.value for c in at.caption if c.value.startswith("Current forecasts — "))
+    assert "calls · A: Sat 2026-10-31 14:00 → Sat 2026-11-07 13:00" in periods
+    assert "emails · A: Fri 2026-10-09 18:00 → Fri 2026-10-16 17:00" in periods
+    start = next(d for d in at.date_input if d.label == "Plan from")
+    assert start.value == date(2026, 11, 1), "default: the next week the forecasts cover"
+    _submit(at, "Load volume")
+    assert any(s.value.startswith("**Stored forecast for Sun 2026-11-01 → Sat 2026-11-07: calls · A**")
+               and "1 queue(s)" in s.value for s in at.success)
+    assert any("emails · A (forecast for Fri 2026-10-09 18:00" in w.value and "left out" in w.value
+               for w in at.warning), "the queue without a forecast for the week is named"
+    both = float(_metric(at, "Agent hours (after shrinkage)").value.replace(",", ""))
+
+    at.multiselect(key=_key("f_series")).set_value(["workload:calls@A"]).run()
+    _submit(at, "Load volume")
+    assert not at.warning
+    assert float(_metric(at, "Agent hours (after shrinkage)").value.replace(",", "")) == both > 0
+
+    # the planner can choose the past week instead: then only the e-mail forecast is planned
+    at.multiselect(key=_key("f_series")).set_value(["workload:calls@A", "workload:emails@A"]).run()
+    next(d for d in at.date_input if d.label == "Plan from").set_value(date(2026, 10, 10))
+    next(n for n in at.number_input if n.label == "Days").set_value(6)
+    _submit(at, "Load volume")
+    assert any("Sat 2026-10-10 → Thu 2026-10-15: emails · A" in s.value for s in at.success)
+    assert any("calls · A (forecast for Sat 2026-10-31 14:00" in w.value for w in at.warning)
+
+
+def test_a_whatif_does_not_carry_over_to_the_next_volume(staffed_app, monkeypatch):
+    """Issue #13.2: +10 % on the calls plan, then the care homes loaded: the care plan opened at +10 % shifts and
+    its workbook's Info sheet recorded it."""
+    deferred = _deferred_downloads(monkeypatch)
+    at = _open()
+    _submit(at, "Load volume")
+    at.slider(key=_key("wi_volume")).set_value(10).run()
+    assert _metric(at, "Agent hours (after shrinkage)").delta.startswith("+")
+    assert _info(_workbook(deferred))["What-if"] == "volume +10 %"
+
+    deferred.clear()
+    at.radio(key=_key("source")).set_value("care").run()
+    _submit(at, "Load volume")
+    assert at.slider(key=_key("wi_volume")).value == 0
+    care = _metric(at, "Care staff shifts")
+    assert not care.delta and not any(c.value.startswith("What-if:") for c in at.caption)
+    assert _info(_workbook(deferred))["What-if"] == "as planned"
+    # a what-if set on the care plan is its own (and in its words)
+    at.slider(key=_key("wi_volume")).set_value(10).run()
+    assert any(c.value == "What-if: shifts +10 %. Deltas compare with the plan as entered." for c in at.caption)
+
+
+def test_care_plan_uses_care_words_on_screen_and_in_the_workbook(staffed_app, monkeypatch):
+    """Issue #13.11: "queue(s)", "agents", "AHT (seconds) = 86400", "Answered within (seconds) = 20" on a care
+    plan. It speaks of units, shifts and staff per shift, and leaves out what means nothing for a care unit."""
+    deferred = _deferred_downloads(monkeypatch)
+    at = _open()
+    at.radio(key=_key("source")).set_value("care").run()
+    _submit(at, "Load volume")
+    ok = next(s.value for s in at.success if "Care-home unit shifts" in s.value)
+    assert "unit-days" in ok and "unit(s)" in ok and "queue" not in ok and "interval" not in ok
+    assert any(h.value == "2 · Staff per shift per unit" for h in at.subheader)
+    editor = next(d for d in at.dataframe if "care_ratio" in d.value.columns)
+    assert list(editor.proto.column_order) == ["queue", "care_ratio"]
+    labels = {c: cfg.get("label") for c, cfg in __import__("json").loads(editor.proto.columns).items()}
+    assert labels["queue"] == "unit" and labels["care_ratio"] == "staff per shift"
+    assert at.selectbox(key=_key("req_queue")).label == "Unit"
+    table = next(d.value for d in at.dataframe if "agents" in d.value.columns and "ds" in d.value.columns)
+    assert list(table.columns) == ["ds", "date", "volume", "agents"], "no AHT, traffic, occupancy or SL"
+
+    wb = _workbook(deferred)
+    words = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows(max_row=1) for c in row)
+    for cc in ("Queue", "agents", "Agents", "AHT", "Answered within", "Service level", "Occupancy", "Traffic"):
+        assert cc not in words, f"{cc!r} in a care workbook's headers"
+    assert [c.value for c in wb["Parameters"][1]] == ["Unit", "Shifts basis (point forecast or upper bound)",
+                                                      "Staff per shift"]
+    assert [c.value for c in wb["Intervals"][1]] == ["Unit", "Date", "Shifts", "Staff to schedule"]
+    info = _info(wb)
+    assert "Interval length (minutes)" not in info and info["What-if"] == "as planned"

@@ -34,6 +34,7 @@ def test_care_workbook_speaks_of_units_shifts_and_staff():
         assert [c.value for c in wb[sheet][1]] == list(headers.values()), sheet
     params = list(wb["Parameters"].iter_rows(min_row=2, values_only=True))
     assert params == [("Haus A · Eiche", "point", 1.5), ("Haus A · Linde", "point", 1.5)]
+    assert wb["Intervals"]["B2"].number_format == wb["Daily"]["B2"].number_format, "days shown as dates"
     staff = [r[3] for r in wb["Intervals"].iter_rows(min_row=2, values_only=True)]
     assert staff[:7] == [5, 5, 3, 5, 5, 3, 3], "ceil(shifts × staff per shift)"
     chart = wb["Intervals"]._charts[0]

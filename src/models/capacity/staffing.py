@@ -575,6 +575,8 @@ def _humanise(name: str, frame: pd.DataFrame,
         frame = frame[[c for c in headers if c in frame.columns]]
     mapping = {c: headers.get(str(c), str(c)) for c in frame.columns}
     formats = {mapping[c]: _CODE_FORMATS[str(c)] for c in frame.columns if str(c) in _CODE_FORMATS}
+    if headers_of is CARE_WORKBOOK_HEADERS and "ds" in frame.columns:
+        formats[mapping["ds"]] = "date"  # one row per unit and day: a date, not a midnight timestamp
     return frame.rename(columns=mapping), formats
 
 
