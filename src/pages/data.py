@@ -13,6 +13,7 @@ from src.services import data as data_service
 from src.services.context import Actor, PermissionDenied, ServiceError
 from src.ui import charts, state
 from src.ui.common import app_context, require_page_role
+from src.ui.dates import DATETIME_COLUMN_FORMAT, fmt_datetime, local_column
 from src.ui.tables import dash_missing, right_text
 from src.ui.text import md
 
@@ -60,7 +61,7 @@ with upload_tab:
         options = ParseOptions(encoding=encoding, separator=separator, decimal=decimal, date_order=date_order,
                                sheet=sheet, queues_in_columns=queues_in_columns)
         report = _validate(actor, kind, upload.name, content, options)
-        issues = report.to_frame()
+        issues = data_service.report_table(report)  # errors first, by row; values without their quotes
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("Rows read", f"{report.rows_read:,}")
         m2.metric("Errors", len(report.errors))
@@ -70,23 +71,28 @@ with upload_tab:
                                                                                   report.separator),
                                                     f"sheet {report.sheet}" if report.sheet else None)
                                         if x) or "—")
+        # the summary names the file, the recognised columns are the file's own headers: shown as typed
         if report.ok:
-            st.success(report.summary())
+            st.success(md(report.summary()))
         else:
-            st.error(report.summary())
+            st.error(md(report.summary()))
         if report.column_map:
-            st.caption("Columns recognised: " + ", ".join(f"`{k}` → `{v}`" for k, v in report.column_map.items()))
+            st.caption("Columns recognised: " + ", ".join(f"{md(k)} → {md(v)}" for k, v in report.column_map.items()))
         if len(issues):
             st.subheader("Validation report")
             # file-level notes have no sheet/row/column/value: empty cells, not a grey "None"
-            st.dataframe(dash_missing(issues, {"sheet": "{}", "row": "{}", "column": "{}", "value": "{}"}, missing=""),
-                         hide_index=True, width="stretch",
-                         column_config={"row": right_text("row"),
-                                        "message": st.column_config.TextColumn("message", width="large")})
+            # a static table whose cells wrap: st.dataframe cut every longer message off at the cell's edge (its
+            # cells never wrap). st.table renders Markdown, so the file's own values and headers go through md();
+            # file-level notes have no sheet/row/column/value: empty cells, not a grey "None"
+            shown = dash_missing(issues, {"sheet": "{}", "row": "{}", "column": "{}", "value": "{}"}, missing="")
+            shown = shown[[c for c in ("severity", "sheet", "row", "column", "value", "message")
+                           if c != "sheet" or shown["sheet"].ne("").any()]]
+            shown = shown.assign(**{c: shown[c].map(md) for c in ("sheet", "column", "value", "message") if c in shown})
+            st.table(shown, hide_index=True)
             from src.data.export import to_csv_bytes
 
-            st.download_button("Download the report (CSV)", to_csv_bytes(issues), file_name=f"{upload.name}.report.csv",
-                               mime="text/csv", on_click="ignore")
+            st.download_button("Download the report (CSV)", to_csv_bytes(report.to_frame()),
+                               file_name=f"{upload.name}.report.csv", mime="text/csv", on_click="ignore")
             if len(issues) > 3:
                 st.plotly_chart(charts.issue_counts(issues), width="stretch")
         if report.frame is not None:
@@ -99,7 +105,7 @@ with upload_tab:
             upload_id = hashlib.sha256(content).hexdigest() + "|" + "|".join((kind, upload.name, repr(options)))
             stored = state.get("data_stored")
             if stored is not None and stored[0] == upload_id:
-                st.success(stored[1])
+                st.success(md(stored[1]))
                 st.caption("This file is stored. Choose another file, dataset or reading option to upload again.")
             else:
                 policy = st.radio("If rows overlap data already stored", ["reject", "replace"], horizontal=True,
@@ -128,16 +134,17 @@ with upload_tab:
                         state.put("data_stored", (upload_id, outcome.message))
                         st.rerun()  # redraw without the Store button (it was drawn before the click was handled)
                     else:
-                        st.error(outcome.message)
+                        st.error(md(outcome.message))
 
 with history_tab:
     flash = st.session_state.pop(state.key("delete_flash"), None)
     if flash:
-        st.success(flash)
+        st.success(md(flash))
     history = data_service.upload_history(app, actor)
     if len(history):
         # who and when first; the 64-character SHA-256 last (it pushed "by" and "at" out of sight)
-        shown = dash_missing(history.assign(kind=history["kind"].map(lambda k: KINDS[k].title if k in KINDS else k)),
+        shown = dash_missing(history.assign(kind=history["kind"].map(lambda k: KINDS[k].title if k in KINDS else k),
+                                            uploaded_at=local_column(history["uploaded_at"])),
                              {"range_start": "{:%Y-%m-%d}", "range_end": "{:%Y-%m-%d}"})
         st.dataframe(shown, hide_index=True, width="stretch", column_order=[
             "id", "kind", "file_name", "rows", "replaced_rows", "policy", "uploaded_by", "uploaded_at", "range_start",
@@ -147,7 +154,7 @@ with history_tab:
             "rows": st.column_config.NumberColumn("rows", format="localized"),
             "replaced_rows": st.column_config.NumberColumn("replaced", format="localized"),
             "policy": st.column_config.TextColumn("overlap"), "uploaded_by": st.column_config.TextColumn("by"),
-            "uploaded_at": st.column_config.DatetimeColumn("at (UTC)", format="YYYY-MM-DD HH:mm"),
+            "uploaded_at": st.column_config.DatetimeColumn("at", format=DATETIME_COLUMN_FORMAT),
             "range_start": right_text("from"), "range_end": right_text("to"),
             "sha256": st.column_config.TextColumn("SHA-256", width="small")})
     else:
@@ -157,24 +164,24 @@ with history_tab:
         st.caption("Removes every row this batch stored and the batch itself, in one step that is audited. "
                    "Rows that the batch replaced when it was stored are not restored.")
         labels = {int(r.id): f"#{r.id} · {KINDS[r.kind].title if r.kind in KINDS else r.kind} · {r.file_name} · "
-                             f"{r.uploaded_at:%Y-%m-%d %H:%M} UTC" for r in history.itertuples()}
+                             f"{fmt_datetime(r.uploaded_at, utc=True)}" for r in history.itertuples()}
         batch_id = st.selectbox("Batch", list(labels), format_func=labels.get, index=None,
                                 placeholder="Choose a batch from the history", key=state.key("delete_batch"))
         if batch_id is not None:
             try:
                 preview = data_service.describe_batch(app, actor, batch_id)
             except (ServiceError, PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 title = KINDS[preview.kind].title if preview.kind in KINDS else preview.kind
                 covers = (f" Covers {preview.range_start:%Y-%m-%d} – {preview.range_end:%Y-%m-%d}."
                           if preview.range_start is not None and preview.range_end is not None else "")
-                st.markdown(f"**{title}** from `{preview.file_name}`, uploaded by **{preview.uploaded_by}** on "
-                            f"{preview.uploaded_at:%Y-%m-%d %H:%M} UTC. Deleting it removes the "
+                st.markdown(f"**{title}** from {md(preview.file_name)}, uploaded by **{md(preview.uploaded_by)}** on "
+                            f"{fmt_datetime(preview.uploaded_at, utc=True)}. Deleting it removes the "
                             f"**{preview.rows_stored:,}** row(s) it still has stored "
                             f"({preview.rows_uploaded:,} were uploaded).{covers}")
                 if not preview.deletable:
-                    st.error(preview.blocked_message)
+                    st.error(md(preview.blocked_message))
                 replaced = int(history.set_index("id").loc[preview.batch_id, "replaced_rows"] or 0) \
                     if preview.batch_id in set(history["id"]) else 0
                 if replaced:  # deleting a re-upload leaves a gap: the rows it replaced are gone for good
@@ -192,7 +199,7 @@ with history_tab:
                     try:
                         deleted = data_service.delete_batch(app, actor, preview.batch_id)
                     except (ServiceError, PermissionDenied) as exc:
-                        st.error(str(exc))
+                        st.error(md(exc))
                     else:
                         st.session_state[state.key("delete_flash")] = (
                             f"Deleted batch {deleted.batch_id} ({deleted.file_name}): "
@@ -205,7 +212,7 @@ with samples_tab:
     for path in data_service.sample_files():
         k = data_service.sample_kind(path)
         c1, c2 = st.columns([3, 1])
-        c1.markdown(f"`{path.name}` — {KINDS[k].title if k else 'sample'}")
+        c1.markdown(f"{md(path.name)} — {KINDS[k].title if k else 'sample'}")
         mime = "text/csv" if path.suffix == ".csv" else \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         c2.download_button("Download", path.read_bytes(), file_name=path.name, mime=mime, on_click="ignore",

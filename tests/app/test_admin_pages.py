@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from src.data import store
 from src.services import auth
 from tests.app.conftest import logged_in
@@ -59,7 +61,7 @@ def test_a_stored_file_is_not_offered_for_storing_again(ui_app):
     next(b for b in at.button if b.label.startswith("Store")).click()
     at.run()
     assert store.table_row_count(ui_app.engine, "workload") == 6
-    assert any("Stored 3 rows from calls_tuesday.csv" in s.value for s in at.success)
+    assert any("Stored 3 rows from calls\\_tuesday.csv" in s.value for s in at.success), "the name as typed (md)"
 
 
 def test_broken_file_gets_row_level_report_and_nothing_stored(ui_app):
@@ -68,11 +70,11 @@ def test_broken_file_gets_row_level_report_and_nothing_stored(ui_app):
     at.run()
     assert not at.exception
     assert at.error, "the summary is an error"
-    report = at.dataframe[0].value
+    report = at.table[0].value  # a table whose cells wrap (a dataframe cut the messages off)
     row = report[report["severity"] == "error"].iloc[0]
-    assert row["row"] == "3" and row["column"] == "volume" and "twelve" in str(row["value"])
-    assert not report[["sheet", "row", "column", "value"]].isna().any().any(), "empty cells, not a grey None"
-    assert report.loc[report["severity"] == "error", "sheet"].tolist() == [""]  # a CSV has no sheet
+    assert row["row"] == "3" and row["column"] == "volume" and str(row["value"]) == "twelve", "no quotes"
+    assert not report[["row", "column", "value"]].isna().any().any(), "empty cells, not a grey None"
+    assert "sheet" not in report.columns  # a CSV has no sheet
     assert all(not b.label.startswith("Store") for b in at.button)  # no preview/store for a broken file
     assert store.table_row_count(ui_app.engine, "workload") == 0
 
@@ -317,3 +319,26 @@ def test_readable_detail_of_nested_and_odd_values():
     assert readable_detail('{"after": {"ml_enabled": true}, "replaced_rows": 0}') == \
         "after: ml_enabled yes · replaced rows: 0"
     assert readable_detail("not json") == "not json" and readable_detail(None) == ""
+
+
+MESSY_CSV = (b"timestamp,queue,volume\n2025-03-03 08:00,calls,12\n2025-03-03 09:00,calls,twelve\n"
+             b"2025-03-03 10:00,calls,-3\n2025-03-03 11:00,,4\n2025-03-0x 12:00,calls,5\n2025-03-03 13:00,calls,1.5\n"
+             b"2025-03-03 08:00,calls,12\n")
+
+
+def test_validation_report_is_sorted_unquoted_and_counted_in_whole_numbers(ui_app):
+    """Issue 13.12: the report listed rows in check order (row 6 before row 3) with values in quotes ('twelve'),
+    its messages were cut off, and the chart's axis counted 0.5 problems."""
+    at = _data_page(ui_app)
+    at.file_uploader[0].upload("messy.csv", MESSY_CSV, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    report = at.table[0].value
+    errors = report[report["severity"] == "error"]
+    rows = [int(r) for r in errors["row"]]
+    assert rows == sorted(rows), rows
+    assert list(report["severity"]).index("error") == 0 and "'" not in "".join(report["value"])
+    assert "2025-03-0x 12:00" in set(report["value"])
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if "Problems per column" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    assert chart["layout"]["yaxis"]["tickformat"] == ",d" and chart["layout"]["yaxis"]["dtick"] == 1

@@ -45,11 +45,11 @@ def test_data_page_uploads_a_roster_with_report_preview_and_replace(ui_app):
     at.run()
     assert not at.exception, at.exception
     assert "3 rows read and 1 warning; ready to import" in at.success[0].value
-    report = at.dataframe[0].value
+    report = at.table[0].value
     warning = report[report["severity"] == "warning"].iloc[0]
     assert warning["column"] == "Personalnummer" and warning["value"] == "S9"
     assert "1 staff id is not in the staff list: S9 (1 row)" in warning["message"]
-    preview = at.dataframe[1].value
+    preview = at.dataframe[0].value
     assert preview["start"].tolist() == [pd.Timestamp("2026-11-02 06:00"), pd.Timestamp("2026-11-03 21:30"),
                                          pd.Timestamp("2026-11-03 14:00")]
     assert preview["end"].tolist()[1] == pd.Timestamp("2026-11-04 06:30")  # the night ends the next morning
