@@ -9,6 +9,7 @@ from src.data.kinds import KINDS
 from src.services import data as data_service
 from src.ui import charts
 from src.ui.common import app_context, require_page_role
+from src.ui.dates import DATETIME_COLUMN_FORMAT, fmt_date, local_column
 from src.ui.tables import dash_missing, right_text
 
 actor = require_page_role("planner", "admin")
@@ -24,7 +25,7 @@ SHORT = {"workload": "Workload rows", "unit_shifts": "Unit-shift rows", "staff":
 cols = st.columns(len(summary) or 1)
 for col, row in zip(cols, summary.itertuples(), strict=False):
     col.metric(SHORT.get(row.kind, row.dataset), f"{row.rows:,}",
-               help=row.dataset + (f": {row.first:%Y-%m-%d} → {row.last:%Y-%m-%d}" if pd.notna(row.first) else ""))
+               help=row.dataset + (f": {fmt_date(row.first)} → {fmt_date(row.last)}" if pd.notna(row.first) else ""))
 
 if total_rows == 0:
     st.info("No data is loaded yet. An administrator can upload files on the **Data** page "
@@ -35,7 +36,7 @@ else:
         "dataset": "Dataset", "rows": "Rows", "series": "Series", "first": "From",
         "last": "To", "batches": "Uploads"}).drop(columns=["kind"])
     # staff have no series and no date range: "–", not a grey "None"
-    view = dash_missing(view, {"Series": "{:,}", "From": "{:%Y-%m-%d}", "To": "{:%Y-%m-%d}"})
+    view = dash_missing(view, {"Series": "{:,}", "From": fmt_date, "To": fmt_date})
     st.dataframe(view, hide_index=True, width="stretch",
                  column_config={"Series": right_text(), "Rows": st.column_config.NumberColumn(format="localized")})
     daily = data_service.recent_daily_volume(app, actor, days=120)
@@ -46,13 +47,16 @@ else:
 st.subheader("Last uploads")
 history = data_service.upload_history(app, actor, limit=10)
 if len(history):
-    history = history.assign(kind=history["kind"].map(lambda k: KINDS[k].title if k in KINDS else k))
+    # the upload time in the app's zone (stored in UTC), like every other time on the pages
+    history = history.assign(kind=history["kind"].map(lambda k: KINDS[k].title if k in KINDS else k),
+                             uploaded_at=local_column(history["uploaded_at"]))
     st.dataframe(history[["id", "kind", "file_name", "rows", "replaced_rows", "policy", "uploaded_by",
                           "uploaded_at"]].rename(columns={"id": "Batch", "kind": "Kind", "file_name": "File",
                                                           "rows": "Rows", "replaced_rows": "Replaced",
                                                           "policy": "Overlap", "uploaded_by": "By",
-                                                          "uploaded_at": "At (UTC)"}),
-                 hide_index=True, width="stretch")
+                                                          "uploaded_at": "At"}),
+                 hide_index=True, width="stretch",
+                 column_config={"At": st.column_config.DatetimeColumn("At", format=DATETIME_COLUMN_FORMAT)})
 else:
     st.caption("Nothing uploaded yet.")
 
