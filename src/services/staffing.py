@@ -105,6 +105,8 @@ class PlanningOptions:
     care_last: pd.Timestamp | None
     forecast_series: list[str]
     default_start: date
+    #: changes when a forecast is stored (newest run id and run count): a key for caching what depends on them
+    forecast_stamp: str = ""
 
 
 @dataclass(frozen=True)
@@ -359,14 +361,13 @@ def planning_options(app: AppContext, actor: Actor) -> PlanningOptions:
     if last is not None:
         sample = store.load_frame(app.engine, "workload", start=(last - pd.Timedelta(days=2)).to_pydatetime())
         interval = infer_interval_seconds(sample["timestamp"]) if len(sample) else None
-    try:
-        fc_series = forecast_series(app, actor)
-    except ServiceError:
-        fc_series = []
+    runs = _forecast_runs(app, actor)
+    fc_series = sorted({str(r["series_id"]) for r in runs})
+    stamp = f"{max((int(r.get('id') or 0) for r in runs), default=0)}/{len(runs)}"
     anchor = max([d for d in (last, clast) if d is not None], default=pd.Timestamp(date.today()))
     return PlanningOptions(queues=queues, history_first=first, history_last=last, interval_seconds=interval,
                            care_units=units, care_first=cfirst, care_last=clast, forecast_series=fc_series,
-                           default_start=_next_monday(anchor.date()))
+                           default_start=_next_monday(anchor.date()), forecast_stamp=stamp)
 
 
 def _check_horizon(start: date, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -582,20 +583,24 @@ def _forecasting_service() -> Any | None:
         raise
 
 
-def forecast_series(app: AppContext, actor: Actor) -> list[str]:
-    """Series ids that have a stored forecast (``workload:calls@CC-Berlin``, ``care:Haus …/Unit``); empty while
-    no forecast store exists."""
-    require_role(actor, "planner", "admin")
+def _forecast_runs(app: AppContext, actor: Actor) -> list[dict[str, Any]]:
+    """Stored forecast runs (newest first); empty while no forecast store exists."""
     svc = _forecasting_service()
     fn = getattr(svc, "runs_for_series", None) if svc is not None else None
     if not callable(fn):
         return []
     try:
-        runs = fn(app, actor, None, limit=2000)
+        return list(fn(app, actor, None, limit=2000))
     except Exception:  # noqa: BLE001 - a half-built forecast module must not break staffing
         log.exception("forecast series lookup failed")
         return []
-    return sorted({str(r["series_id"]) for r in runs})
+
+
+def forecast_series(app: AppContext, actor: Actor) -> list[str]:
+    """Series ids that have a stored forecast (``workload:calls@CC-Berlin``, ``care:Haus …/Unit``); empty while
+    no forecast store exists."""
+    require_role(actor, "planner", "admin")
+    return sorted({str(r["series_id"]) for r in _forecast_runs(app, actor)})
 
 
 def series_label(series_id: str) -> str:

@@ -109,3 +109,12 @@ def test_care_forecasts_of_different_weeks_are_not_summed(app, monkeypatch):
     assert v.queues == ["Haus A · Linde"] and len(v.frame) == 7 and v.channel == "care"
     assert v.notes == ("No forecast for Sun 2026-11-01 → Sat 2026-11-07, left out of this plan: Haus A / Eiche "
                        "(forecast for Sun 2026-10-04 → Sat 2026-10-10).",)
+
+
+def test_planning_options_stamp_changes_when_a_forecast_is_stored(two_weeks_app):
+    """The page caches the forecast periods per selection under this stamp: a new training must change it."""
+    fc = pytest.importorskip("src.services.forecasting")
+    before = svc.planning_options(two_weeks_app, PLANNER)
+    assert before.forecast_series == [CALLS, EMAILS] and before.forecast_stamp
+    fc.train_forecasts(two_weeks_app, PLANNER, [EMAILS], horizon_days=7, model="seasonal_naive", folds=1)
+    assert svc.planning_options(two_weeks_app, PLANNER).forecast_stamp != before.forecast_stamp
