@@ -226,7 +226,8 @@ with preview_tab:
             with st.expander(f"Excluded candidates ({len(excluded)})"):
                 if len(excluded):
                     counts = excluded["reason"].value_counts()
-                    st.caption(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+                    why = " · ".join(f"{md(str(k).replace('_', ' '))}: {v}" for k, v in counts.items())
+                    st.caption(f"By reason — {why}")
                     st.dataframe(excluded, hide_index=True, width="stretch", column_config=headers(excluded.columns))
                 else:
                     st.caption("Nobody was excluded.")

@@ -37,7 +37,7 @@ with upload_tab:
     kind = left.selectbox("What does the file contain?", list(KINDS), format_func=lambda k: KINDS[k].title,
                           key=state.key("data_kind"))
     spec = KINDS[kind]
-    left.caption(spec.description)
+    left.caption(spec.description)  # escaped: the kind's own text
     right.markdown("**Expected columns**  \n" + "  \n".join(
         f"`{c.name}`{'' if c.required else ' (optional)'}" for c in spec.columns))
     with st.expander("Reading options (leave on *auto* unless the report asks you to choose)"):

@@ -20,7 +20,7 @@ from src.services import forecasting as svc
 from src.services.context import PermissionDenied, ServiceError
 from src.ui import charts_forecast, state
 from src.ui.common import app_context, require_page_role
-from src.ui.dates import DATE_INPUT_FORMAT, fmt_datetime
+from src.ui.dates import DATE_INPUT_FORMAT, fmt_date, fmt_datetime
 from src.ui.tables import dash_missing, fit_width, format_value, right_text
 from src.ui.text import md
 
@@ -111,7 +111,7 @@ state.put("fc_selection", selected)
 if selected:
     first = min(by_id[s].first for s in selected)
     last = max(by_id[s].last for s in selected)
-    st.caption(f"Stored history: {pd.Timestamp(first):%Y-%m-%d} → {pd.Timestamp(last):%Y-%m-%d %H:%M} "
+    st.caption(f"Stored history: {fmt_date(first)} → {fmt_datetime(last)} "
                f"({sum(by_id[s].rows for s in selected):,} rows).")
 
 FORM_KEYS = ("fc_model", "fc_folds", "fc_history_end", "fc_activate")
@@ -179,7 +179,7 @@ with st.form(state.key("fc_form")):
 
 form_error = state.pop("fc_form_error")
 if form_error:
-    st.error(form_error)
+    st.error(form_error)  # escaped: the page's own text
 
 
 @st.fragment(run_every="1s")
@@ -243,7 +243,7 @@ st.info(f"**Why {svc.model_label(run['model'], short=True)}:** {md(svc.readable_
 status = "active — Staffing plans with it" if view.active else \
     "not the active version (an admin can activate it on Forecast accuracy)"
 st.caption(f"Model version `{run['model_version_id']}` · {status} · interval {run['freq']} · history "
-           f"{pd.Timestamp(run['history_start']):%Y-%m-%d} → {pd.Timestamp(run['history_end']):%Y-%m-%d %H:%M}.")
+           f"{fmt_date(run['history_start'])} → {fmt_datetime(run['history_end'])}.")
 
 daily = run["freq"] == "1D"
 y_title = "shifts per day" if run["series_kind"] == "unit_shifts" else f"contacts per {run['freq']} interval"

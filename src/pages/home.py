@@ -77,4 +77,4 @@ for i, (path, label, icon, why, _admin_only) in enumerate(
         [step for step in NEXT_STEPS if actor.is_admin or not step[4]], 1):
     c1, c2 = st.columns([1, 3])
     c1.page_link(path, label=f"{i}. {label}", icon=icon)
-    c2.caption(why)
+    c2.caption(why)  # escaped: the page's own text

@@ -95,9 +95,10 @@ def _draw_metrics(comparison: pd.DataFrame, curves: dict[str, pd.DataFrame], imp
     st.dataframe(comparison, hide_index=True, width="stretch", column_config=COMPARISON_CONFIG,
                  key=f"rk_comparison_{key}")
     if split:
-        st.caption(f"Time-based split: trained on {split.get('train_rows')} rows up to {split.get('train_end')}, "
-                   f"calibrated on {split.get('calibration_rows')}, tested on the newest {split.get('test_rows')} "
-                   f"rows from {split.get('test_start')}. Ranking metrics compare pairs within "
+        st.caption(f"Time-based split: trained on {split.get('train_rows')} rows up to "
+                   f"{fmt_datetime(split.get('train_end'))}, calibrated on {split.get('calibration_rows')}, tested on "
+                   f"the newest {split.get('test_rows')} rows from {fmt_datetime(split.get('test_start'))}. "
+                   "Ranking metrics compare pairs within "
                    f"{split.get('group_by')} groups. Lower log loss/Brier and higher AUC/P@3/NDCG@3 are better.")
     g1, g2 = st.columns(2)
     if curves:

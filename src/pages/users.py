@@ -38,9 +38,9 @@ def _run(action, success: str, note: str | None = None) -> None:  # noqa: ANN001
 flash_box = st.container()
 flash = state.pop(FLASH)
 if flash:
-    flash_box.success(flash[0])
+    flash_box.success(flash[0])  # escaped: built with md() in _run
     if flash[1]:
-        flash_box.info(flash[1])
+        flash_box.info(flash[1])  # escaped: built with md() in _run
 
 
 users = auth_service.list_users(app, actor)

@@ -1,0 +1,54 @@
+"""Pages never hand a service message or a stored value to Markdown unescaped (issue 13.10).
+
+``st.success(outcome.message)`` / ``st.error(str(exc))`` put text that names queues, sites, units, people and files
+into Markdown: a queue named =HYPERLINK("http://x","y") became a live link. Every such argument goes through
+``md()`` (src/ui/text.py). A line may say ``# escaped: why`` (text built with md() elsewhere, or the app's own
+words). This scan flags a message call whose text is a bare variable, attribute, subscript,
+``str(...)`` or method result instead of a literal, an f-string or ``md(...)``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PAGES = Path(__file__).resolve().parents[2] / "src" / "pages"
+#: the pages this check covers (the others are checked by their owners' tests)
+CHECKED = ("users.py", "data.py", "forecast.py", "forecast_accuracy.py", "ranking_model.py", "audit.py",
+           "assignment.py", "home.py")
+MESSAGES = {"markdown", "success", "error", "warning", "info", "caption", "toast", "write", "subheader", "header",
+            "title"}
+SAFE_CALLS = {"md", "md_list"}
+
+
+def _raw_arguments(path: Path) -> list[str]:
+    found = []
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+            continue
+        if node.func.attr not in MESSAGES:
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant | ast.JoinedStr | ast.BinOp | ast.IfExp):
+            continue
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in SAFE_CALLS:
+            continue
+        if "# escaped:" in lines[node.lineno - 1]:  # text escaped where it was built, or the app's own words
+            continue
+        found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)[:90]}")
+    return found
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_messages_do_not_interpolate_raw_text(name):
+    assert _raw_arguments(PAGES / name) == []
+
+
+def test_the_scan_finds_a_raw_message(tmp_path):
+    page = tmp_path / "p.py"
+    page.write_text("import streamlit as st\nst.error(str(exc))\nst.success(outcome.message)\nst.info(md(x))\n")
+    assert len(_raw_arguments(page)) == 2
