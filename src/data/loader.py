@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import logging
+import math
 import multiprocessing
 import os
 import re
@@ -32,6 +33,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,8 +46,8 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Issue", "ParseOptions", "RawTable", "UploadLimits", "UploadRejected", "check_xml_safety", "load_upload",
-    "read_table",
+    "Issue", "ParseOptions", "RawTable", "UploadLimits", "UploadRejected", "WorkerSlotsBusy", "check_xml_safety",
+    "load_upload", "read_table", "worker_slot",
 ]
 
 Cell = str | int | float | bool | datetime | None
@@ -62,6 +64,10 @@ _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _XLSX_EXTS = (".xlsx", ".xlsm", ".xltx", ".xltm")
+#: the expansion ratio is checked for workbook parts at least this large (a small part costs little to parse)
+RATIO_CHECK_BYTES = 1024 * 1024
+#: a sheet with more ``<row>`` elements than this must name a known column in its first rows before it is read whole
+LARGE_SHEET_ROWS = 10_000
 _CSV_EXTS = (".csv", ".txt", ".tsv", "")
 
 
@@ -125,6 +131,9 @@ class UploadLimits:
     max_cell_chars: int = 1000
     max_zip_members: int = 1000
     header_search_rows: int = 20
+    #: a workbook part (of at least ``RATIO_CHECK_BYTES``) that unpacks to more than this many times its packed size
+    #: is refused before parsing: real exports expand about 10-fold, a bomb of repeated rows 250-fold
+    max_xlsx_ratio: int = 100
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -557,11 +566,11 @@ def _xml_has_dtd(stream: Any, budget: int = 1 << 20) -> bool | None:
         return buf.startswith(b"<!", pos)
 
 
-def _check_zip(name: str, content: bytes, limits: UploadLimits) -> zipfile.ZipFile:
-    """Directory-level checks that cost microseconds and stop decompression bombs (F-B) and
-    entity bombs (F-A) before openpyxl parses anything."""
-    import defusedxml.ElementTree as SafeET
-
+def _zip_directory(name: str, content: bytes, limits: UploadLimits
+                   ) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo], list[str]]:
+    """The zip directory's checks alone — nothing is unpacked, so they are safe (and take microseconds) even in the
+    server process, before any worker is started: member count, duplicates, encryption, total and per-part
+    expansion (the sizes are the directory's, which :mod:`zipfile` enforces while unpacking)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(content))
         infos = zf.infolist()
@@ -581,9 +590,25 @@ def _check_zip(name: str, content: bytes, limits: UploadLimits) -> zipfile.ZipFi
     if total > limits.max_xlsx_uncompressed:
         raise _reject(name, f"The workbook expands to {_mb(total)} when unpacked (limit "
                       f"{_mb(limits.max_xlsx_uncompressed)}). Save a smaller export or use CSV.", code="zip_bomb")
+    for info in infos:
+        if info.file_size >= RATIO_CHECK_BYTES and info.file_size > limits.max_xlsx_ratio * max(info.compress_size, 1):
+            raise _reject(name, f"The workbook part '{info.filename}' unpacks to {_mb(info.file_size)} from "
+                          f"{_mb(info.compress_size)} ({info.file_size // max(info.compress_size, 1)}-fold; exports "
+                          f"from Excel expand about 10-fold, at most {limits.max_xlsx_ratio}-fold is read). The file "
+                          "was not opened: it is mostly repeated content. Save it again from Excel, or upload a CSV.",
+                          code="zip_ratio")
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
         raise _reject(name, f"'{name}' is a zip file but not an Excel workbook (no xl/workbook.xml). Upload an .xlsx "
                       "saved by Excel or a CSV file.", code="not_xlsx")
+    return zf, infos, names
+
+
+def _check_zip(name: str, content: bytes, limits: UploadLimits) -> zipfile.ZipFile:
+    """Directory-level checks that cost microseconds and stop decompression bombs (F-B) and
+    entity bombs (F-A) before openpyxl parses anything."""
+    import defusedxml.ElementTree as SafeET
+
+    zf, infos, names = _zip_directory(name, content, limits)
     try:
         for info in infos:
             if info.is_dir():
@@ -619,6 +644,44 @@ def _check_zip(name: str, content: bytes, limits: UploadLimits) -> zipfile.ZipFi
             raise _reject(name, f"The workbook contains a part '{info.filename}' that is not declared in its content "
                           "list; it is damaged or was tampered with. Save it again from Excel.", code="zip_undeclared")
     return zf
+
+
+#: start tags of a sheet row (``<row r="1">``, ``<row>``, ``<row/>``, a prefixed ``<x:row r="1">``), not ``<rowBreaks>``
+_ROW_TAGS = (b"<row ", b"<row>", b"<row/", b":row ")
+
+
+def _count_row_elements(zf: zipfile.ZipFile, member: str) -> int:
+    """How many rows a sheet part holds, by a streaming byte count over the unpacked XML (0.05 s for 48 MB).
+
+    The count cannot be faked downwards the way the ``<dimension>`` tag can: every counted tag is a row openpyxl
+    would parse. Rows with whitespace or other prefixes may be missed — the row bound while reading still holds.
+    """
+    count = 0
+    tail = b""
+    keep = max(len(t) for t in _ROW_TAGS) - 1  # shorter than every tag: no tag is counted twice
+    with zf.open(member) as f:
+        while chunk := f.read(1 << 20):
+            block = tail + chunk
+            count += sum(block.count(t) for t in _ROW_TAGS)
+            tail = block[-keep:]
+    return count
+
+
+def _require_known_header(name: str, sheet: str, records: list[list[Cell]], known: frozenset[str], kind: KindRef,
+                          row_elements: int, limits: UploadLimits) -> None:
+    """A large sheet whose first rows name no column of the kind is refused before the rest is parsed.
+
+    Why: without one known column name every required column is missing, so the upload fails anyway — but only after
+    parsing every row (300,000 header-less rows cost 20-40 CPU-seconds). Checked only for large sheets, so small
+    files keep the full report.
+    """
+    if any(isinstance(c, str) and kinds.normalise_header(c) in known for rec in records for c in rec):
+        return
+    spec = kind if isinstance(kind, kinds.KindSpec) else kinds.get_kind(str(kind))
+    required = ", ".join(c.name for c in spec.columns if c.required)
+    raise _reject(name, f"Sheet {sheet!r} has {row_elements:,} rows, but none of its first {limits.header_search_rows} "
+                  f"rows names a column of {spec.title.lower()} ({required}); the rest was not read. Add the header "
+                  "row, or choose the right sheet or dataset.", sheet=sheet, code="no_header")
 
 
 def _member_contains(zf: zipfile.ZipFile, member: str, needles: tuple[bytes, ...]) -> bool:
@@ -665,10 +728,57 @@ def _cell_rows(rows: Iterator[tuple[Any, ...]], name: str, sheet: str) -> Iterat
         yield row
 
 
+_RE_DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref\s*=\s*["']([^"']*)["']""")
+_RE_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
+_SIZE_PATCH_LOCK = threading.Lock()
+
+
+def _sheet_size_from_head(ws: Any) -> None:
+    """``ReadOnlyWorksheet._get_size`` without parsing the sheet: the ``<dimension>`` tag from the part's head.
+
+    openpyxl 3.1 looks for the tag with an end-event ``iterparse`` that stops at the *end* of ``<sheetData>``, so a
+    sheet without the tag is parsed whole just to open the workbook — every sheet, read or not. Profiling the
+    300,000-row header-less upload: 46 of 47 s were spent there. The schema puts ``<dimension>`` before
+    ``<sheetData>``, so scanning the bytes up to ``<sheetData`` (at most 1 MB) finds what openpyxl would.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    head = b""
+    with ws._get_source() as src:
+        while len(head) < (1 << 20) and not _RE_SHEET_DATA.search(head, max(0, len(head) - 65536 - 32)):
+            chunk = src.read(65536)
+            if not chunk:
+                break
+            head += chunk
+    data = _RE_SHEET_DATA.search(head)
+    dim = _RE_DIMENSION.search(head, 0, data.start() if data else len(head))
+    if dim is None:
+        return
+    try:
+        bounds = range_boundaries(dim.group(1).decode("ascii", "replace"))
+    except (ValueError, TypeError):
+        return
+    if all(isinstance(b, int) for b in bounds):
+        ws._min_column, ws._min_row, ws._max_column, ws._max_row = bounds
+
+
+def _patch_openpyxl_sheet_size() -> None:
+    """Install :func:`_sheet_size_from_head` once (it returns what openpyxl's own method does, only cheaply); an
+    openpyxl without that private method is left alone."""
+    from openpyxl.worksheet import _read_only
+
+    with _SIZE_PATCH_LOCK:
+        cls = _read_only.ReadOnlyWorksheet
+        if getattr(cls, "_get_size", None) is not None and cls._get_size is not _sheet_size_from_head:
+            cls._get_size = _sheet_size_from_head
+
+
 def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadLimits, kind: KindRef) -> RawTable:
     check_xml_safety()
     zf = _check_zip(name, content, limits)
     import openpyxl
+
+    _patch_openpyxl_sheet_size()
 
     notes: list[Issue] = []
     try:
@@ -707,9 +817,22 @@ def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadL
                                    ws.title, code="sheet"))
         sheet = ws.title
         declared = ws.max_column  # from the untrusted <dimension> tag, for a notice only
+        declared_rows = ws.max_row  # the same tag: evidence for refusing only, never trusted to accept
         ws.reset_dimensions()
         max_row = limits.max_rows + limits.header_search_rows + 1
         max_col = limits.max_columns + 1
+        path = getattr(ws, "_worksheet_path", None)
+        # cheap evidence before openpyxl parses a single row (about 1 CPU-second per MB of sheet XML)
+        if isinstance(declared_rows, int) and declared_rows > max_row:
+            raise _reject(name, f"Sheet {sheet!r} declares {declared_rows:,} rows, more than {limits.max_rows:,} data "
+                          "rows (the limit). Upload a shorter period, or delete stray cells far below the data.",
+                          sheet=sheet, code="too_many_rows")
+        row_elements = _count_row_elements(zf, path) if path in zf.namelist() else 0
+        if row_elements > max_row:
+            raise _reject(name, f"Sheet {sheet!r} has {row_elements:,} rows, more than {limits.max_rows:,} data rows "
+                          "(the limit). Upload a shorter period.", sheet=sheet, code="too_many_rows")
+        known = _known_headers(kind) if (row_elements > LARGE_SHEET_ROWS and kind is not None
+                                         and options.header_row is None and not options.queues_in_columns) else None
         records: list[list[Cell]] = []
         numbers: list[int] = []
         has_empty = False
@@ -734,13 +857,14 @@ def _read_xlsx(name: str, content: bytes, options: ParseOptions, limits: UploadL
             if cells:
                 records.append(cells)
                 numbers.append(rn)
+            if known is not None and rn == limits.header_search_rows:
+                _require_known_header(name, sheet, records, known, kind, row_elements, limits)
         if isinstance(declared, int) and declared > max_col:
             notes.append(Issue("info", f"The sheet says it uses columns up to {_column_letter(declared - 1)}; only "
                                f"the first {limits.max_columns} columns were read.", name, sheet, code="wide_sheet"))
         if not records:
             raise _reject(name, f"Sheet {sheet!r} is empty.", sheet=sheet, code="empty_file")
         formula_at: dict[tuple[int, int], str] = {}
-        path = getattr(ws, "_worksheet_path", None)
         if has_empty and path and _member_contains(zf, path, (b"<f>", b"<f ", b":f>", b":f ")):
             formula_at = _formulas_without_value(name, content, sheet, records, numbers, max_row, max_col)
         epoch = wb.epoch if isinstance(getattr(wb, "epoch", None), datetime) else EXCEL_EPOCH
@@ -797,9 +921,30 @@ def _vm_size_bytes() -> int:
     return 0
 
 
+class _CpuLimitReached(BaseException):
+    """Raised in the worker by SIGXCPU; a BaseException so no ``except Exception`` on the way turns it into a
+    report ("internal error") instead of stopping the read."""
+
+
+def _on_cpu_limit(_signum: int, _frame: Any) -> None:
+    raise _CpuLimitReached
+
+
+def _cap_cpu(cpu_s: float) -> None:
+    """Let this process use at most ``cpu_s`` more CPU-seconds: SIGXCPU (→ :class:`_CpuLimitReached`) at the soft
+    limit, the kernel's SIGKILL two seconds later should the signal be ignored in C code."""
+    import resource
+    import signal
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + cpu_s)
+    signal.signal(signal.SIGXCPU, _on_cpu_limit)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 2))
+
+
 def _worker_main(conn: Any, kind: str, filename: str, content: bytes, options: ParseOptions | None,
-                 limits: UploadLimits | None, memory_mb: int) -> None:
-    """Runs in a fresh process: cap the address space *growth*, then read and validate."""
+                 limits: UploadLimits | None, memory_mb: int, cpu_s: float) -> None:
+    """Runs in a fresh process: cap the address space *growth* and the CPU time, then read and validate."""
     try:
         from src.data.validation import validate_upload
 
@@ -808,16 +953,57 @@ def _worker_main(conn: Any, kind: str, filename: str, content: bytes, options: P
 
             cap = _vm_size_bytes() + memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        except (ImportError, ValueError, OSError):  # pragma: no cover - non-Linux
-            logger.warning("could not set a memory limit for the upload worker")
+            _cap_cpu(cpu_s)
+        except (ImportError, ValueError, OSError, AttributeError):  # pragma: no cover - non-Linux
+            logger.warning("could not set memory and CPU limits for the upload worker")
         report = validate_upload(kind, filename, content, options, limits)
         conn.send(("ok", report))
+    except _CpuLimitReached:
+        conn.send(("cpu", None))
     except MemoryError:
         conn.send(("memory", None))
     except BaseException as exc:  # noqa: BLE001 - everything must reach the parent as a message
         conn.send(("crash", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+class WorkerSlotsBusy(Exception):
+    """Every upload worker slot of this server is held by another upload (see :func:`worker_slot`)."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(f"all {slots} upload worker slot(s) are busy")
+        self.slots = slots
+
+
+@contextlib.contextmanager
+def worker_slot(directory: Path, slots: int) -> Iterator[int]:
+    """Hold one of ``slots`` lock files under ``directory`` while the body runs; :class:`WorkerSlotsBusy` at once
+    when all are held.
+
+    Why lock files: every process of the server (Streamlit, each REST worker, the CLI) spawns its own upload
+    workers, so only a bound shared through the file system holds per server — three parallel REST validations of
+    one costly workbook took ~52 s each and ~600 MB with no bound. The locks are ``flock`` locks (filelock): the
+    kernel releases them when a holder dies, so a killed server never leaves a slot taken. Failing fast instead of
+    queueing keeps request threads free; the caller says "retry in N s".
+    """
+    from filelock import FileLock, Timeout
+
+    if slots < 1:
+        raise ValueError("slots must be >= 1")
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(slots):
+        lock = FileLock(str(directory / f"upload-worker-{i}.lock"), timeout=0)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            continue
+        try:
+            yield i
+        finally:
+            lock.release()
+        return
+    raise WorkerSlotsBusy(slots)
 
 
 _MAIN_LOCK = threading.Lock()
@@ -840,24 +1026,47 @@ def _neutral_main() -> Iterator[None]:
                 sys.modules["__main__"] = original
 
 
+#: CPU-seconds one upload worker may use. Measured here: a 500,000-row CSV takes ~9, a 100,000-row workbook ~5
+#: (~0.05 ms per row), so files within the row limit fit; a file costing more is stopped (and told to use CSV)
+#: instead of keeping a core busy. ``timeout_s`` stays the wall-clock bound.
+DEFAULT_CPU_S = 30.0
+
+
+def _refused_by_zip_directory(name: str, content: bytes, limits: UploadLimits) -> Issue | None:
+    """The rejection a workbook's zip directory alone proves (see :func:`_zip_directory`), else ``None``."""
+    if not isinstance(content, bytes | bytearray) or len(content) > limits.max_bytes or \
+            not bytes(content[:4]).startswith(_ZIP_MAGICS):
+        return None
+    try:
+        _zip_directory(name, bytes(content), limits)[0].close()
+    except UploadRejected as exc:
+        return exc.issue
+    return None
+
+
 def load_upload(kind: str, filename: str, content: bytes, options: ParseOptions | None = None,
                 limits: UploadLimits | None = None, *, isolated: bool = True, timeout_s: float = 60.0,
-                memory_mb: int = 1024) -> ValidationReport:
+                memory_mb: int = 1024, cpu_s: float = DEFAULT_CPU_S) -> ValidationReport:
     """Read and validate an upload; with ``isolated=True`` in a spawned worker process that may grow by
-    at most ``memory_mb`` and is killed after ``timeout_s`` seconds. Never raises for a bad file:
-    a timeout, memory exhaustion or a crash of the worker becomes an error in the report."""
+    at most ``memory_mb``, use at most ``cpu_s`` CPU-seconds and is killed after ``timeout_s`` seconds. Never
+    raises for a bad file: a timeout, memory or CPU exhaustion or a crash of the worker becomes an error in the
+    report. How many workers run at once is bounded by the caller with :func:`worker_slot`."""
     from src.data.validation import ValidationReport, validate_upload
 
     kinds.get_kind(kind)
     if not isolated:
         return validate_upload(kind, filename, content, options, limits)
-    if timeout_s <= 0 or memory_mb <= 0:
-        raise ValueError("timeout_s and memory_mb must be positive")
+    if timeout_s <= 0 or memory_mb <= 0 or cpu_s <= 0:
+        raise ValueError("timeout_s, memory_mb and cpu_s must be positive")
     name = os.path.basename(filename) or "upload"
+    early = _refused_by_zip_directory(name, content, limits or UploadLimits())
+    if early is not None:  # a bomb the directory already shows costs no worker, no slot time, no parse
+        return ValidationReport(kind=kind, file=name, sheet=None, encoding=None, separator=None, issues=[early],
+                                frame=None, rows_read=0, column_map={}, totals={"error": 1})
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker_main, args=(sender, kind, filename, content, options, limits, memory_mb),
-                       daemon=True)
+    proc = ctx.Process(target=_worker_main, args=(sender, kind, filename, content, options, limits, memory_mb,
+                                                  cpu_s), daemon=True)
     status, payload = "timeout", None
     with _neutral_main():
         proc.start()
@@ -883,6 +1092,8 @@ def load_upload(kind: str, filename: str, content: bytes, options: ParseOptions 
                    "or a CSV export.",
         "memory": f"Reading the file needed more than {memory_mb} MB of memory and was stopped. Upload a smaller file "
                   "or a CSV export.",
+        "cpu": f"Reading the file needed more than {cpu_s:g} seconds of processor time and was stopped. Upload a "
+               "smaller file or a CSV export.",
         "died": f"The file reader stopped unexpectedly (exit code {proc.exitcode}); the file may be damaged or too "
                 "large.",
         "crash": "The file could not be read because of an internal error; the details were logged.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from src.data import db, store
 from src.data.kinds import KINDS, get_kind
-from src.data.loader import ParseOptions, UploadLimits, load_upload
+from src.data.loader import ParseOptions, UploadLimits, WorkerSlotsBusy, load_upload, worker_slot
 from src.data.parsing import Issue
 from src.data.store import IngestConflict, IngestResult, OverlapPolicy
 from src.data.validation import ValidationReport, validate_frame
@@ -43,9 +44,28 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-#: workbooks and large files are parsed in a throw-away worker process with a memory cap and a time limit:
+#: workbooks and large files are parsed in a throw-away worker process with memory, CPU and time limits:
 #: the only defence against parser bombs nobody has thought of yet (THREATS.md T9.1)
 ISOLATE_ABOVE_BYTES = 2 * 1024 * 1024
+#: upload workers one server runs at once (each is CPU-bound: one per core); more uploads get :class:`UploadBusy`
+UPLOAD_WORKERS = max(1, os.cpu_count() or 1)
+#: what :class:`UploadBusy` asks the client to wait (a typical workbook is read in a few seconds)
+UPLOAD_RETRY_AFTER_S = 15
+
+
+class UploadBusy(ServiceError):
+    """Every upload worker of this server is busy reading other files; nothing was read. Retry after
+    ``retry_after_s`` seconds (the REST API answers 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+def upload_slots_dir(app: AppContext) -> Path:
+    """Where the upload worker slots (lock files) of this deployment live: beside its outputs, the per-deployment
+    writable folder every process of the server (app, REST API, CLI) shares."""
+    return Path(app.settings.outputs_dir) / ".upload-workers"
 
 
 def _check(app: AppContext, kind: str, filename: str, content: bytes,
@@ -54,7 +74,13 @@ def _check(app: AppContext, kind: str, filename: str, content: bytes,
     # wall-clock times are checked against the configured zone's clock changes, whatever the caller passed
     options = replace(options or ParseOptions(), timezone=app.settings.timezone)
     if filename.lower().endswith((".xlsx", ".xlsm")) or len(content) > ISOLATE_ABOVE_BYTES:
-        report = load_upload(kind, filename, content, options=options, limits=limits, isolated=True)
+        try:
+            with worker_slot(upload_slots_dir(app), UPLOAD_WORKERS):
+                report = load_upload(kind, filename, content, options=options, limits=limits, isolated=True)
+        except WorkerSlotsBusy as exc:
+            log.warning("upload of %s refused: %s", store.neutralise_log_text(filename, 200), exc)
+            raise UploadBusy(f"The server is busy reading {exc.slots} other upload(s); {filename} was not read. "
+                             f"Retry in {UPLOAD_RETRY_AFTER_S} seconds.", UPLOAD_RETRY_AFTER_S) from None
     else:
         report = _validate(kind, filename, content, options=options, limits=limits)
     return _check_staff_references(app, report)

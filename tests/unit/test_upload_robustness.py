@@ -266,3 +266,177 @@ def test_cli_ingest_refused_by_the_database_prints_no_traceback(tmp_path) -> Non
     assert run.returncode == 1
     assert "Traceback" not in run.stdout + run.stderr and "sqlalchemy" not in run.stderr.lower(), run.stderr
     assert "nothing was stored" in run.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# #20.4 decompression cost: cheap refusals, CPU cap per worker, bounded concurrent workers
+# --------------------------------------------------------------------------------------------
+
+
+def _cpu_seconds(fn):  # noqa: ANN001, ANN202
+    import time
+
+    start = time.process_time()
+    result = fn()
+    return result, time.process_time() - start
+
+
+def test_compression_bomb_workbook_is_refused_before_parsing() -> None:
+    """The issue's file: ~270 KB expanding to 48 MB of sheet XML, 300,000 header-less rows (under the 100 MB unzip
+    cap and the row limit). Measured on this machine: 42 CPU-seconds before the fix, refused in milliseconds now."""
+    from tests.unit import fixtures_files as F
+
+    bomb = F.many_rows_xlsx(300_000)
+    report, cpu = _cpu_seconds(lambda: validate_upload("workload", "bomb.xlsx", bomb, OPT))
+    [err] = report.errors
+    assert err.code == "zip_ratio" and "xl/worksheets/sheet1.xml" in err.message and "-fold" in err.message
+    assert cpu < 1.0, cpu
+
+
+def _numbered_rows_xlsx(n_rows: int, header: list[str] | None) -> bytes:
+    """Rows with changing numbers (expand ~5-fold, like real exports), optionally under a header."""
+    from tests.unit import fixtures_files as F
+
+    rows = [] if header is None else [header]
+    rows += [[45293 + k / 48, f"q{k % 7}", (k * 7919) % 1000] for k in range(n_rows)]
+    return F.raw_xlsx(F.sheet_xml(rows))
+
+
+def test_large_sheet_without_any_known_header_is_refused_after_its_first_rows() -> None:
+    content = _numbered_rows_xlsx(60_000, header=None)
+    report, cpu = _cpu_seconds(lambda: validate_upload("workload", "noheader.xlsx", content, OPT))
+    [err] = report.errors
+    assert err.code == "no_header" and "60,000 rows" in err.message and "timestamp, queue, volume" in err.message
+    assert cpu < 1.5, cpu  # reading all 60,000 rows took ~8 CPU-seconds
+
+
+def test_small_sheet_without_header_keeps_the_full_report() -> None:
+    report = validate_upload("workload", "small.xlsx", _numbered_rows_xlsx(30, header=None), OPT)
+    assert {i.code for i in report.errors} == {"missing_column"}
+
+
+def test_row_count_over_the_limit_is_refused_from_the_row_elements() -> None:
+    from src.data.loader import UploadLimits
+
+    content = _numbered_rows_xlsx(5_000, header=["timestamp", "queue", "volume"])
+    report, cpu = _cpu_seconds(lambda: validate_upload("workload", "many.xlsx", content, OPT,
+                                                       UploadLimits(max_rows=1_000)))
+    [err] = report.errors
+    assert err.code == "too_many_rows" and "5,001 rows" in err.message and "1,000 data rows" in err.message
+    assert cpu < 0.5, cpu
+
+
+def test_declared_dimension_over_the_limit_is_refused() -> None:
+    from src.data.loader import UploadLimits
+    from tests.unit import fixtures_files as F
+
+    body = F.sheet_xml(F.WORKLOAD_ROWS).replace("<sheetData>", '<dimension ref="A1:C5000"/><sheetData>', 1)
+    report = validate_upload("workload", "dim.xlsx", F.raw_xlsx(body), OPT, UploadLimits(max_rows=1_000))
+    [err] = report.errors
+    assert err.code == "too_many_rows" and "declares 5,000 rows" in err.message
+
+
+def test_upload_worker_stops_at_its_cpu_limit() -> None:
+    """40,000 workbook rows cost ~4 CPU-seconds; a worker allowed 1 stops with a clear error (SIGXCPU)."""
+    import time
+
+    from src.data.loader import load_upload
+
+    content = _numbered_rows_xlsx(40_000, header=["timestamp", "queue", "volume"])
+    start = time.monotonic()
+    report = load_upload("workload", "slow.xlsx", content, OPT, isolated=True, timeout_s=120, cpu_s=1)
+    [err] = report.errors
+    assert err.code == "worker_cpu" and "more than 1 seconds of processor time" in err.message
+    assert time.monotonic() - start < 60
+
+
+def test_worker_slots_are_bounded_and_released() -> None:
+    import tempfile
+
+    from src.data.loader import WorkerSlotsBusy, worker_slot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        slots = Path(tmp) / "slots"
+        with worker_slot(slots, 2) as a, worker_slot(slots, 2) as b:
+            assert {a, b} == {0, 1}
+            with pytest.raises(WorkerSlotsBusy), worker_slot(slots, 2):
+                pass
+        with worker_slot(slots, 2) as again:  # released on exit, also after an error inside
+            assert again == 0
+        with pytest.raises(RuntimeError), worker_slot(slots, 1):
+            raise RuntimeError("boom")
+        with worker_slot(slots, 1):
+            pass
+
+
+def test_busy_server_refuses_workbook_uploads_at_once_with_retry_after(tmp_path, monkeypatch) -> None:
+    """A slot held by another *process* (another REST worker, the app) counts: the bound is per server."""
+    import time
+
+    from src.services.data import UploadBusy
+    from tests.conftest import fresh_app
+    from tests.unit import fixtures_files as F
+
+    app = fresh_app("sqlite", tmp_path)
+    monkeypatch.setattr(data_service, "UPLOAD_WORKERS", 1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from src.data.loader import worker_slot; "
+         "slot = worker_slot(Path(sys.argv[1]), 1); slot.__enter__(); print('held', flush=True); time.sleep(120)",
+         str(data_service.upload_slots_dir(app))], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        workbook = F.good_raw_xlsx()
+        start = time.monotonic()
+        with pytest.raises(UploadBusy, match="busy reading 1 other upload") as busy:
+            data_service.validate_upload(app, ADMIN, kind="workload", filename="w.xlsx", content=workbook,
+                                         options=OPT)
+        assert time.monotonic() - start < 1.0 and busy.value.retry_after_s == data_service.UPLOAD_RETRY_AFTER_S
+        assert f"Retry in {data_service.UPLOAD_RETRY_AFTER_S} seconds" in str(busy.value)
+        with pytest.raises(UploadBusy):
+            data_service.ingest_upload(app, ADMIN, kind="workload", filename="w.xlsx", content=workbook, options=OPT)
+        # small CSV files are read in-process and need no worker
+        assert data_service.validate_upload(app, ADMIN, kind="workload", filename="w.csv",
+                                            content=_wl("2024-01-02 08:00"), options=OPT).ok
+        holder.kill()
+        holder.wait(timeout=10)
+        assert data_service.validate_upload(app, ADMIN, kind="workload", filename="w.xlsx", content=workbook,
+                                            options=OPT).ok  # the kernel released the dead holder's lock
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+        app.engine.dispose()
+
+
+def test_bomb_costs_no_upload_worker() -> None:
+    """The zip directory alone proves the bomb: refused in the server process, before a worker is spawned."""
+    import resource
+
+    from src.data.loader import load_upload
+    from tests.unit import fixtures_files as F
+
+    bomb = F.many_rows_xlsx(300_000)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report, cpu = _cpu_seconds(lambda: load_upload("workload", "bomb.xlsx", bomb, OPT, isolated=True))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert [i.code for i in report.errors] == ["zip_ratio"] and report.summary().startswith("bomb.xlsx could not")
+    assert cpu < 0.5 and after.ru_utime + after.ru_stime == before.ru_utime + before.ru_stime
+
+
+def test_opening_a_workbook_does_not_parse_its_sheets() -> None:
+    """openpyxl 3.1 parsed a whole sheet without <dimension> just to open the workbook (46 of 47 s for 300,000
+    header-less rows); the replacement reads the tag from the part's head and finds the same boundaries."""
+    import io
+
+    import openpyxl
+
+    from src.data.loader import _patch_openpyxl_sheet_size
+    from tests.unit import fixtures_files as F
+
+    _patch_openpyxl_sheet_size()
+    big = _numbered_rows_xlsx(100_000, header=None)
+    wb, cpu = _cpu_seconds(lambda: openpyxl.load_workbook(io.BytesIO(big), read_only=True))
+    assert wb.worksheets[0].max_row is None and cpu < 0.3, cpu
+    wb.close()
+    body = F.sheet_xml(F.WORKLOAD_ROWS).replace("<sheetData>", '<dimension ref="B2:D3"/><sheetData>', 1)
+    ws = openpyxl.load_workbook(io.BytesIO(F.raw_xlsx(body)), read_only=True).worksheets[0]
+    assert (ws.min_column, ws.min_row, ws.max_column, ws.max_row) == (2, 2, 4, 3)  # as openpyxl's own reading
