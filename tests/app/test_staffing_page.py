@@ -508,3 +508,16 @@ def test_care_plan_uses_care_words_on_screen_and_in_the_workbook(staffed_app, mo
     assert [c.value for c in wb["Intervals"][1]] == ["Unit", "Date", "Shifts", "Staff to schedule"]
     info = _info(wb)
     assert "Interval length (minutes)" not in info and info["What-if"] == "as planned"
+
+
+def test_saved_care_plan_opens_in_care_words(staffed_app):
+    at = _open()
+    at.radio(key=_key("source")).set_value("care").run()
+    _submit(at, "Load volume")
+    at.text_input(key=_key("save_name")).input("Care week")
+    _submit(at, "Save plan")
+    (pid,) = plan_store.list_plans(staffed_app.engine)["id"].tolist()
+    assert at.selectbox(key=_key(f"saved_queue_{pid}")).label == "Unit"
+    tables = [d.value for d in at.dataframe if list(d.value.columns) == ["ds", "date", "volume", "agents"]]
+    assert len(tables) == 2, "the live and the saved unit table, both without contact-centre columns"
+    assert any("what-if: as planned" in c.value for c in at.caption)
