@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from src.services import compute
 from src.services import jobs as svc
 from src.services.context import Actor, PermissionDenied, ServiceError
 from tests.conftest import ADMIN, PLANNER
-from tests.unit.jobs_claim_helper import claim_all
+from tests.unit.jobs_test_helpers import claim_all, register_test_kinds, unregister_test_kinds
 from tests.unit.test_forecast_service import CALLS, UNIT, load_history
 
 OTHER = Actor(username="olga", role="planner", display_name="Olga")
@@ -47,17 +46,10 @@ def parked(monkeypatch):
 
 @pytest.fixture
 def test_kind():
-    """A job kind that reports progress ``steps`` times, ``pause`` seconds apart."""
-    def run(app, actor, params, ctx):
-        for i in range(params["steps"]):
-            ctx.progress(i / params["steps"], f"step {i}")
-            time.sleep(params["pause"])
-        return {"steps": params["steps"]}
-
-    svc.register_kind(svc.JobKind(name="test.steps", label="Test", roles=("planner",), timeout_seconds=60,
-                                  validate=lambda app, actor, p: p, run=run))
+    """``test.steps``: reports progress ``steps`` times, ``pause`` seconds apart."""
+    register_test_kinds()
     yield
-    svc.KINDS.pop("test.steps", None)
+    unregister_test_kinds()
 
 
 # ------------------------------------------------------------------------------------------------ schema
