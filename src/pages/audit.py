@@ -30,9 +30,20 @@ if start > end:
 events = audit_service.list_events(app, actor, user=user or None, action=None if action == "(all)" else action,
                                    start=start, end=end, timezone=tz)
 st.caption(f"{len(events):,} events (newest first, at most 5,000 shown). Times in {tz}.")
-st.dataframe(audit_service.readable_events(events, tz), hide_index=True, width="stretch", column_config={
+shown = audit_service.readable_events(events, tz)
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
     "time": st.column_config.DatetimeColumn("time", format=DATETIME_COLUMN_FORMAT + ":ss"),
     "detail": st.column_config.TextColumn("detail", width="large")})
 if len(events):
+    # a long detail (a training's metrics, a settings change) is cut off in its cell: the whole of one event on demand
+    by_id = {int(i): n for n, i in enumerate(events["id"])}
+    def _event_label(event_id: int) -> str:
+        row = shown.iloc[by_id[event_id]]
+        return f"{row['time']:%Y-%m-%d %H:%M:%S} · {row['action']} · {row['object id'] or ''}"
+
+    pick = st.selectbox("Full detail of an event", list(by_id), index=None, placeholder="Choose an event",
+                        format_func=_event_label, key=state.key("audit_event"))
+    if pick is not None:
+        st.text(audit_service.readable_detail(events["detail_json"].iloc[by_id[pick]], sep="\n") or "(no detail)")
     st.download_button("Export CSV", data=lambda: audit_service.export_csv(app, actor, events),
                        file_name=f"audit_{start}_{end}.csv", mime="text/csv", on_click="ignore")

@@ -43,11 +43,12 @@ def _plain(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
-def readable_detail(detail_json: str | None) -> str:
+def readable_detail(detail_json: str | None, sep: str = " · ") -> str:
     """An event's stored JSON detail as one line: ``file: a.csv · rows: 3 · before: ml_enabled yes, …``.
 
     Why: the page showed the raw ``detail_json`` ({"file": "a.csv", "replaced_rows": 0, …}), which an admin
     had to read like code. Keys lose their underscores; text that is not a JSON object is shown as it is.
+    ``sep`` joins the entries (a line break for the page's full view of one event).
     """
     if not detail_json:
         return ""
@@ -57,7 +58,7 @@ def readable_detail(detail_json: str | None) -> str:
         return str(detail_json)
     if not isinstance(value, dict):
         return _plain(value)
-    return " · ".join(f"{str(k).replace('_', ' ')}: {_plain(v)}" for k, v in value.items())
+    return sep.join(f"{str(k).replace('_', ' ')}: {_plain(v)}" for k, v in value.items())
 
 
 def readable_events(events: pd.DataFrame, timezone: str) -> pd.DataFrame:

@@ -342,3 +342,16 @@ def test_validation_report_is_sorted_unquoted_and_counted_in_whole_numbers(ui_ap
     chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                  if "Problems per column" in json.loads(c.proto.spec)["layout"]["title"]["text"])
     assert chart["layout"]["yaxis"]["tickformat"] == ",d" and chart["layout"]["yaxis"]["dtick"] == 1
+
+
+def test_audit_page_shows_one_event_whole(ui_app):
+    """A long detail is cut off in its cell: an event picked below the table is shown whole, one entry a line."""
+    at = logged_in("admin", "admin").run()
+    at.switch_page("pages/audit.py").run()
+    picker = at.selectbox(key="wfp_audit_event")
+    assert any(o.endswith("user.create · admin") for o in picker.options)
+    event_id = store.audit_events(ui_app.engine, action="user.create").set_index("object_id").loc["admin", "id"]
+    picker.set_value(int(event_id))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(t.value == "bootstrap: yes\nrole: admin" for t in at.text)
