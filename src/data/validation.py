@@ -48,7 +48,6 @@ from src.data.loader import (
     UploadLimits,
     UploadRejected,
     check_xml_safety,
-    load_upload,
     read_table,
 )
 from src.data.parsing import (
@@ -73,7 +72,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Issue", "ParseOptions", "UploadLimits", "UploadRejected", "ValidationReport", "check_xml_safety",
-    "load_upload", "text_limits", "validate_frame", "validate_raw", "validate_upload",
+    "text_limits", "validate_frame", "validate_raw", "validate_upload",
 ]
 
 #: earliest date accepted anywhere (older values are typos or wrong formats)

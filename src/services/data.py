@@ -22,9 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from src.data import db, store
 from src.data.kinds import KINDS, get_kind
-from src.data.loader import ParseOptions, UploadLimits, WorkerSlotsBusy, load_upload, worker_slot
+from src.data.loader import ParseOptions, UploadLimits
 from src.data.parsing import Issue
 from src.data.store import IngestConflict, IngestResult, OverlapPolicy
+from src.data.upload_worker import WorkerSlotsBusy, load_upload, worker_slot
 from src.data.validation import ValidationReport, validate_frame
 from src.data.validation import validate_upload as _validate
 from src.services.context import SYSTEM, Actor, AppContext, PermissionDenied, ServiceError, require_role

@@ -15,9 +15,9 @@ from src.data.loader import (
     UploadLimits,
     UploadRejected,
     check_xml_safety,
-    load_upload,
     read_table,
 )
+from src.data.upload_worker import load_upload
 from tests.unit import fixtures_files as F
 
 OPT = ParseOptions(today=date(2025, 1, 31))

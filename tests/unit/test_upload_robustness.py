@@ -340,7 +340,7 @@ def test_upload_worker_stops_at_its_cpu_limit() -> None:
     """40,000 workbook rows cost ~4 CPU-seconds; a worker allowed 1 stops with a clear error (SIGXCPU)."""
     import time
 
-    from src.data.loader import load_upload
+    from src.data.upload_worker import load_upload
 
     content = _numbered_rows_xlsx(40_000, header=["timestamp", "queue", "volume"])
     start = time.monotonic()
@@ -353,7 +353,7 @@ def test_upload_worker_stops_at_its_cpu_limit() -> None:
 def test_worker_slots_are_bounded_and_released() -> None:
     import tempfile
 
-    from src.data.loader import WorkerSlotsBusy, worker_slot
+    from src.data.upload_worker import WorkerSlotsBusy, worker_slot
 
     with tempfile.TemporaryDirectory() as tmp:
         slots = Path(tmp) / "slots"
@@ -380,8 +380,9 @@ def test_busy_server_refuses_workbook_uploads_at_once_with_retry_after(tmp_path,
     app = fresh_app("sqlite", tmp_path)
     monkeypatch.setattr(data_service, "UPLOAD_WORKERS", 1)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from src.data.loader import worker_slot; "
-         "slot = worker_slot(Path(sys.argv[1]), 1); slot.__enter__(); print('held', flush=True); time.sleep(120)",
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from src.data.upload_worker import "
+         "worker_slot; slot = worker_slot(Path(sys.argv[1]), 1); slot.__enter__(); print('held', flush=True); "
+         "time.sleep(120)",
          str(data_service.upload_slots_dir(app))], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -411,7 +412,7 @@ def test_bomb_costs_no_upload_worker() -> None:
     """The zip directory alone proves the bomb: refused in the server process, before a worker is spawned."""
     import resource
 
-    from src.data.loader import load_upload
+    from src.data.upload_worker import load_upload
     from tests.unit import fixtures_files as F
 
     bomb = F.many_rows_xlsx(300_000)
