@@ -9,8 +9,9 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
-from src.ui.overtime_common import as_of_input, as_of_notes, options_or_stop
+from src.ui.overtime_common import OPEN_REQUEST_COLUMNS, as_of_input, as_of_notes, options_or_stop
 from src.ui.tables import dash_missing
+from src.ui.text import md
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -30,7 +31,7 @@ sites = c3.multiselect("Sites", opts.sites, key=state.key("ot_dash_sites"), plac
 try:
     view = ot.dashboard(app, actor, days=int(days), as_of_date=as_of, sites=sites or None)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
     st.stop()
 s = view.stats
 
@@ -55,49 +56,50 @@ else:
 right.plotly_chart(charts.response_time_chart(view.responses, f"Response times (last {s.days} days)"),
                    width="stretch")
 
-left, right = st.columns([2, 3])
-with left:
-    st.subheader("Top responders")
-    if len(s.top_responders):
-        # column widths in pixels that add up to the left 2/5 of the page (about 370 px at 1400 px): with the
-        # default widths the acceptance rate and the response time were cut off
-        st.dataframe(s.top_responders, hide_index=True, width="stretch",
-                     column_config={"staff_id": st.column_config.TextColumn("Staff", width=54),
-                                    "name": st.column_config.TextColumn("Name", width=112),
-                                    "accepted": st.column_config.NumberColumn("Acc.", width=44,
-                                                                              help="accepted offers"),
-                                    "offers": st.column_config.NumberColumn("Offers", width=50),
-                                    "acceptance_rate": st.column_config.NumberColumn("Rate", format="percent",
-                                                                                     width=54, help="acceptance rate"),
-                                    "median_response_minutes": st.column_config.NumberColumn(
-                                        "Min", format="%.0f", width=44, help="median response time (minutes)")})
-    else:
-        st.caption("Nobody was offered overtime in this window.")
-with right:
-    st.subheader("Recent requests")
-    if len(view.recent):
-        st.dataframe(dash_missing(view.recent, {"accepted_by": "{}"}), hide_index=True, width="stretch",
-                     column_order=["request_id", "shift_date", "site", "shift_type", "contacts", "accepted_by",
-                                   "status", "first_contacted_at"],
-                     column_config={"request_id": st.column_config.TextColumn("Request", width=88),
-                                    "shift_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=82),
-                                    "site": st.column_config.TextColumn("Site", width=135),
-                                    "shift_type": st.column_config.TextColumn("Shift", width=48),
-                                    "contacts": st.column_config.NumberColumn("Asked", width=46,
-                                                                              help="people contacted"),
-                                    "accepted_by": st.column_config.TextColumn("Taken by", width=62),
-                                    "status": st.column_config.TextColumn("Status", width=58),
-                                    "first_contacted_at": st.column_config.DatetimeColumn("First contact",
-                                                                                          format="DD.MM. HH:mm")})
-    else:
-        st.caption("No requests before this date.")
+# Top responders and recent requests one above the other: side by side (2/5 and 3/5 of the page) the site names,
+# the acceptance rate and the first-contact time were cut off.
+st.subheader("Top responders")
+if len(s.top_responders):
+    # one format for every rate: "63%" (Streamlit's "percent" preset showed 62.5% next to 55.56%)
+    st.dataframe(s.top_responders.assign(acceptance_rate=s.top_responders["acceptance_rate"] * 100),
+                 hide_index=True, width="content", key="top_responders",
+                 column_config={"staff_id": st.column_config.TextColumn("Staff", width=70),
+                                "name": st.column_config.TextColumn("Name", width=180),
+                                "accepted": st.column_config.NumberColumn("Accepted", width=80,
+                                                                          help="accepted offers in the window"),
+                                "offers": st.column_config.NumberColumn("Offers", width=70),
+                                "acceptance_rate": st.column_config.NumberColumn("Acceptance", format="%.0f%%",
+                                                                                 width=90, help="accepted / offers"),
+                                "median_response_minutes": st.column_config.NumberColumn(
+                                    "Median answer (min)", format="%.0f", width=140,
+                                    help="median minutes from the offer to the answer")})
+else:
+    st.caption("Nobody was offered overtime in this window.")
+
+st.subheader("Recent requests")
+if len(view.recent):
+    st.dataframe(dash_missing(view.recent, {"accepted_by": "{}"}), hide_index=True, width="stretch",
+                 key="recent_requests",
+                 column_order=["request_id", "shift_date", "shift_type", "site", "status", "accepted_by", "contacts",
+                               "first_contacted_at"],
+                 column_config={"request_id": st.column_config.TextColumn("Request", width=100),
+                                "shift_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=90),
+                                "site": st.column_config.TextColumn("Site", width=220),
+                                "shift_type": st.column_config.TextColumn("Shift", width=60),
+                                "contacts": st.column_config.NumberColumn("Asked", width=60,
+                                                                          help="people contacted"),
+                                "accepted_by": st.column_config.TextColumn("Taken by", width=200),
+                                "status": st.column_config.TextColumn("Status", width=70),
+                                "first_contacted_at": st.column_config.DatetimeColumn("First contact",
+                                                                                      format="DD.MM.YYYY HH:mm",
+                                                                                      width=130)})
+else:
+    st.caption("No requests before this date.")
 
 st.subheader("Open coverage requests in the app")
 if len(view.open_requests):
-    st.dataframe(dash_missing(view.open_requests[["code", "site", "unit", "shift_date", "shift_type", "hours",
-                                                  "contacts", "responses", "created_by"]], {"unit": "{}"}),
-                 hide_index=True, width="stretch",
-                 column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD")})
+    st.dataframe(dash_missing(view.open_requests[list(OPEN_REQUEST_COLUMNS)], {"unit": "{}"}),
+                 hide_index=True, width="stretch", key="open_requests", column_config=OPEN_REQUEST_COLUMNS)
     st.page_link("pages/overtime_rankings.py", label="Work on them in Live rankings", icon=":material/call:")
 else:
     st.caption("None — start one from **Live rankings**.")
@@ -122,7 +124,7 @@ if actor.is_admin:
                     min(1.0, max(0.0, f)), text=t))
             except ServiceError as exc:
                 box.update(label="Training failed", state="error")
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 state.put(TRAINED, trained.version)
                 box.update(label=f"Trained model {trained.version} in {trained.seconds:.1f} s", state="complete",
@@ -130,7 +132,7 @@ if actor.is_admin:
 try:
     info = ot.acceptance_model_status(app, actor)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
     info = None
 if info is None:
     st.info("No acceptance model has been trained; rankings use the historical rate."
@@ -152,7 +154,7 @@ else:
                        if r.get("auc_model") is not None and r.get("auc_rate") is not None else None))
     m[3].metric("AUC, historical rate", f"{r['auc_rate']:.3f}" if r.get("auc_rate") is not None else "–")
     st.plotly_chart(charts.acceptance_model_chart(info.comparison()), width="stretch")
-    st.caption(f"Trained by {info.created_by} at {info.created_at[:16].replace('T', ' ')} UTC on "
+    st.caption(f"Trained by {md(info.created_by)} at {info.created_at[:16].replace('T', ' ')} UTC on "
                f"{r.get('n_train')} offers before "
                f"{str(r.get('split_at', ''))[:16].replace('T', ' ')}; tested on the {r.get('n_test')} offers of the "
                "later requests.")

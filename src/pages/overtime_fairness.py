@@ -11,7 +11,8 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
-from src.ui.overtime_common import as_of_input, as_of_notes, options_or_stop, window_text
+from src.ui.overtime_common import as_of_input, as_of_notes, options_or_stop
+from src.ui.text import md
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -36,7 +37,7 @@ try:
     with st.spinner("Computing fairness…"):
         view = ot.fairness(app, actor, days=int(days), as_of_date=as_of, basis=basis, sites=sites or None)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
     st.stop()
 rep = view.report
 met = rep.metrics()
@@ -56,13 +57,13 @@ m[3].metric("Under-utilised", len(rep.under_utilised), help="below the average")
 st.markdown(f"**Score formula:** `{rep.formula}` — Gini = Σᵢ (2i − n − 1)·xᵢ / (n·Σ x) over the sorted "
             f"per-person values xᵢ; Jain = (Σ x)² / (n·Σ x²). {int(met['n'])} people (OT-willing staff of the sites "
             f"that request overtime, plus anyone offered overtime), "
-            f"average {rep.average:.1f} h per 40 contract hours; {window_text(rep.days, view.as_of)}.")
+            f"average {rep.average:.1f} h per 40 contract hours.")
 as_of_notes(app, opts.as_of_default, "ot_fair_asof", rep.days, view.as_of, view.later_offers)
 
 st.plotly_chart(charts.fairness_bars(rep.per_person, rep.average, over_factor=OVER_FACTOR,
                                      title=f"{basis.capitalize()} overtime hours per person per 40 contract hours "
                                            f"(last {rep.days} days)"), width="stretch")
-left, right = st.columns([3, 2])
+left, right = st.columns([5, 4])  # the window table needs ~400 px: at 2/5 its last column was cut off
 if len(view.timeseries):
     left.plotly_chart(charts.fairness_over_time(view.timeseries, f"Fairness over time ({rep.days}-day window, "
                                                                  "weekly)"), width="stretch")

@@ -13,7 +13,7 @@ from src.ui import charts_overtime as charts
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
-from src.ui.overtime_common import excluded_table, options_or_stop
+from src.ui.overtime_common import OPEN_REQUEST_COLUMNS, PERSON_COLUMNS, excluded_table, options_or_stop
 from src.ui.tables import dash_missing, right_text
 from src.ui.text import md
 
@@ -30,7 +30,9 @@ def _k(name: str) -> str:
 
 
 def _flash(kind: str, text: str) -> None:
-    state.put(FLASH, (kind, text))
+    """A message for the next run, shown as typed: it names sites, units and people from uploads (Markdown-escaped,
+    #13.10)."""
+    state.put(FLASH, (kind, md(text)))
 
 
 # ------------------------------------------------------------------------------------------ callbacks
@@ -141,7 +143,8 @@ def _draw_ranking(result, key: str) -> None:  # noqa: ANN001
         st.dataframe(view, hide_index=True, width="stretch", key=f"table_{key}",
                      column_config={"total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100,
                                                                              format="%.1f"),
-                                    "rank": st.column_config.NumberColumn("#", width="small")})
+                                    "rank": st.column_config.NumberColumn("#", width="small"),
+                                    **PERSON_COLUMNS})
     else:
         st.warning("Nobody is eligible for this shift. The exclusions below say why.")
     with st.expander(f"Excluded staff ({n_x}) and why", expanded=n_c == 0):
@@ -161,14 +164,14 @@ def _draw_ranking(result, key: str) -> None:  # noqa: ANN001
 
 def _draw_request(view) -> None:  # noqa: ANN001
     r = view.request
-    where = r["site"] + (f" / {r['unit']}" if r["unit"] else "")
+    where = md(r["site"]) + (f" / {md(r['unit'])}" if r["unit"] else "")
     st.subheader(f"Coverage request {view.code}")
     status = {"open": ":orange-badge[open]", "filled": ":green-badge[filled]",
               "cancelled": ":gray-badge[cancelled]"}[r["status"]]
-    st.markdown(f"**{where}** · {r['shift_type']} shift on **{r['shift_date']:%a %d.%m.%Y}** · {r['hours']:g} h · "
-                f"status {status}" + (f" · filled by **{r['filled_staff_id']}**" if r["filled_staff_id"] else "")
-                + (f"  \nRequires role {r['required_role']}" if r["required_role"] else "")
-                + (f"  \nRequires skill {r['required_skill']}" if r["required_skill"] else ""))
+    st.markdown(f"**{where}** · {md(r['shift_type'])} shift on **{r['shift_date']:%a %d.%m.%Y}** · {r['hours']:g} h · "
+                f"status {status}" + (f" · filled by **{md(r['filled_staff_id'])}**" if r["filled_staff_id"] else "")
+                + (f"  \nRequires role {md(r['required_role'])}" if r["required_role"] else "")
+                + (f"  \nRequires skill {md(r['required_skill'])}" if r["required_skill"] else ""))
     st.button("Close this request panel", on_click=_on_close_panel, key=_k("close_panel"))
     if view.ranking is not None and view.ranking.shift_start < ot.local_now(app):
         st.warning("This shift has already started; contacts and answers are recorded retroactively.")
@@ -181,8 +184,9 @@ def _draw_request(view) -> None:  # noqa: ANN001
                      hide_index=True, width="stretch", key="contact_list",
                      column_config={"total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100,
                                                                              format="%.1f"),
-                                    "contacted_at": right_text("Contacted"), "responded_at": right_text("Answered"),
-                                    "response_minutes": right_text("Minutes")})
+                                    "rank": st.column_config.NumberColumn("#", width="small"), **PERSON_COLUMNS,
+                                    "status": "Status", "contacted_at": right_text("Contacted"),
+                                    "responded_at": right_text("Answered"), "response_minutes": right_text("Minutes")})
         left, right = st.columns(2)
         todo = contact_list.loc[contact_list["status"] == "not contacted"]
         # option lists change with every contact/answer: fresh widget keys keep stale selections out
@@ -219,7 +223,7 @@ def _draw_request(view) -> None:  # noqa: ANN001
                                   type="primary")
         accepted = view.contacts.loc[view.contacts["response"] == "accepted"]
         for sid, name in zip(accepted["staff_id"], accepted["name"], strict=True):
-            st.button(f"Give the shift to {name} ({sid})", key=_k(f"fill_{sid}"),
+            st.button(f"Give the shift to {md(name)} ({md(sid)})", key=_k(f"fill_{sid}"),
                       on_click=lambda s=sid: _fill(view.code, s))
         with st.expander("Cancel this request"):
             st.text_input("Reason", key=_k("cancel_reason"))
@@ -316,7 +320,7 @@ if active:
     try:
         view = ot.request_view(app, actor, active)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         state.pop(ACTIVE)
     else:
         _draw_request(view)
@@ -329,7 +333,7 @@ elif params:
             with st.spinner("Ranking staff…"):
                 result = ot.rank(app, actor, **params)
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
         else:
             st.subheader(f"{md(result.request.site)} · {result.request.shift_type} · "
                          f"{result.shift_start:%a %d.%m.%Y %H:%M}")
@@ -367,10 +371,9 @@ if len(open_req):
                for r in open_req.itertuples()}
     st.selectbox("Open a request", list(choices), index=None, key=_k("open_pick"), placeholder="choose a request",
                  on_change=_on_open, args=(choices,))
-    st.dataframe(dash_missing(open_req[["code", "site", "unit", "shift_date", "shift_type", "hours", "contacts",
-                                        "responses", "created_by", "created_at"]], {"unit": "{}"}),  # any unit: "–"
+    st.dataframe(dash_missing(open_req[[*OPEN_REQUEST_COLUMNS, "created_at"]], {"unit": "{}"}),  # any unit: "–"
                  hide_index=True, width="stretch", key="open_requests",
-                 column_config={"shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD"),
+                 column_config={**OPEN_REQUEST_COLUMNS,
                                 "created_at": st.column_config.DatetimeColumn("Created (UTC)",
                                                                               format="YYYY-MM-DD HH:mm")})
 else:

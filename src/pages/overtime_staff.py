@@ -11,6 +11,7 @@ from src.ui import state
 from src.ui.common import app_context, require_page_role
 from src.ui.overtime_common import as_of_input, as_of_notes
 from src.ui.tables import dash_missing, right_text
+from src.ui.text import md, md_list
 
 actor = require_page_role("planner", "admin")
 app = app_context()
@@ -21,7 +22,7 @@ try:
     people = ot.staff_list(app, actor)
     as_of_default = ot.default_as_of(app, actor)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
     st.stop()
 if people.empty:
     st.info("No staff list is stored yet. An administrator can upload it on the **Data** page.")
@@ -45,7 +46,7 @@ days = c3.segmented_control("Window", [30, 60, 90, 180, 365], default=90, format
 try:
     view = ot.staff_detail(app, actor, sid, days=int(days), as_of_date=as_of)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
     st.stop()
 d = view.detail
 
@@ -59,11 +60,11 @@ m[4].metric("Offers", d.offers)
 as_of_notes(app, as_of_default, "ot_staff_asof", d.days, view.as_of, 0)
 
 st.subheader("Preferences and contract")
-skills = ", ".join(f"{k} {v}" for k, v in sorted(d.skills.items())) or "–"
-st.markdown(f"- **Home site:** {d.site} · **Role:** {d.role}\n"
+skills = ", ".join(f"{md(k)} {v}" for k, v in sorted(d.skills.items())) or "–"
+st.markdown(f"- **Home site:** {md(d.site)} · **Role:** {md(d.role)}\n"
             f"- **Contract:** {d.contract_hours:g} h/week · **Willing to work overtime:** "
             f"{'yes' if d.ot_willing else 'no'}\n"
-            f"- **Preferred sites:** {', '.join(d.preferred_sites) or '–'}\n"
+            f"- **Preferred sites:** {md_list(d.preferred_sites) or '–'}\n"
             f"- **Skills (level 1–5):** {skills}")
 
 st.subheader("Roster")
@@ -73,7 +74,7 @@ week_day = st.columns([1, 3])[0].date_input("Week of", value=ot.local_now(app).d
 try:
     week = ot.roster_week(app, actor, sid, week_day)
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
 else:
     if len(week.shifts):
         st.dataframe(week.shifts, hide_index=True, width="stretch", key="roster_week",
@@ -91,35 +92,33 @@ else:
         st.caption(f"No rostered shifts in the week of {week.week_start:%d.%m.%Y}: overtime rankings for that week "
                    f"assume the contract hours ({week.contract_hours:g} h).")
 
-#: half-width tables (about 460 px): what happened first, in pixel widths; the request id last (before, the answer,
-#: hours and minutes were cut off behind request, date, site and unit)
-RECENT_COLS = {"request_id": st.column_config.TextColumn("Request", width=88),
-               "shift_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=82),
-               "site": st.column_config.TextColumn("Site", width=120), "unit": st.column_config.TextColumn("Unit",
-                                                                                                         width=110),
-               "shift_type": st.column_config.TextColumn("Shift", width=48),
-               "status": st.column_config.TextColumn("Answer", width=66),
-               "hours_worked": st.column_config.NumberColumn("Hours", format="%.1f", width=46),
-               "response_minutes": right_text("Min", width=44, help="minutes from the offer to the answer")}
-left, right = st.columns(2)
-with left:
-    st.subheader("Recent overtime shifts")
-    if len(d.recent_shifts):
-        st.dataframe(dash_missing(d.recent_shifts, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
-                     width="stretch", column_config=RECENT_COLS,  # all accepted: no answer column
-                     column_order=["shift_date", "shift_type", "hours_worked", "site", "unit", "response_minutes",
-                                   "request_id"])
-    else:
-        st.caption("No overtime shifts worked before this date.")
-with right:
-    st.subheader("Recent offers")
-    if len(d.recent_offers):
-        st.dataframe(dash_missing(d.recent_offers, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
-                     width="stretch", column_config=RECENT_COLS,
-                     column_order=["shift_date", "shift_type", "status", "response_minutes", "site", "unit",
-                                   "request_id"])
-    else:
-        st.caption("No offers before this date.")
+#: recent shifts and offers, one above the other at full width: side by side (about 460 px each) the site, unit,
+#: minutes and request id were cut off
+RECENT_COLS = {"request_id": st.column_config.TextColumn("Request", width=100),
+               "shift_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=90),
+               "site": st.column_config.TextColumn("Site", width=220),
+               "unit": st.column_config.TextColumn("Unit", width=200),
+               "shift_type": st.column_config.TextColumn("Shift", width=60),
+               "status": st.column_config.TextColumn("Answer", width=80),
+               "hours_worked": st.column_config.NumberColumn("Hours", format="%.1f", width=60),
+               "response_minutes": right_text("Answer after (min)", width=130,
+                                              help="minutes from the offer to the answer")}
+st.subheader("Recent overtime shifts")
+if len(d.recent_shifts):
+    st.dataframe(dash_missing(d.recent_shifts, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
+                 width="stretch", column_config=RECENT_COLS, key="recent_shifts",  # all accepted: no answer column
+                 column_order=["shift_date", "shift_type", "hours_worked", "site", "unit", "response_minutes",
+                               "request_id"])
+else:
+    st.caption("No overtime shifts worked before this date.")
+st.subheader("Recent offers")
+if len(d.recent_offers):
+    st.dataframe(dash_missing(d.recent_offers, {"unit": "{}", "response_minutes": "{:.0f}"}), hide_index=True,
+                 width="stretch", column_config=RECENT_COLS, key="recent_offers",
+                 column_order=["shift_date", "shift_type", "status", "response_minutes", "site", "unit",
+                               "request_id"])
+else:
+    st.caption("No offers before this date.")
 
 st.subheader("Absences")
 st.caption("Sick leave, holidays and training recorded here exclude this person from overtime rankings on those "

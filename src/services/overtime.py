@@ -876,6 +876,10 @@ def dashboard(app: AppContext, actor: Actor, *, days: int = 90, as_of_date: date
     trend = acceptance_trend(hist, as_of, freq="W", days=max(days, 365))
     responses = response_time_distribution(hist, as_of, days=days)
     recent = recent_requests(hist, as_of, limit=15)
+    # "Taken by": the name a planner knows, with the id ("Anna Berg (S0042)")
+    names = dict(zip(staff["staff_id"].astype(str), staff["name"].astype(str), strict=True))
+    recent["accepted_by"] = [", ".join(f"{names[i]} ({i})" if i in names else i for i in str(cell).split(", ") if i)
+                             or None for cell in recent["accepted_by"]]
     open_req = overtime_store.requests_frame(app.engine, status="open", limit=50)
     return DashboardView(stats=stats, trend=trend, responses=responses, recent=recent, open_requests=open_req,
                          as_of=as_of, later_offers=offers_after(hist, as_of))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -11,6 +13,12 @@ FACTOR_LABELS = {"availability": "Availability", "acceptance": "Acceptance", "fa
 FACTOR_COLOURS = {"availability": "#1f77b4", "acceptance": "#2ca02c", "fairness": "#9467bd",
                   "site_preference": "#ff7f0e", "reliability": "#17becf"}
 _MARGIN = dict(l=10, r=10, t=50, b=10)
+
+
+def _plain(value: object) -> str:
+    """User text (names, sites) for plotly labels: plotly renders a subset of HTML (``<a href>``, ``<b>``) in tick
+    labels and hover text, so a staff name from an upload must not be able to become a link."""
+    return html.escape(str(value), quote=False)
 
 
 def score_breakdown(breakdown: pd.DataFrame, title: str = "Score breakdown per candidate", top: int = 15
@@ -28,10 +36,11 @@ def score_breakdown(breakdown: pd.DataFrame, title: str = "Score breakdown per c
         if g.empty:
             continue
         fig.add_trace(go.Bar(
-            y=[f"{r}. {n}" for r, n in zip(g["rank"], g["name"], strict=True)], x=g["points"], orientation="h",
+            y=[f"{r}. {_plain(n)}" for r, n in zip(g["rank"], g["name"], strict=True)], x=g["points"],
+            orientation="h",
             name=f"{label} ({g['weight'].iloc[0]:.0%})", marker_color=FACTOR_COLOURS[factor],
             marker_pattern_shape=["/" if p else "" for p in g["is_prior"]],
-            customdata=g[["label", "value"]].to_numpy(),
+            customdata=list(zip([_plain(x) for x in g["label"]], g["value"], strict=True)),
             hovertemplate="%{y}<br>" + label + ": %{x:.1f} points (value %{customdata[1]:.2f})<br>"
                           "%{customdata[0]}<extra></extra>",
         ))
@@ -40,7 +49,7 @@ def score_breakdown(breakdown: pd.DataFrame, title: str = "Score breakdown per c
                       legend=dict(orientation="h", y=-0.12 if len(ranks) > 6 else -0.3, traceorder="normal"),
                       xaxis=dict(title="points (out of 100)", range=[0, 100]))
     fig.update_yaxes(autorange="reversed", categoryorder="array",
-                     categoryarray=[f"{r}. {n}" for r, n in
+                     categoryarray=[f"{r}. {_plain(n)}" for r, n in
                                     b.drop_duplicates("rank").sort_values("rank")[["rank", "name"]].itertuples(
                                         index=False)] if len(b) else [])
     return fig
@@ -55,7 +64,7 @@ def fairness_bars(per_person: pd.DataFrame, average: float, *, over_factor: floa
               for o, u in zip(p["over_utilised"], p["under_utilised"], strict=True)]
     flag = ["over-utilised" if o else ("under-utilised" if u else "around average")
             for o, u in zip(p["over_utilised"], p["under_utilised"], strict=True)]
-    labels = [f"{n} ({s})" for n, s in zip(p["name"], p["staff_id"], strict=True)]
+    labels = [f"{_plain(n)} ({_plain(s)})" for n, s in zip(p["name"], p["staff_id"], strict=True)]
     fig = go.Figure(go.Bar(
         x=labels, y=p["value"], marker_color=colour, name="hours per 40 h",
         customdata=list(zip(flag, p["hours_worked"], p["hours_charged"], p["contract_hours"], strict=True)),

@@ -14,6 +14,7 @@ import streamlit as st
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext, ServiceError
 from src.ui import state
+from src.ui.text import md
 
 REASON_LABELS = {"sick": "Sick", "leave": "Leave / holiday", "training": "Training", "other": "Other"}
 
@@ -63,8 +64,8 @@ def show(app: AppContext, actor: Actor, *, key: str, default_day: date, staff: p
     The list shows that person's absences, or everyone's touching ``start``..``end``.
     """
     flash = state.pop(_flash_key(key))
-    if flash:
-        getattr(st, flash[0])(flash[1])
+    if flash:  # messages name people and sites from uploads: shown as typed (#13.10)
+        getattr(st, flash[0])(md(flash[1]))
     with st.form(_k(key, "form"), clear_on_submit=False, border=True):
         st.markdown(f"**Record an absence** — {title.lower()} are excluded from rankings on those days")
         cols = st.columns([2.2, 2.1, 1.3, 2]) if staff_id is None else st.columns([2.1, 1.3, 2])
@@ -83,7 +84,7 @@ def show(app: AppContext, actor: Actor, *, key: str, default_day: date, staff: p
     try:
         ab = ot.list_absences(app, actor, staff_id=staff_id, start=start, end=end)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     if ab.empty:
         st.caption("No absences recorded" + (" for these days." if start is not None else "."))

@@ -12,6 +12,7 @@ import streamlit as st
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext, ServiceError
 from src.ui import state
+from src.ui.text import md
 
 
 def options_or_stop(app: AppContext, actor: Actor) -> ot.OvertimeOptions:
@@ -19,7 +20,7 @@ def options_or_stop(app: AppContext, actor: Actor) -> ot.OvertimeOptions:
     try:
         opts = ot.options(app, actor)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         st.stop()
     if opts.staff_count == 0:
         st.info("No staff list is stored yet. An administrator can upload staff and overtime history on the "
@@ -33,6 +34,17 @@ EXCLUSION_LABELS = {"not_willing": "not OT-willing", "site": "site", "absent": "
                     "already_working": "already working", "min_rest": "minimum rest",
                     "max_weekly_hours": "weekly hours", "role": "role", "skill": "qualification"}
 
+
+#: the app's open requests, here and on Live rankings: words for the column names, nothing cut off
+OPEN_REQUEST_COLUMNS = {
+    "code": st.column_config.TextColumn("Request", width=100), "site": st.column_config.TextColumn("Site"),
+    "unit": st.column_config.TextColumn("Unit"),
+    "shift_date": st.column_config.DateColumn("Shift date", format="YYYY-MM-DD", width=90),
+    "shift_type": st.column_config.TextColumn("Shift", width=60),
+    "hours": st.column_config.NumberColumn("Hours", format="%g", width=56),
+    "contacts": st.column_config.NumberColumn("Contacted", width=80, help="people offered the shift"),
+    "responses": st.column_config.NumberColumn("Answers", width=70),
+    "created_by": st.column_config.TextColumn("Created by", width=100)}
 
 #: people excluded for these reasons could not be asked in any case; they are listed after the others
 _NEVER_ASKED = frozenset({"site", "not_willing"})
@@ -112,3 +124,9 @@ def as_of_notes(app: AppContext, default: ot.AsOfDefault, name: str, days: int, 
                 "this app) are not counted here.")
         c2.button("Count up to today", key=state.key(name + "_today"), on_click=_as_of_today,
                   args=(state.key(name), today))
+
+
+#: a person's columns in the ranking tables, in words (they showed as staff_id, name, role, site)
+PERSON_COLUMNS = {"staff_id": st.column_config.TextColumn("Staff", width="small"),
+                  "name": st.column_config.TextColumn("Name"), "role": st.column_config.TextColumn("Role"),
+                  "site": st.column_config.TextColumn("Site")}

@@ -409,3 +409,121 @@ def test_offer_to_everyone_is_an_explicit_box_and_pending_offers_read_not_needed
     assert not detail.exception, detail.exception
     mine = next(d.value for d in detail.dataframe if "contacted_by" in d.value.columns).set_index("request_id")
     assert mine.loc[code, "answer"] == "not needed"
+
+
+def _headers(frame) -> dict[str, str]:
+    """What a st.dataframe shows as column headers: the column config's label, else the column's own name."""
+    import json
+
+    cfg = json.loads(frame.proto.columns or "{}")
+    order = list(frame.proto.column_order) or list(frame.value.columns)
+    return {c: (cfg.get(c) or {}).get("label") or c for c in order if not (cfg.get(c) or {}).get("hidden")}
+
+
+def _raw_headers(at) -> list[str]:
+    return [h for d in at.dataframe for h in _headers(d).values()
+            if "_" in h or not (h[:1].isupper() or h[:1] in "#0123456789")]
+
+
+def test_overtime_tables_use_words_for_headers_and_one_rate_format(ot_app):
+    """#13.12/#13.13: headers like staff_id, created_at, name, code; "62.5%" next to "55.56%" in Top responders;
+    recent requests cut off beside the top responders."""
+    from datetime import timedelta
+
+    from src.services import overtime as ot
+
+    at = _page("overtime.py")
+    assert _raw_headers(at) == []
+    top = next(d for d in at.dataframe if "acceptance_rate" in d.value.columns)
+    import json
+
+    rate = json.loads(top.proto.columns)["acceptance_rate"]
+    assert rate["type_config"]["format"] == "%.0f%%"
+    assert top.value["acceptance_rate"].between(0, 100).all() and top.value["acceptance_rate"].max() > 1
+    recent = next(d for d in at.dataframe if "first_contacted_at" in d.value.columns).value
+    taken = recent.loc[recent["status"] == "filled", "accepted_by"]
+    assert len(taken) and taken.str.fullmatch(r".+ \(S\d+\)").all(), taken.head()  # "Anna Berg (S0042)"
+
+    at = _page("overtime_fairness.py")
+    assert _raw_headers(at) == []
+    hist = store.load_frame(ot_app.engine, "overtime")
+    at = logged_in("pat", "planner")
+    at.query_params["staff"] = hist.loc[hist["accepted"]].groupby("staff_id").size().idxmax()
+    at.run()
+    at.switch_page("pages/overtime_staff.py").run()
+    assert not at.exception, at.exception
+    assert _raw_headers(at) == []
+
+    at = _page("overtime_rankings.py")
+    at.date_input(key="wfp_otr_date").set_value(ot.local_now(ot_app).date() + timedelta(days=20))
+    at.selectbox(key="wfp_otr_site").set_value("Haus Abendrot")
+    _button(at, "Rank staff").click()
+    at.run()
+    assert len(at.dataframe) >= 2 and _raw_headers(at) == []  # ranking, excluded
+    _button(at, "Request coverage").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) >= 3 and _raw_headers(at) == []  # contact list, ranking, excluded, open requests
+    _button(at, "Record contact").click()
+    at.run()
+    _button(at, "Cancel request").click()
+    at.run()
+    assert not at.exception, at.exception
+    closed = next(d for d in at.dataframe if "channel" in d.value.columns)
+    assert _raw_headers(at) == [] and set(closed.value["response"]) == {"withdrawn"}
+
+
+def test_overtime_pages_show_uploaded_names_literally(ui_app):
+    """#13.10: a site or person named like a Markdown link must not become a link on the overtime pages."""
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from src.services import data as data_service
+    from src.services import overtime as ot
+
+    site, evil = "[Haus](http://evil.example)", "**Bold** :red[Eve]"
+    staff = pd.DataFrame({"staff_id": ["S1", "S2"], "name": [evil, "Ben"], "site": [site] * 2,
+                          "role": ["Pflegefachkraft"] * 2, "skills": ["medication:3"] * 2,
+                          "hire_date": pd.to_datetime(["2015-01-01", "2018-01-01"]), "contract_hours": [40.0] * 2,
+                          "ot_willing": [True] * 2, "preferred_sites": [site] * 2})
+    day = pd.Timestamp(ot.local_now(ui_app).date() - timedelta(days=5))
+    hist = pd.DataFrame({"request_id": ["R1"], "shift_date": [day], "site": [site], "shift_type": ["early"],
+                         "staff_id": ["S1"], "contacted_at": [day - pd.Timedelta(hours=20)],
+                         "responded_at": [day - pd.Timedelta(hours=19)], "accepted": [True], "hours_worked": [8.0],
+                         "unit": ["WB <1>"]})
+    data_service.ingest_frame(ui_app, ADMIN, kind="staff", frame=staff, name="staff")
+    data_service.ingest_frame(ui_app, ADMIN, kind="overtime", frame=hist, name="ot")
+
+    def shown(at) -> str:
+        texts = [e.value for kind in ("markdown", "caption", "success", "info", "warning", "error", "subheader")
+                 for e in getattr(at, kind)]
+        texts += [b.label for b in at.button]
+        return "\n".join(texts)
+
+    at = _page("overtime_rankings.py")
+    at.date_input(key="wfp_otr_date").set_value(day.date() + timedelta(days=10))
+    _button(at, "Rank staff").click()
+    at.run()
+    _button(at, "Request coverage").click()
+    at.run()
+    assert not at.exception, at.exception
+    at.checkbox(key="wfp_otr_contact_all").check()
+    _button(at, "Record contact").click()
+    at.run()
+    next(b for b in at.selectbox if b.label == "Who answered").set_value(f"S1 · {evil}")
+    at.radio(key="wfp_otr_resp_kind").set_value("accepted")
+    at.checkbox(key="wfp_otr_resp_fill").uncheck()
+    _button(at, "Record answer").click()
+    at.run()
+    assert not at.exception, at.exception
+    text = shown(at)
+    assert "\\[Haus\\](http\\://evil.example)" in text  # the site, escaped, in the request's headline
+    assert "](http://evil" not in text and "\\*\\*Bold\\*\\* \\:red\\[Eve\\]" in text  # the answer / fill button
+    at = logged_in("pat", "planner")
+    at.query_params["staff"] = "S1"
+    at.run()
+    at.switch_page("pages/overtime_staff.py").run()
+    assert not at.exception, at.exception
+    text = shown(at)
+    assert "**Home site:** \\[Haus\\](http\\://evil.example)" in text and "](http://evil" not in text
