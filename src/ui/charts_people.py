@@ -45,7 +45,9 @@ def method_comparison(comparison: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(rangemode="tozero")
     if len(comparison):
         most = pd.to_numeric(comparison["unassigned"], errors="coerce").max()
-        fig.update_yaxes(range=[0, max(1.0, float(most) * 1.15 if pd.notna(most) else 0.0)], row=1, col=2)
+        # whole tasks: ticks at 0, 1, 2 … (plotly labelled 0.2, 0.4 … when nothing was unassigned)
+        fig.update_yaxes(range=[0, max(1.0, float(most) * 1.15 if pd.notna(most) else 0.0)], tickformat=",d",
+                         dtick=1 if pd.isna(most) or most <= 10 else None, row=1, col=2)
     fig.update_layout(height=300, **_LAYOUT)
     fig.update_annotations(font_size=12)
     return fig
@@ -126,9 +128,11 @@ def utilisation_bars(util: pd.DataFrame, top: int = 40) -> go.Figure:
                              customdata=grp[["tasks", "assigned_hours", "capacity_hours"]].to_numpy(),
                              hovertemplate="%{x}<br>%{customdata[0]} tasks, %{customdata[1]:.1f} of "
                                            "%{customdata[2]:.1f} h<extra></extra>"))
-    fig.update_layout(title="Utilisation of people with tasks in this preview", height=340, yaxis_tickformat=".0%",
+    # the legend above the bars: below them it covered the (rotated) names of the people
+    fig.update_layout(title="Utilisation of people with tasks in this preview", height=460, yaxis_tickformat=".0%",
                       yaxis_title="assigned ÷ capacity", xaxis_categoryorder="total descending",
-                      legend=dict(orientation="h", y=-0.45), **_LAYOUT)
+                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+                      margin=dict(l=10, r=10, t=90, b=10))
     return fig
 
 

@@ -355,3 +355,20 @@ def test_preview_says_local_times_words_and_dash_for_model_rank_without_a_model(
     assert set(cands.value["model_rank"]) == {"–"}, "no model: no model rank"
     labels = {k: v.get("label") for k, v in json.loads(cands.proto.columns).items()}
     assert labels["tasks_in_preview"] == "tasks in this preview" and labels["model_rank"] == "model rank"
+
+
+def test_people_charts_count_whole_tasks_and_keep_names_readable():
+    """Seen in the browser: the 'Unassigned tasks' panel ticked 0.2, 0.4 … and the utilisation legend covered the
+    rotated names of the people."""
+    import pandas as pd
+
+    from src.ui import charts_people as ch
+
+    comp = pd.DataFrame({"method": ["greedy", "optimal"], "total_score": [9.0, 10.0], "unassigned": [0, 0],
+                         "util_std": [0.2, 0.1], "util_max_mean": [3.0, 2.0]})
+    fig = ch.method_comparison(comp)
+    assert fig.layout.yaxis2.dtick == 1 and fig.layout.yaxis2.tickformat == ",d"
+    util = pd.DataFrame({"staff_id": ["A"], "name": ["Ann"], "site": ["X"], "tasks": [2], "assigned_hours": [3.0],
+                         "capacity_hours": [10.0], "utilisation": [0.3]})
+    legend = ch.utilisation_bars(util).layout.legend
+    assert legend.y >= 1 and legend.yanchor == "bottom", "above the bars, not over the names below them"
