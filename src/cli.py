@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "src.commands.staffing",
     "src.commands.people",
     "src.commands.overtime",
+    "src.commands.jobs",
 )
 
 

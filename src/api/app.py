@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: capability routers, each a module with ``router: APIRouter``; missing ones are skipped
 ROUTER_MODULES = ("src.api.routes_forecast", "src.api.routes_staffing",
-                  "src.api.routes_assignments", "src.api.routes_overtime")
+                  "src.api.routes_assignments", "src.api.routes_overtime", "src.api.routes_jobs")
 
 MAX_BODY_BYTES = 60 * 1024 * 1024
 UNREADABLE_BODY = ("The request body could not be read: send well-formed multipart/form-data, or JSON in UTF-8 "
