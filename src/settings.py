@@ -139,6 +139,12 @@ def upload_limits_env() -> dict[str, int]:
             "upload_max_columns": _env_int("UPLOAD_MAX_COLUMNS", 60, 2)}
 
 
+def app_timezone_env() -> str:
+    """APP_TIMEZONE (default Europe/Berlin): the one reading for the app and for CLI commands such as ``validate``,
+    which check local times (a clock-change gap) without needing the rest of the app's configuration."""
+    return os.environ.get("APP_TIMEZONE", "Europe/Berlin")
+
+
 def load_settings(*, env_file: Path | None = None) -> Settings:
     """Read the settings from the environment (after loading ``.env`` if present)."""
     load_dotenv(env_file or ROOT / ".env", override=False)
@@ -156,7 +162,7 @@ def load_settings(*, env_file: Path | None = None) -> Settings:
         models_dir=Path(os.environ.get("MODELS_DIR") or ROOT / "models"),
         outputs_dir=Path(os.environ.get("OUTPUTS_DIR") or ROOT / "outputs"),
         load_demo_data=_env_bool("LOAD_DEMO_DATA", True),
-        timezone=os.environ.get("APP_TIMEZONE", "Europe/Berlin"),
+        timezone=app_timezone_env(),
         dask_scheduler_address=os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip() or None,
         dask_local_workers=_env_int("DASK_LOCAL_WORKERS", 0, 0),
     )

@@ -79,6 +79,11 @@ def create_app() -> FastAPI:
     async def _forbidden(_req: Request, exc: PermissionDenied) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=403)
 
+    @api.exception_handler(data_service.UploadBusy)
+    async def _busy(_req: Request, exc: data_service.UploadBusy) -> JSONResponse:
+        # every upload worker of this server is reading another file; nothing was read or stored
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after_s)})
+
     @api.exception_handler(ServiceError)
     async def _bad_request(_req: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)

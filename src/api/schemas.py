@@ -165,6 +165,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
                          "message) or refused by the service (message)"},
     429: {"model": ErrorOut, "description": "too many failed authentications"},
     500: {"model": ErrorOut, "description": "internal error (details only in the server log)"},
+    503: {"model": ErrorOut, "description": "every upload worker of the server is busy: nothing was read; retry after "
+                                            "the `Retry-After` header's seconds"},
 }
 
 

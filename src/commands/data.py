@@ -10,11 +10,15 @@ from pathlib import Path
 
 from src.data.kinds import KINDS
 from src.data.loader import ParseOptions
+from src.settings import app_timezone_env
 
 
 def _options(args: argparse.Namespace) -> ParseOptions:
+    """The reading options of the flags; local times are checked in APP_TIMEZONE, like the app and ``ingest``
+    (``validate`` used to check them in Europe/Berlin whatever the setting)."""
     return ParseOptions(encoding=args.encoding, separator=args.separator, decimal=args.decimal,
-                        date_order=args.date_order, sheet=args.sheet, queues_in_columns=args.queues_in_columns)
+                        date_order=args.date_order, sheet=args.sheet, queues_in_columns=args.queues_in_columns,
+                        timezone=app_timezone_env())
 
 
 def _add_parse_flags(p: argparse.ArgumentParser) -> None:
@@ -65,13 +69,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from src.services import data as data_service
-    from src.services.context import SYSTEM, get_app
+    from src.services.context import SYSTEM, ServiceError, get_app
 
     if args.separator == "tab":
         args.separator = "\t"
     app = get_app()
-    outcome = data_service.ingest_upload(app, SYSTEM, kind=args.kind, filename=args.file.name,
-                                         content=_read(args.file), options=_options(args), policy=args.policy)
+    try:
+        outcome = data_service.ingest_upload(app, SYSTEM, kind=args.kind, filename=args.file.name,
+                                             content=_read(args.file), options=_options(args), policy=args.policy)
+    except data_service.UploadBusy as exc:  # nothing read: automation retries later (exit 75 = EX_TEMPFAIL)
+        print(f"Not stored: {exc}", file=sys.stderr)
+        return 75
+    except ServiceError as exc:
+        print(f"Not stored: {exc}", file=sys.stderr)
+        return 2
     _print_report(outcome.report, False)
     print(outcome.message, file=sys.stdout if outcome.stored else sys.stderr)
     return 0 if outcome.stored else 1
