@@ -60,7 +60,12 @@ with upload_tab:
         content = upload.getvalue()
         options = ParseOptions(encoding=encoding, separator=separator, decimal=decimal, date_order=date_order,
                                sheet=sheet, queues_in_columns=queues_in_columns)
-        report = _validate(actor, kind, upload.name, content, options)
+        try:
+            report = _validate(actor, kind, upload.name, content, options)
+        except data_service.UploadBusy as exc:  # every upload worker is reading another file: nothing was read
+            st.warning(md(str(exc)), icon="⏳")
+            st.button("Check the file again", key=state.key("busy_retry"))
+            st.stop()
         issues = data_service.report_table(report)  # errors first, by row; values without their quotes
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("Rows read", f"{report.rows_read:,}")
@@ -128,8 +133,12 @@ with upload_tab:
                     f", replacing {overlap.rows:,}" if replacing and overlap is not None else "")
                 if st.button(label, type="primary", key=state.key("store"),
                              disabled=not report.ok or not confirmed):
-                    outcome = data_service.ingest_upload(app, actor, kind=kind, filename=upload.name,
-                                                         content=content, options=options, policy=policy)
+                    try:
+                        outcome = data_service.ingest_upload(app, actor, kind=kind, filename=upload.name,
+                                                             content=content, options=options, policy=policy)
+                    except data_service.UploadBusy as exc:
+                        st.warning(md(str(exc)), icon="⏳")
+                        st.stop()
                     if outcome.stored:
                         state.put("data_stored", (upload_id, outcome.message))
                         st.rerun()  # redraw without the Store button (it was drawn before the click was handled)
