@@ -67,7 +67,9 @@ class HistoryIn(BaseModel):
 
 
 class ForecastIn(BaseModel):
-    """Volume from the latest stored forecast of each series (optionally cut to ``days`` days from ``start``)."""
+    """Volume for one planning period from the stored forecasts that cover it: ``days`` days (default 7) from
+    ``start`` (default: the upcoming week of the latest forecast). A series whose forecast is for another period is
+    left out and named in the plan's notes; forecasts of different periods are never added into one plan."""
 
     series: list[QueueName] = Field(min_length=1, max_length=50,
                                     description="e.g. `workload:calls@CC-Berlin` or `care:Haus Lindenhof/Linde`")

@@ -37,6 +37,7 @@ from src.models.capacity import (
     required_agents_erlang_a,
     staffing_workbook,
 )
+from src.services.staffing import plan_totals
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ def _table(args: argparse.Namespace) -> dict[str, Any]:
         "queues": list(plan.params),
         "agent_hours": float(plan.intervals["agents"].sum() * args.interval / 3600.0),
         "peak_agents": int(plan.intervals["agents"].max()),
-        "service_level": _clean(float(plan.summary["service_level"].mean())),
+        # weighted by volume over the open intervals, as on the Staffing page (a plain mean over queues let a
+        # queue of 10 calls count as much as one of 10,000)
+        "service_level": _clean(plan_totals(plan)["service_level"]),
         "output": None,
     }
     if args.output is not None:

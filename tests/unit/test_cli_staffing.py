@@ -107,3 +107,21 @@ def test_table_errors(capsys, tmp_path):
     assert code == 1 and ".xlsx or .csv" in err
     code, _, err = run(capsys, "--calls", "10", "--output", str(tmp_path / "x.csv"))
     assert code == 1 and "--input" in err
+
+
+def test_table_service_level_is_weighted_by_volume_over_queues(capsys, tmp_path):
+    """A queue of 3 calls an interval (SL far above target with the minimum staff) must not count as much as one of
+    300: the headline SL is the volume-weighted one of the Staffing page, not a plain mean over queues."""
+    fc = tmp_path / "forecast.csv"
+    ds = pd.date_range("2025-03-03 08:00", periods=4, freq="30min")
+    frame = pd.concat([pd.DataFrame({"ds": ds, "volume": 300, "series_id": "big"}),
+                       pd.DataFrame({"ds": ds, "volume": 3, "series_id": "small"})])
+    frame.to_csv(fc, index=False)
+    code, out, err = run(capsys, "--input", str(fc), "--aht", "180", "--json")
+    assert code == 0, err
+    reported = json.loads(out)["service_level"]
+    big = required_agents([300] * 4, 180).service_level
+    small = required_agents([3] * 4, 180).service_level
+    expected = (float(big.sum()) * 300 + float(small.sum()) * 3) / (300 * 4 + 3 * 4)
+    assert reported == pytest.approx(expected, abs=1e-9)
+    assert abs(reported - (big.mean() + small.mean()) / 2) > 1e-3  # the plain mean differs
