@@ -155,10 +155,13 @@ def _calculator() -> None:
         c3.metric("Traffic", f"{r['traffic']:.2f} Erl")
         c4.metric("Service level", "—" if r["service_level"] is None else f"{r['service_level']:.1%}")
         c5.metric("ASA", "—" if r["asa_seconds"] is None else f"{r['asa_seconds']:.1f} s")
-        extra = f"occupancy {r['occupancy']:.1%} · P(wait) {r['p_wait']:.1%}"
-        if "p_abandon" in r and r.get("p_abandon") is not None:
-            extra += f" · P(abandon) {r['p_abandon']:.1%}"
-        st.caption(extra)
+        if r.get("occupancy") is None:
+            st.caption("No calls in the interval: nobody waits, so there is no service level, ASA or occupancy.")
+        else:
+            extra = f"occupancy {r['occupancy']:.1%} · P(wait) {r['p_wait']:.1%}"
+            if "p_abandon" in r and r.get("p_abandon") is not None:
+                extra += f" · P(abandon) {r['p_abandon']:.1%}"
+            st.caption(extra)
         st.plotly_chart(charts.erlang_curve(calc.table, sl_target=sl_t / 100 if sl_t > 0 else None,
                                             required=int(r["agents_raw"])), width="stretch")
     except ServiceError as exc:

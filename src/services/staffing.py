@@ -968,6 +968,8 @@ def erlang_calculator(app: AppContext, actor: Actor, *, calls: float, aht_second
     except ValueError as exc:
         raise _service_error(exc) from None
     row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in res.row().items()}
+    if calls == 0:  # no queue to wait in: a service level of 100 % would be a number about nothing (as in plans)
+        row.update({k: None for k in _VOICE_ONLY + ("occupancy",) if k in row})
     raw = int(row["agents_raw"])
     traffic = calls * aht_seconds / interval_seconds
     lo = max(1, raw - 5)
@@ -983,6 +985,8 @@ def erlang_calculator(app: AppContext, actor: Actor, *, calls: float, aht_second
         pw = erlang_c(n, traffic)
     table = pd.DataFrame({"agents": n, "service_level": sl, "asa_seconds": np.where(np.isfinite(asa), asa, np.nan),
                           "occupancy": occupancy(n, traffic), "p_wait": pw, "p_abandon": pab})
+    if calls == 0:
+        table[["service_level", "asa_seconds", "occupancy", "p_wait", "p_abandon"]] = np.nan
     table["meets_target"] = table["agents"] >= raw
     return CalculatorResult(model=model, row=row, table=table)
 

@@ -148,6 +148,18 @@ def test_calculator_erlang_a_and_large_traffic(ui_app):
     assert int(_metric(at, "Productive agents").value) > 10_000  # 10,000 Erlangs, no overflow
 
 
+@pytest.mark.parametrize("model", ["Erlang C", "Erlang A"])
+def test_calculator_with_no_calls_shows_no_service_level(ui_app, model):
+    """0 calls: nobody waits, so there is no SL/ASA/occupancy — not 100 % (as closed hours in a plan)."""
+    at = _open()
+    at.radio(key=_key("k_model")).set_value(model)
+    at.number_input(key=_key("k_calls")).set_value(0.0)
+    _submit(at, "Calculate")
+    assert not at.exception, at.exception
+    assert _metric(at, "Service level").value == "—" and _metric(at, "ASA").value == "—"
+    assert any("No calls in the interval" in c.value for c in at.caption)
+
+
 def test_bad_parameter_edit_is_a_clear_error(staffed_app, monkeypatch):
     from src.services import staffing as svc
 

@@ -414,3 +414,11 @@ def test_default_params_ignore_sub_second_aht():
 
     assert default_params("calls", interval_seconds=1800, aht_seconds=0.01).aht_seconds == 300.0
     assert default_params("calls", interval_seconds=1800, aht_seconds=245.44).aht_seconds == 245.4
+
+
+def test_erlang_calculator_with_no_calls_has_no_service_level():
+    for patience in (None, 60):
+        c = svc.erlang_calculator(None, PLANNER, calls=0, aht_seconds=180, patience_s=patience)  # type: ignore[arg-type]
+        assert c.row["agents"] == 0
+        assert c.row["service_level"] is None and c.row["asa_seconds"] is None and c.row["occupancy"] is None
+        assert c.table["service_level"].isna().all() and c.table["occupancy"].isna().all()
