@@ -1,4 +1,5 @@
-"""Overtime in a real browser: request coverage → ranked list → record an acceptance → the fairness report changes.
+"""Overtime in a real browser: request coverage → ranked list → record an acceptance → the fairness report changes
+(once its day covers today: new activity does not move it).
 
 Starts its own server on a demo-loaded database (the shared e2e server starts empty), so the rankings and the
 fairness report have a year of overtime history to work with.
@@ -47,6 +48,11 @@ def test_request_coverage_record_acceptance_and_fairness_changes(page, demo_url)
     expect(page.get_by_role("heading", name="Recent requests")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(SHOTS / "e2e_overtime_dashboard.png"), full_page=True)
 
+    # the Fairness report's day before anything is recorded: the last day of the uploaded history
+    open_page(page, "Fairness report", "Fairness report")
+    expect(page.get_by_text("the default: the last day of the uploaded overtime history")).to_be_visible()
+    default_hours = _hours(_metric(page, "Hours worked"))
+
     open_page(page, "Live rankings", "Live rankings")
     page.get_by_role("button", name="Rank staff").click()
     request_button = page.get_by_role("button", name="Request coverage")
@@ -56,25 +62,42 @@ def test_request_coverage_record_acceptance_and_fairness_changes(page, demo_url)
     request_button.click()
     expect(page.get_by_role("heading", name="Coverage request OTR-000001")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Ranked contact list")).to_be_visible()
+    headline = page.get_by_text(re.compile(r" shift on .* · [\d.]+ h · status")).inner_text()
+    shift_hours = float(re.search(r" · ([\d.]+) h · status", headline).group(1))  # the next shift's length
+    _settled(page)
+    # #13.15: the dropdown of people has no "Select all" row; offering to everyone is a separate, counted box
+    people = page.get_by_test_id("stMultiSelect").filter(has_text="People to offer the shift to")
+    people.locator("input").click()
+    expect(page.get_by_role("option").first).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("option", name=re.compile(r"^Select (all|\d+ matches)"))).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(page.get_by_text(re.compile(r"^Offer it to all \d+ people not contacted yet$"))).to_be_visible()
+    page.get_by_role("button", name="Record contact").click()
+    expect(page.get_by_text("Recorded 1 contact(s) for OTR-000001")).to_be_visible(timeout=30_000)
+    _settled(page)
 
+    # #13.3: the request and its offer do not move the report's day or its numbers; the page says what is left out
     open_page(page, "Fairness report", "Fairness report")
+    assert _hours(_metric(page, "Hours worked")) == default_hours
+    expect(page.get_by_text(re.compile(r"^1 offer\(s\) made after "))).to_be_visible()
+    page.get_by_role("button", name="Count up to today").click()
+    expect(page.get_by_text(re.compile(r"— chosen \(default: the last day"))).to_be_visible(timeout=30_000)
+    _settled(page)
     before = _hours(_metric(page, "Hours worked"))
 
     open_page(page, "Live rankings", "Live rankings")
     expect(page.get_by_role("heading", name="Coverage request OTR-000001")).to_be_visible(timeout=30_000)
-    page.get_by_role("button", name="Record contact").click()
-    expect(page.get_by_text("Recorded 1 contact(s) for OTR-000001")).to_be_visible(timeout=30_000)
     _settled(page)
     page.get_by_role("button", name="Record answer").click()  # "Accepted" is the default answer
     expect(page.get_by_text("OTR-000001 is filled.")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("filled by")).to_be_visible()
     page.screenshot(path=str(SHOTS / "e2e_overtime_filled.png"), full_page=True)
 
-    open_page(page, "Fairness report", "Fairness report")
+    open_page(page, "Fairness report", "Fairness report")  # the session keeps "today"
     expect(page.get_by_test_id("stMetric").filter(has_text="Hours worked").get_by_test_id("stMetricValue")) \
         .not_to_have_text(f"{before:,.1f} h", timeout=30_000)
     after = _hours(_metric(page, "Hours worked"))
-    assert after == pytest.approx(before + 8.0)  # the accepted early shift (8 h, the demo's typical length)
+    assert after == pytest.approx(before + shift_hours)  # the accepted shift (8 or 9 h in the demo)
     page.screenshot(path=str(SHOTS / "e2e_overtime_fairness.png"), full_page=True)
 
     open_page(page, "Staff detail", "Staff detail")
