@@ -235,26 +235,31 @@ def expire_stale(engine: Engine, *, stale_after: timedelta, now: datetime | None
     dead job is reported as failed instead of "running" forever. Returns the ids that changed.
     """
     now = now or db.utcnow()
-    changed: list[int] = []
-    with db.write_tx(engine) as conn:
+    # read first: pages poll every second, and a write transaction per poll would serialise them on SQLite
+    with db.read_conn(engine) as conn:
         rows = conn.execute(select(jobs.c.id, jobs.c.started_at, jobs.c.heartbeat_at, jobs.c.timeout_seconds,
                                    jobs.c.attempt)
                             .where(jobs.c.status == "running")).mappings().all()
-        for r in rows:
-            started = r["started_at"] or now
-            beat = r["heartbeat_at"] or started
-            if now - started > timedelta(seconds=int(r["timeout_seconds"])):
-                values = {"status": "cancelled", "progress_text": "Cancelled",
-                          "error": f"Cancelled: it ran past its time limit of {int(r['timeout_seconds'])} s."}
-            elif now - beat > stale_after:
-                values = {"status": "failed", "progress_text": "Failed",
-                          "error": (f"The worker stopped answering (no sign of life for "
-                                    f"{int((now - beat).total_seconds())} s); nothing was stored.")}
-            else:
-                continue
-            n = conn.execute(update(jobs).where(jobs.c.id == r["id"], jobs.c.status == "running",
-                                                jobs.c.attempt == r["attempt"])
-                             .values(finished_at=now, **values)).rowcount
+    changes = []
+    for r in rows:
+        started = r["started_at"] or now
+        beat = r["heartbeat_at"] or started
+        if now - started > timedelta(seconds=int(r["timeout_seconds"])):
+            changes.append((r, {"status": "cancelled", "progress_text": "Cancelled",
+                                "error": f"Cancelled: it ran past its time limit of {int(r['timeout_seconds'])} s."}))
+        elif now - beat > stale_after:
+            changes.append((r, {"status": "failed", "progress_text": "Failed",
+                                "error": (f"The worker stopped answering (no sign of life for "
+                                          f"{int((now - beat).total_seconds())} s); nothing was stored.")}))
+    changed: list[int] = []
+    if not changes:
+        return changed
+    with db.write_tx(engine) as conn:
+        for r, values in changes:
+            cond = [jobs.c.id == r["id"], jobs.c.status == "running", jobs.c.attempt == r["attempt"]]
+            if values["status"] == "failed":  # a worker that spoke up since the read keeps its job
+                cond.append(jobs.c.heartbeat_at == r["heartbeat_at"])
+            n = conn.execute(update(jobs).where(*cond).values(finished_at=now, **values)).rowcount
             if n:
                 changed.append(int(r["id"]))
     return changed

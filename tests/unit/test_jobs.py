@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from datetime import timedelta
 
 import pytest
@@ -258,3 +259,21 @@ def test_an_unreachable_cluster_fails_the_job_with_a_clear_message(app, monkeypa
         svc.submit(far, PLANNER, "test.steps", {"steps": 1, "pause": 0})
     job = jstore.list_jobs(app.engine)[0]
     assert job["status"] == "failed" and "compute cluster" in job["error"]
+
+
+def test_polling_a_job_never_waits_for_a_writer(sqlite_app, parked, test_kind):
+    """Pages poll jobs every second; reading one must not need the write lock a long upload may hold (SQLite)."""
+    jid = svc.submit(sqlite_app, PLANNER, "test.steps", {"steps": 1, "pause": 0})
+    jstore.claim(sqlite_app.engine, jid)
+    import sqlite3
+
+    writer = sqlite3.connect(sqlite_app.engine.url.database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        t0 = time.perf_counter()
+        assert svc.get(sqlite_app, PLANNER, jid)["status"] == "running"
+        assert [j["id"] for j in svc.list_jobs(sqlite_app, PLANNER)] == [jid]
+        assert time.perf_counter() - t0 < 2
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
