@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from src.ui.text import plain
+
 _METHOD_COLOURS = {"greedy": "#1f77b4", "balanced": "#2ca02c", "optimal": "#9467bd"}
 _FACTOR_COLOURS = {"skill": "#1f77b4", "experience": "#ff7f0e", "track_record": "#2ca02c", "workload": "#9467bd"}
 _SCORER_COLOURS = {"binary": "#1f77b4", "lambdarank": "#ff7f0e", "rules": "#2ca02c", "model": "#1f77b4"}
@@ -58,12 +60,12 @@ def model_contributions(model_long: pd.DataFrame, staff_id: str, top: int = 10) 
     d = model_long[(model_long["staff_id"] == staff_id) & (model_long["feature"] != "bias")].copy()
     d["contribution"] = pd.to_numeric(d["contribution"], errors="coerce").fillna(0.0)
     d = d.reindex(d["contribution"].abs().sort_values(ascending=False).index).head(top).iloc[::-1]
-    labels = [f"{feature_label(f)} = {_short(v)}" for f, v in zip(d["feature"], d["value"], strict=True)]
+    labels = [plain(f"{feature_label(f)} = {_short(v)}") for f, v in zip(d["feature"], d["value"], strict=True)]
     fig = go.Figure(go.Bar(x=d["contribution"], y=labels, orientation="h",
                            marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in d["contribution"]],
                            hovertemplate="%{y}<br>contribution %{x:+.3f} log-odds<extra></extra>"))
     # the chart sits in half the page width: a long title was cut off after "log-o…"
-    fig.update_layout(title=f"Model: why {staff_id} scores as they do",
+    fig.update_layout(title=f"Model: why {plain(staff_id)} scores as they do",
                       height=max(260, 28 * len(d) + 90), xaxis_title="contribution to the log-odds of success",
                       **_LAYOUT)
     return fig
@@ -74,7 +76,7 @@ def rule_breakdown(rules_long: pd.DataFrame, staff_ids: list[str], names: dict[s
     names = names or {}
     d = rules_long[rules_long["staff_id"].isin(staff_ids)]
     order = list(dict.fromkeys(s for s in staff_ids if s in set(d["staff_id"])))[::-1]
-    labels = {s: f"{s} {names.get(s, '')}".strip() for s in order}
+    labels = {s: plain(f"{s} {names.get(s, '')}".strip()) for s in order}
     fig = go.Figure()
     for factor, grp in d.groupby("factor", sort=False):
         g = grp.set_index("staff_id").reindex(order)
@@ -124,7 +126,8 @@ def utilisation_bars(util: pd.DataFrame, top: int = 40) -> go.Figure:
     d = util.head(top)
     fig = go.Figure()
     for site, grp in d.groupby("site", sort=True):
-        fig.add_trace(go.Bar(x=grp["staff_id"] + " " + grp["name"].astype(str), y=grp["utilisation"], name=str(site),
+        fig.add_trace(go.Bar(x=[plain(f"{s} {n}") for s, n in zip(grp["staff_id"], grp["name"], strict=True)],
+                             y=grp["utilisation"], name=plain(site),
                              customdata=grp[["tasks", "assigned_hours", "capacity_hours"]].to_numpy(),
                              hovertemplate="%{x}<br>%{customdata[0]} tasks, %{customdata[1]:.1f} of "
                                            "%{customdata[2]:.1f} h<extra></extra>"))

@@ -8,6 +8,7 @@ become a live link or formatting. Every such value goes through :func:`md` befor
 
 from __future__ import annotations
 
+import html
 import re
 
 # The characters that start markup inside a line: emphasis, code, links/images, HTML, LaTeX, strike-through,
@@ -31,3 +32,9 @@ def md(value: object) -> str:
 def md_list(values: object, sep: str = ", ") -> str:
     """Several user-supplied names joined for a Markdown sentence, each escaped."""
     return sep.join(md(v) for v in values)  # type: ignore[union-attr]
+
+
+def plain(value: object) -> str:
+    """User text for plotly titles, tick labels, legend and hover text: plotly renders a subset of HTML there
+    (``<a href>``, ``<b>``, ``<br>``), so a staff or site name from an upload must not become a link or markup."""
+    return html.escape("" if value is None else str(value), quote=False)
