@@ -20,6 +20,7 @@ from src.services.context import ServiceError
 from src.ui import charts_staffing as charts
 from src.ui import state
 from src.ui.common import app_context, metric_delta, require_page_role
+from src.ui.dates import DATE_INPUT_FORMAT, DATETIME_COLUMN_FORMAT, local_column
 from src.ui.tables import dash_missing, right_text
 from src.ui.text import md, md_list
 
@@ -178,7 +179,8 @@ def _from_history() -> None:
     with st.form(state.key("history_form")):
         c1, c2, c3 = st.columns([3, 1, 1])
         queues = c1.multiselect("Queues", options.queues, default=options.queues, key=state.key("h_queues"))
-        start = c2.date_input("First day", value=options.default_start, key=state.key("h_start"))
+        start = c2.date_input("First day", value=options.default_start, key=state.key("h_start"),
+                              format=DATE_INPUT_FORMAT)
         days = c3.number_input("Days", min_value=1, max_value=svc.MAX_HORIZON_DAYS, value=7, step=1,
                                key=state.key("h_days"))
         method = st.radio("Plan like", list(svc.HISTORY_METHODS), format_func=svc.HISTORY_METHODS.get,
@@ -227,7 +229,7 @@ def _from_forecast() -> None:
     picked = hashlib.sha1("|".join(series).encode()).hexdigest()[:8]  # a new selection starts at its own default
     with st.form(state.key("forecast_form")):
         c1, c2 = st.columns([1, 1])
-        start = c1.date_input("Plan from", value=first, key=state.key(f"f_start_{picked}"),
+        start = c1.date_input("Plan from", value=first, key=state.key(f"f_start_{picked}"), format=DATE_INPUT_FORMAT,
                               help="The first day of the planning period. Default: the first whole day of the "
                                    "latest forecast — the upcoming period, not a back-dated test forecast.")
         days = c2.number_input("Days", min_value=1, max_value=svc.MAX_HORIZON_DAYS, value=n_days,
@@ -266,7 +268,8 @@ def _from_care() -> None:
         c1, c2, c3 = st.columns([2, 1, 1])
         method = c1.radio("Plan like", list(svc.HISTORY_METHODS), format_func=svc.HISTORY_METHODS.get,
                           key=state.key("c_method"))
-        start = c2.date_input("First day", value=options.default_start, key=state.key("c_start"))
+        start = c2.date_input("First day", value=options.default_start, key=state.key("c_start"),
+                              format=DATE_INPUT_FORMAT)
         days = c3.number_input("Days", min_value=1, max_value=svc.MAX_HORIZON_DAYS, value=7,
                                key=state.key("c_days"))
         if st.form_submit_button("Load volume", type="primary"):
@@ -651,6 +654,8 @@ def _saved_plans() -> None:
     recomputing the live plan.
     """
     saved = svc.list_saved_plans(app, actor)
+    if not saved.empty:  # stored in UTC; shown in the app's zone like every other time
+        saved = saved.assign(created_at=local_column(saved["created_at"]))
     if saved.empty:
         st.info("No saved plans yet. Build a plan on the **Staffing plan** tab and press **Save plan**; it is then "
                 "listed here for everyone who plans.")
@@ -672,7 +677,7 @@ def _saved_plans() -> None:
                      "agent_hours": st.column_config.NumberColumn("agent hours", format="%.0f"),
                      "paid_hours": st.column_config.NumberColumn("paid hours", format="%.0f"),
                      "created_by": st.column_config.TextColumn("saved by"),
-                     "created_at": st.column_config.DatetimeColumn("saved (UTC)", format="YYYY-MM-DD HH:mm")})
+                     "created_at": st.column_config.DatetimeColumn("saved", format=DATETIME_COLUMN_FORMAT)})
     names = dict(zip(saved["id"].tolist(), saved["name"].tolist(), strict=True))
     pending = st.session_state.pop(state.key("saved_pick_next"), None)
     if pending in names:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from src.data import plan_store, store
@@ -278,6 +279,9 @@ def test_saved_plans_open_and_download_with_no_live_inputs(ui_app, monkeypatch):
 
     listed = next(d.value for d in at.dataframe if "source_detail" in d.value.columns)
     assert listed["id"].tolist() == [newest, older]
+    stored = svc.list_saved_plans(ui_app, ADMIN).set_index("id")["created_at"]  # UTC in the store
+    expected = pd.to_datetime(stored[newest]).tz_localize("UTC").tz_convert(ui_app.settings.timezone)
+    assert pd.Timestamp(listed.set_index("id").loc[newest, "created_at"]) == expected.tz_localize(None)
     pick = at.selectbox(key=_key("saved_pick"))
     assert pick.value == newest
     table = _saved_table(at)
