@@ -1,7 +1,8 @@
 """README examples against the demo data (#13.23, first part): the overtime request example named a unit of another
 care home ("Wohnbereich Linde" is in Haus Abendrot) and answered 422 on the demo data.
 
-Only the coverage-request bodies are executed here; a runner for every README command is still to do."""
+Here the coverage-request bodies are posted on every backend (PostgreSQL too when TEST_DATABASE_URL is set);
+tests/unit/test_readme_examples.py runs every README command as written on a SQLite demo store."""
 
 from __future__ import annotations
 
