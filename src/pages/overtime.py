@@ -9,6 +9,7 @@ from src.services.context import ServiceError
 from src.ui import charts_overtime as charts
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.dates import fmt_datetime
 from src.ui.overtime_common import OPEN_REQUEST_COLUMNS, as_of_input, as_of_notes, options_or_stop
 from src.ui.tables import dash_missing
 from src.ui.text import md
@@ -154,7 +155,7 @@ else:
                        if r.get("auc_model") is not None and r.get("auc_rate") is not None else None))
     m[3].metric("AUC, historical rate", f"{r['auc_rate']:.3f}" if r.get("auc_rate") is not None else "–")
     st.plotly_chart(charts.acceptance_model_chart(info.comparison()), width="stretch")
-    st.caption(f"Trained by {md(info.created_by)} at {info.created_at[:16].replace('T', ' ')} UTC on "
+    st.caption(f"Trained by {md(info.created_by)} on {fmt_datetime(info.created_at, utc=True)} on "
                f"{r.get('n_train')} offers before "
                f"{str(r.get('split_at', ''))[:16].replace('T', ' ')}; tested on the {r.get('n_test')} offers of the "
                "later requests.")

@@ -13,6 +13,7 @@ from src.ui import charts_overtime as charts
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.dates import DATE_INPUT_FORMAT, DATETIME_COLUMN_FORMAT, local_column
 from src.ui.overtime_common import OPEN_REQUEST_COLUMNS, PERSON_COLUMNS, excluded_table, options_or_stop
 from src.ui.tables import dash_missing, right_text
 from src.ui.text import md
@@ -128,8 +129,8 @@ def _draw_ranking(result, key: str) -> None:  # noqa: ANN001
     c2.metric("Excluded", n_x)
     c3.metric("Best score", f"{result.candidates[0].total:.1f}" if n_c else "–", help="points out of 100")
     c4.metric("Acceptance from", result.acceptance_source)
-    st.caption(f"Shift {result.shift_start:%a %d.%m.%Y %H:%M}–{result.shift_end:%H:%M}; ranked on what was "
-               f"known at {result.as_of:%d.%m.%Y %H:%M}. Weights: "
+    st.caption(f"Shift {result.shift_start:%a %Y-%m-%d %H:%M}–{result.shift_end:%H:%M}; ranked on what was "
+               f"known at {result.as_of:%Y-%m-%d %H:%M}. Weights: "
                + ", ".join(f"{FACTOR_LABELS[f]} {w:.0%}" for f, w in result.rules.weights.items())
                + ". Hatched bars = no history yet (neutral prior).")
     if n_c:
@@ -168,7 +169,7 @@ def _draw_request(view) -> None:  # noqa: ANN001
     st.subheader(f"Coverage request {view.code}")
     status = {"open": ":orange-badge[open]", "filled": ":green-badge[filled]",
               "cancelled": ":gray-badge[cancelled]"}[r["status"]]
-    st.markdown(f"**{where}** · {md(r['shift_type'])} shift on **{r['shift_date']:%a %d.%m.%Y}** · {r['hours']:g} h · "
+    st.markdown(f"**{where}** · {md(r['shift_type'])} shift on **{r['shift_date']:%a %Y-%m-%d}** · {r['hours']:g} h · "
                 f"status {status}" + (f" · filled by **{md(r['filled_staff_id'])}**" if r["filled_staff_id"] else "")
                 + (f"  \nRequires role {md(r['required_role'])}" if r["required_role"] else "")
                 + (f"  \nRequires skill {md(r['required_skill'])}" if r["required_skill"] else ""))
@@ -179,8 +180,8 @@ def _draw_request(view) -> None:  # noqa: ANN001
         contact_list = view.contact_list()
         st.markdown("**Ranked contact list**")
         # not contacted / not answered yet: "–", not a grey "None"
-        st.dataframe(dash_missing(contact_list, {"contacted_at": "{:%d.%m. %H:%M}", "responded_at": "{:%d.%m. %H:%M}",
-                                                 "response_minutes": "{:.0f}"}),
+        st.dataframe(dash_missing(contact_list, {"contacted_at": "{:%Y-%m-%d %H:%M}",
+                                                 "responded_at": "{:%Y-%m-%d %H:%M}", "response_minutes": "{:.0f}"}),
                      hide_index=True, width="stretch", key="contact_list",
                      column_config={"total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100,
                                                                              format="%.1f"),
@@ -236,7 +237,7 @@ def _draw_request(view) -> None:  # noqa: ANN001
             st.dataframe(dash_missing(contacts.assign(response=view.answers())[
                                           ["staff_id", "name", "channel", "contacted_at", "response", "responded_at",
                                            "response_minutes"]],
-                                      {"responded_at": "{:%d.%m. %H:%M}", "response_minutes": "{:.0f}"}),
+                                      {"responded_at": "{:%Y-%m-%d %H:%M}", "response_minutes": "{:.0f}"}),
                          hide_index=True, width="stretch", key="closed_contacts",
                          column_config={"staff_id": "Staff", "name": "Name", "channel": "Channel",
                                         "contacted_at": st.column_config.DatetimeColumn("Contacted",
@@ -286,7 +287,7 @@ if _k("date") not in st.session_state:
 
 with st.form(_k("rank_form")):
     c1, c2, c3, c4, c5 = st.columns([1.1, 1, 1.6, 1.6, 0.8])
-    c1.date_input("Shift date", key=_k("date"), format="YYYY-MM-DD")
+    c1.date_input("Shift date", key=_k("date"), format=DATE_INPUT_FORMAT)
     c2.selectbox("Shift type", opts.shift_types, key=_k("type"))
     c3.selectbox("Site", opts.sites, key=_k("site"))
     unit_sites: dict[str, list[str]] = {}
@@ -336,9 +337,9 @@ elif params:
             st.error(md(str(exc)))
         else:
             st.subheader(f"{md(result.request.site)} · {result.request.shift_type} · "
-                         f"{result.shift_start:%a %d.%m.%Y %H:%M}")
+                         f"{result.shift_start:%a %Y-%m-%d %H:%M}")
             if result.shift_start < ot.local_now(app):
-                st.warning(f"This shift started at {result.shift_start:%H:%M on %d.%m.%Y}. A coverage request for "
+                st.warning(f"This shift started at {result.shift_start:%H:%M on %Y-%m-%d}. A coverage request for "
                            "it records contacts and answers retroactively; for a shift still to come, change the "
                            "date or shift type above.")
             with st.container(border=True):
@@ -354,7 +355,7 @@ else:
 shift_day = (state.get(PARAMS) or {}).get("shift_date") or st.session_state.get(_k("date")) or opts.default_date
 if view is not None:
     shift_day = view.request["shift_date"].date()
-with st.expander(f"Absences on {shift_day:%a %d.%m.%Y} — record sick leave, holidays, training"):
+with st.expander(f"Absences on {shift_day:%a %Y-%m-%d} — record sick leave, holidays, training"):
     st.caption("People recorded as absent are excluded from rankings on those days (reason shown). Rostered shifts "
                "(the roster upload on the Data page) and overtime shifts already taken on (accepted or filled) "
                "exclude people as \"already working\" and count towards the minimum rest; the weekly maximum counts "
@@ -367,14 +368,16 @@ st.divider()
 st.subheader("Open coverage requests")
 open_req = ot.list_requests(app, actor, status="open", limit=50)
 if len(open_req):
-    choices = {f"{r.code} · {r.site} · {r.shift_type} {r.shift_date:%d.%m.%Y} · {r.contacts} contacted": r.code
+    choices = {f"{r.code} · {r.site} · {r.shift_type} {r.shift_date:%Y-%m-%d} · {r.contacts} contacted": r.code
                for r in open_req.itertuples()}
     st.selectbox("Open a request", list(choices), index=None, key=_k("open_pick"), placeholder="choose a request",
                  on_change=_on_open, args=(choices,))
-    st.dataframe(dash_missing(open_req[[*OPEN_REQUEST_COLUMNS, "created_at"]], {"unit": "{}"}),  # any unit: "–"
+    shown = open_req[[*OPEN_REQUEST_COLUMNS, "created_at"]].assign(  # stored in UTC, shown in the app's zone
+        created_at=local_column(open_req["created_at"]))
+    st.dataframe(dash_missing(shown, {"unit": "{}"}),  # any unit: "–"
                  hide_index=True, width="stretch", key="open_requests",
                  column_config={**OPEN_REQUEST_COLUMNS,
-                                "created_at": st.column_config.DatetimeColumn("Created (UTC)",
-                                                                              format="YYYY-MM-DD HH:mm")})
+                                "created_at": st.column_config.DatetimeColumn("Created",
+                                                                              format=DATETIME_COLUMN_FORMAT)})
 else:
     st.caption("No open requests.")

@@ -9,6 +9,7 @@ from src.services.context import ServiceError
 from src.ui import overtime_absences as absences
 from src.ui import state
 from src.ui.common import app_context, require_page_role
+from src.ui.dates import DATE_INPUT_FORMAT
 from src.ui.overtime_common import as_of_input, as_of_notes
 from src.ui.tables import dash_missing, right_text
 from src.ui.text import md, md_list
@@ -69,7 +70,7 @@ st.markdown(f"- **Home site:** {md(d.site)} · **Role:** {md(d.role)}\n"
 
 st.subheader("Roster")
 week_day = st.columns([1, 3])[0].date_input("Week of", value=ot.local_now(app).date(),
-                                            key=state.key("ot_staff_roster_week"), format="YYYY-MM-DD",
+                                            key=state.key("ot_staff_roster_week"), format=DATE_INPUT_FORMAT,
                                             help="Any day of the week (Monday to Sunday) to show.")
 try:
     week = ot.roster_week(app, actor, sid, week_day)
@@ -85,11 +86,11 @@ else:
                                     "site": "Site", "unit": "Unit",
                                     "hours": st.column_config.NumberColumn("Paid hours", format="%.1f")})
         st.caption(f"{week.rostered_hours:.1f} h rostered in {len(week.shifts)} shift(s) in the week of "
-                   f"{week.week_start:%d.%m.%Y} (contract {week.contract_hours:g} h). Overtime rankings for a shift "
+                   f"{week.week_start:%Y-%m-%d} (contract {week.contract_hours:g} h). Overtime rankings for a shift "
                    "that week count these hours towards the weekly maximum and treat these shifts as work "
                    "(no overlap, minimum rest).")
     else:
-        st.caption(f"No rostered shifts in the week of {week.week_start:%d.%m.%Y}: overtime rankings for that week "
+        st.caption(f"No rostered shifts in the week of {week.week_start:%Y-%m-%d}: overtime rankings for that week "
                    f"assume the contract hours ({week.contract_hours:g} h).")
 
 #: recent shifts and offers, one above the other at full width: side by side (about 460 px each) the site, unit,

@@ -181,7 +181,7 @@ class AsOfDefault:
     def describe(self) -> str:
         """"the last day of the uploaded overtime history (31.10.2026)" / "today (Europe/Berlin)"."""
         if self.source == "history" and self.history_end is not None:
-            return f"the last day of the uploaded overtime history ({self.history_end:%d.%m.%Y})"
+            return f"the last day of the uploaded overtime history ({self.history_end:%Y-%m-%d})"
         return f"today ({self.timezone})"
 
 

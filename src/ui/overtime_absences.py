@@ -14,6 +14,7 @@ import streamlit as st
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext, ServiceError
 from src.ui import state
+from src.ui.dates import DATE_INPUT_FORMAT
 from src.ui.text import md
 
 REASON_LABELS = {"sick": "Sick", "leave": "Leave / holiday", "training": "Training", "other": "Other"}
@@ -76,7 +77,7 @@ def show(app: AppContext, actor: Actor, *, key: str, default_day: date, staff: p
             cols[0].selectbox("Person", options, index=None, key=_k(key, "who"), placeholder="type a name or id")
             i = 1
         cols[i].date_input("From – to (inclusive)", value=(default_day, default_day), key=_k(key, "dates"),
-                           format="YYYY-MM-DD", help="Pick one day twice for a single day.")
+                           format=DATE_INPUT_FORMAT, help="Pick one day twice for a single day.")
         cols[i + 1].selectbox("Reason", list(REASON_LABELS), format_func=REASON_LABELS.get, key=_k(key, "reason"))
         cols[i + 2].text_input("Note (optional, no health details)", max_chars=ot.MAX_ABSENCE_NOTE,
                                key=_k(key, "note"))

@@ -12,6 +12,7 @@ import streamlit as st
 from src.services import overtime as ot
 from src.services.context import Actor, AppContext, ServiceError
 from src.ui import state
+from src.ui.dates import DATE_INPUT_FORMAT
 from src.ui.text import md
 
 
@@ -95,7 +96,7 @@ def as_of_input(container: Any, app: AppContext, default: ot.AsOfDefault, name: 
     key = state.key(name)
     if key not in st.session_state:  # the widget's key is dropped while another page shows: restore it
         st.session_state[key] = state.get(AS_OF) or default.day
-    container.date_input("As of (end of day)", key=key, max_value=ot.local_now(app).date(), format="YYYY-MM-DD",
+    container.date_input("As of (end of day)", key=key, max_value=ot.local_now(app).date(), format=DATE_INPUT_FORMAT,
                          on_change=_remember_as_of, args=(key,),
                          help=f"Reports count what was known at the end of this day. Default: {default.describe()}. "
                               "Activity recorded in the app does not move it.")
@@ -105,8 +106,8 @@ def as_of_input(container: Any, app: AppContext, default: ot.AsOfDefault, name: 
 def window_text(days: int, as_of: pd.Timestamp) -> str:
     """"90 days up to the end of 31.10.2026" (a past day) or "… up to 08.12.2026 00:17 (now)" (today)."""
     if as_of == as_of.normalize():
-        return f"{days} days up to the end of {as_of - pd.Timedelta(days=1):%d.%m.%Y}"
-    return f"{days} days up to {as_of:%d.%m.%Y %H:%M} (now)"
+        return f"{days} days up to the end of {as_of - pd.Timedelta(days=1):%Y-%m-%d}"
+    return f"{days} days up to {as_of:%Y-%m-%d %H:%M} (now)"
 
 
 def as_of_notes(app: AppContext, default: ot.AsOfDefault, name: str, days: int, as_of: pd.Timestamp,
@@ -120,7 +121,7 @@ def as_of_notes(app: AppContext, default: ot.AsOfDefault, name: str, days: int, 
     today = ot.local_now(app).date()
     if later_offers and day is not None and day < today:
         c1, c2 = st.columns([4, 1], vertical_alignment="center")
-        c1.info(f"{later_offers:,} offer(s) made after {day:%d.%m.%Y} (for example coverage requests recorded in "
+        c1.info(f"{later_offers:,} offer(s) made after {day:%Y-%m-%d} (for example coverage requests recorded in "
                 "this app) are not counted here.")
         c2.button("Count up to today", key=state.key(name + "_today"), on_click=_as_of_today,
                   args=(state.key(name), today))

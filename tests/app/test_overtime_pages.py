@@ -294,7 +294,7 @@ def test_reports_as_of_stays_put_when_a_coverage_request_is_recorded(ot_app):
     at = _page("overtime_fairness.py")
     assert at.date_input(key="wfp_ot_fair_asof").value == default.day
     worked = _metrics(at)["Hours worked"]
-    assert any(f"the default: the last day of the uploaded overtime history ({default.day:%d.%m.%Y})" in c.value
+    assert any(f"the default: the last day of the uploaded overtime history ({default.day:%Y-%m-%d})" in c.value
                for c in at.caption), [c.value for c in at.caption]
 
     # meanwhile a colleague records a coverage request, an offer and its acceptance
@@ -311,7 +311,7 @@ def test_reports_as_of_stays_put_when_a_coverage_request_is_recorded(ot_app):
     assert not at.exception, at.exception
     assert at.date_input(key="wfp_ot_fair_asof").value == default.day
     assert _metrics(at)["Hours worked"] == worked
-    assert any(f"{later:,} offer(s) made after {default.day:%d.%m.%Y}" in i.value for i in at.info)
+    assert any(f"{later:,} offer(s) made after {default.day:%Y-%m-%d}" in i.value for i in at.info)
     at.switch_page("pages/overtime.py").run()  # the dashboard opens on the same day
     assert not at.exception, at.exception
     assert at.date_input(key="wfp_ot_dash_asof").value == default.day

@@ -128,7 +128,7 @@ def test_staff_detail_shows_the_rostered_week(demo):
                   & (roster["date"] < pd.Timestamp(monday + timedelta(days=7)))]
     assert len(shown) == len(mine) > 0 and shown["hours"].sum() == mine["hours"].sum()
     assert any(c.value.startswith(f"{mine['hours'].sum():.1f} h rostered in {len(mine)} shift(s) in the week of "
-                                  f"{monday:%d.%m.%Y}") for c in at.caption)
+                                  f"{monday:%Y-%m-%d}") for c in at.caption)
 
 
 def test_replace_says_how_many_stored_shifts_and_people_it_removes_before_storing(ui_app):

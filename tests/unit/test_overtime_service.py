@@ -239,7 +239,7 @@ def test_default_as_of_is_the_end_of_the_uploaded_history_and_app_activity_does_
     data_service.ingest_frame(sqlite_app, ADMIN, kind="overtime", frame=hist, name="h")
     d = ot.default_as_of(sqlite_app, PLANNER)
     assert (d.day, d.source, d.history_end) == (old.date(), "history", old.date())
-    assert d.describe() == f"the last day of the uploaded overtime history ({old:%d.%m.%Y})"
+    assert d.describe() == f"the last day of the uploaded overtime history ({old:%Y-%m-%d})"
     assert ot.default_as_of_date(sqlite_app, PLANNER) == old.date() == ot.options(sqlite_app, PLANNER).default_date
     rep = ot.fairness(sqlite_app, PLANNER, days=30, periods=0)
     assert rep.report.per_person.set_index("staff_id").loc["S1", "hours_worked"] == 8.0  # the old shift counts

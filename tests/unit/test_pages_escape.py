@@ -52,3 +52,27 @@ def test_the_scan_finds_a_raw_message(tmp_path):
     page = tmp_path / "p.py"
     page.write_text("import streamlit as st\nst.error(str(exc))\nst.success(outcome.message)\nst.info(md(x))\n")
     assert len(_raw_arguments(page)) == 2
+
+
+# ----------------------------------------------------------------------------- one date format (issue 13.14)
+
+def _date_inputs_without_the_shared_format(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "date_input":
+            fmt = next((k.value for k in node.keywords if k.arg == "format"), None)
+            if not (isinstance(fmt, ast.Name) and fmt.id == "DATE_INPUT_FORMAT"):
+                found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted([*PAGES.glob("*.py"), *(PAGES.parent / "ui").glob("*.py")]),
+                         ids=lambda p: p.name)
+def test_every_date_input_uses_the_shared_format(path):
+    assert _date_inputs_without_the_shared_format(path) == []
+
+
+def test_the_date_input_scan_finds_a_browser_default(tmp_path):
+    page = tmp_path / "p.py"
+    page.write_text("st.date_input('Day')\nst.date_input('Day', format=DATE_INPUT_FORMAT)\n")
+    assert _date_inputs_without_the_shared_format(page) == ["p.py:1"]
