@@ -63,7 +63,7 @@ with upload_tab:
         try:
             report = _validate(actor, kind, upload.name, content, options)
         except data_service.UploadBusy as exc:  # every upload worker is reading another file: nothing was read
-            st.warning(md(str(exc)), icon="⏳")
+            st.warning(md(str(exc)), icon=":material/hourglass_empty:")
             st.button("Check the file again", key=state.key("busy_retry"))
             st.stop()
         issues = data_service.report_table(report)  # errors first, by row; values without their quotes
@@ -137,7 +137,7 @@ with upload_tab:
                         outcome = data_service.ingest_upload(app, actor, kind=kind, filename=upload.name,
                                                              content=content, options=options, policy=policy)
                     except data_service.UploadBusy as exc:
-                        st.warning(md(str(exc)), icon="⏳")
+                        st.warning(md(str(exc)), icon=":material/hourglass_empty:")
                         st.stop()
                     if outcome.stored:
                         state.put("data_stored", (upload_id, outcome.message))

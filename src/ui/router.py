@@ -24,12 +24,15 @@ from src.ui.routing import routed
 from src.ui.text import md
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+#: the browser tab's icon, served by the app itself: a ``:material/…:`` page icon made the browser fetch the favicon
+#: from Google's font CDN on every rerun (failing offline), and an emoji needs an emoji font
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page of the app. ``icon`` is an emoji: Streamlit turns a page's icon into the browser tab's favicon, and
-    a ``:material/…:`` icon is fetched from Google's font CDN for that (failing offline, on every page change)."""
+    """One page of the app. ``icon`` is a ``:material/…:`` icon: the navigation draws it with the Material Symbols
+    font Streamlit ships (emoji showed as empty boxes on machines without an emoji font)."""
 
     file: str
     title: str
@@ -40,23 +43,23 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("home.py", "Home", "🏠", "home", "Overview", ("admin", "planner")),
-    PageSpec("data.py", "Data", "📤", "data", "Administration", ("admin",)),
-    PageSpec("users.py", "Users", "👥", "users", "Administration", ("admin",)),
-    PageSpec("audit.py", "Audit log", "📜", "audit", "Administration", ("admin",)),
-    PageSpec("staffing.py", "Staffing", "🧮", "staffing", "Planning", ("admin", "planner")),
-    PageSpec("forecast.py", "Forecast", "📈", "forecast", "Planning", ("admin", "planner")),
-    PageSpec("forecast_accuracy.py", "Forecast accuracy", "🎯", "forecast-accuracy", "Planning",
+    PageSpec("home.py", "Home", ":material/home:", "home", "Overview", ("admin", "planner")),
+    PageSpec("data.py", "Data", ":material/upload_file:", "data", "Administration", ("admin",)),
+    PageSpec("users.py", "Users", ":material/group:", "users", "Administration", ("admin",)),
+    PageSpec("audit.py", "Audit log", ":material/history:", "audit", "Administration", ("admin",)),
+    PageSpec("staffing.py", "Staffing", ":material/groups:", "staffing", "Planning", ("admin", "planner")),
+    PageSpec("forecast.py", "Forecast", ":material/trending_up:", "forecast", "Planning", ("admin", "planner")),
+    PageSpec("forecast_accuracy.py", "Forecast accuracy", ":material/fact_check:", "forecast-accuracy", "Planning",
              ("admin", "planner")),
-    PageSpec("overtime.py", "Overtime", "⏱️", "overtime", "Overtime", ("admin", "planner")),
-    PageSpec("overtime_rankings.py", "Live rankings", "🔢", "overtime-rankings",
+    PageSpec("overtime.py", "Overtime", ":material/more_time:", "overtime", "Overtime", ("admin", "planner")),
+    PageSpec("overtime_rankings.py", "Live rankings", ":material/format_list_numbered:", "overtime-rankings",
              "Overtime", ("admin", "planner")),
-    PageSpec("overtime_fairness.py", "Fairness report", "⚖️", "overtime-fairness", "Overtime",
+    PageSpec("overtime_fairness.py", "Fairness report", ":material/balance:", "overtime-fairness", "Overtime",
              ("admin", "planner")),
-    PageSpec("overtime_staff.py", "Staff detail", "🪪", "overtime-staff", "Overtime",
+    PageSpec("overtime_staff.py", "Staff detail", ":material/badge:", "overtime-staff", "Overtime",
              ("admin", "planner")),
-    PageSpec("assignment.py", "Assignment", "📋", "assignment", "People", ("admin", "planner")),
-    PageSpec("ranking_model.py", "Ranking model", "🤖", "ranking-model", "People", ("admin",)),
+    PageSpec("assignment.py", "Assignment", ":material/assignment_ind:", "assignment", "People", ("admin", "planner")),
+    PageSpec("ranking_model.py", "Ranking model", ":material/model_training:", "ranking-model", "People", ("admin",)),
 )
 
 
@@ -119,7 +122,7 @@ def _setup_needed(message: str) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Workforce Planner", page_icon="📊", layout="wide")
+    st.set_page_config(page_title="Workforce Planner", page_icon=str(FAVICON), layout="wide")
     try:
         app = app_context()
     except ConfigError as exc:
