@@ -9,34 +9,27 @@ automation while letting every capability evolve in its own file.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
-#: command modules in the order they appear in ``--help``; missing ones are skipped.
-COMMAND_MODULES = (
-    "src.commands.data",
-    "src.commands.users",
-    "src.commands.forecast",
-    "src.commands.staffing",
-    "src.commands.people",
-    "src.commands.overtime",
-    "src.commands.jobs",
-)
+from sqlalchemy.exc import SQLAlchemyError
+
+from src.commands import data, forecast, jobs, overtime, people, staffing, users
+from src.settings import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: command modules in the order they appear in ``--help`` — imported explicitly, so a renamed or broken module
+#: fails loudly instead of silently losing its commands
+COMMAND_MODULES = (data, users, forecast, staffing, people, overtime, jobs)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every available command module registered."""
+    """Build the top-level parser with every command module registered."""
     parser = argparse.ArgumentParser(prog="python -m src.cli", description="Workforce Planner command line")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 
@@ -50,7 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:  # one line on what to change; the traceback only with -v
+        log.info("configuration error", exc_info=True)
+        print(f"Configuration error: {exc} The settings are described in config.example.env.", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:  # the message can hold host names and SQL: details only with -v
+        log.info("database error", exc_info=True)
+        print(f"Database error ({type(exc).__name__}): check DATABASE_URL and that the database server is running "
+              "(unset DATABASE_URL to use the built-in SQLite file). Run with -v for details.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

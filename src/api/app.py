@@ -6,7 +6,6 @@ which re-checks the role and writes the audit log with the token's owner as acto
 
 from __future__ import annotations
 
-import importlib
 import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Literal
@@ -15,9 +14,9 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Path, Query, Re
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from src.api import routes_assignments, routes_forecast, routes_jobs, routes_overtime, routes_staffing
 from src.api.schemas import (
     ERROR_RESPONSES,
     BatchOut,
@@ -33,39 +32,23 @@ from src.api.schemas import (
     records,
 )
 from src.api.security import BodySizeLimit, app_ctx, current_actor
+from src.api.uploads import QUEUES_IN_COLUMNS, rejected
+from src.api.uploads import parse_options as _options
+from src.api.uploads import report_out as _report
+from src.api.uploads import upload_name as _name
 from src.data import db
-from src.data.loader import ParseOptions
 from src.services import data as data_service
 from src.services.context import Actor, AppContext, PermissionDenied, ServiceError
 
 log = logging.getLogger(__name__)
 
-#: capability routers, each a module with ``router: APIRouter``; missing ones are skipped
-ROUTER_MODULES = ("src.api.routes_forecast", "src.api.routes_staffing",
-                  "src.api.routes_assignments", "src.api.routes_overtime", "src.api.routes_jobs")
+#: capability routers, each a module with ``router: APIRouter`` — imported explicitly, so a renamed or broken module
+#: fails loudly instead of silently dropping its endpoints
+ROUTER_MODULES = (routes_forecast, routes_staffing, routes_assignments, routes_overtime, routes_jobs)
 
 MAX_BODY_BYTES = 60 * 1024 * 1024
 UNREADABLE_BODY = ("The request body could not be read: send well-formed multipart/form-data, or JSON in UTF-8 "
                    "(with Content-Type: application/json).")
-
-
-def _report(report) -> ReportOut:  # noqa: ANN001
-    return ReportOut(ok=report.ok, kind=report.kind, file=report.file, rows=report.rows_read, encoding=report.encoding,
-                     separator=report.separator, sheet=report.sheet, summary=report.summary(),
-                     issues=[{k: getattr(i, k, None) for k in ("severity", "message", "file", "sheet", "row",
-                                                                "column", "value", "code")} for i in report.issues])
-
-
-QUEUES_IN_COLUMNS = "workload only: the file has one volume column per queue (rows = intervals)"
-
-
-def _options(encoding: str, separator: str, decimal: str, date_order: str, sheet: str | None,
-             queues_in_columns: bool = False) -> ParseOptions:
-    try:
-        return ParseOptions(encoding=encoding, separator={"tab": "\t"}.get(separator, separator), decimal=decimal,
-                            date_order=date_order, sheet=sheet or None, queues_in_columns=queues_in_columns)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
 
 
 def create_app() -> FastAPI:
@@ -211,26 +194,9 @@ def create_app() -> FastAPI:
                                message=f"Deleted batch {deleted.batch_id} ({deleted.file_name}): "
                                        f"{deleted.rows_deleted:,} row(s) removed.")
 
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in ROUTER_MODULES:
         api.include_router(module.router)
     return api
-
-
-def rejected(body: BaseModel) -> JSONResponse:
-    """A refused upload is a client error: 422 with the full document (report, message), so a client that checks
-    only the status code cannot take "nothing stored" for success."""
-    return JSONResponse(body.model_dump(mode="json"), status_code=422)
-
-
-def _name(file: UploadFile) -> str:
-    name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
-    return name[:200] or "upload"
 
 
 def _isna(v: object) -> bool:

@@ -19,6 +19,10 @@ from src.api.schemas import (
     records,
 )
 from src.api.security import app_ctx, current_actor
+from src.api.uploads import parse_options as _options
+from src.api.uploads import rejected
+from src.api.uploads import report_out as _report
+from src.api.uploads import upload_name as _name
 from src.services import people
 from src.services.context import Actor, AppContext
 
@@ -204,8 +208,6 @@ def import_tasks(actor: Annotated[Actor, Depends(current_actor)], app: Annotated
                  decimal: Annotated[Literal["auto", ".", ","], Form()] = "auto",
                  date_order: Annotated[Literal["auto", "dmy", "mdy", "ymd"], Form()] = "auto") -> TasksImportOut:
     """Store open tasks from a file — every row, or none when the report has an error (admin)."""
-    from src.api.app import _name, _options, _report, rejected
-
     report, stored = people.import_tasks(app, actor, filename=_name(file), content=file.file.read(),
                                          options=_options(encoding, separator, decimal, date_order, None))
     if stored is None:

@@ -16,7 +16,6 @@ exporting it write an audit event (exports also keep a timestamped copy under ``
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import re
@@ -49,6 +48,7 @@ from src.models.capacity import (
     what_if,
 )
 from src.models.capacity.erlang import average_speed_of_answer, erlang_c, occupancy, service_level
+from src.services import forecasting as forecasting_service
 from src.services.context import Actor, AppContext, ServiceError, require_role
 from src.services.data import upload_limits
 from src.services.data import validate_upload as _validate_upload
@@ -573,32 +573,13 @@ def _sum_sites(vol: pd.DataFrame, value_cols: list[str]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- forecast adapter
-def _forecasting_service() -> Any | None:
-    """The forecasting service module if it is installed in this build, else None."""
-    try:
-        return importlib.import_module("src.services.forecasting")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("src.services.forecasting", "src.data.forecast_store"):
-            return None
-        raise
-
-
 def _forecast_runs(app: AppContext, actor: Actor) -> list[dict[str, Any]]:
-    """Stored forecast runs (newest first); empty while no forecast store exists."""
-    svc = _forecasting_service()
-    fn = getattr(svc, "runs_for_series", None) if svc is not None else None
-    if not callable(fn):
-        return []
-    try:
-        return list(fn(app, actor, None, limit=2000))
-    except Exception:  # noqa: BLE001 - a half-built forecast module must not break staffing
-        log.exception("forecast series lookup failed")
-        return []
+    """Stored forecast runs (newest first)."""
+    return list(forecasting_service.runs_for_series(app, actor, None, limit=2000))
 
 
 def forecast_series(app: AppContext, actor: Actor) -> list[str]:
-    """Series ids that have a stored forecast (``workload:calls@CC-Berlin``, ``care:Haus …/Unit``); empty while
-    no forecast store exists."""
+    """Series ids that have a stored forecast (``workload:calls@CC-Berlin``, ``care:Haus …/Unit``)."""
     require_role(actor, "planner", "admin")
     return sorted({str(r["series_id"]) for r in _forecast_runs(app, actor)})
 
@@ -617,16 +598,10 @@ def series_label(series_id: str) -> str:
 
 def latest_forecast(app: AppContext, actor: Actor, series: str) -> pd.DataFrame | None:
     """The latest stored forecast of ``series`` as ``queue, ds, yhat[, yhat_upper_80, yhat_upper_95]`` or None
-    when there is no forecast store or no forecast for it."""
+    when there is no forecast for it."""
     require_role(actor, "planner", "admin")
-    svc = _forecasting_service()
-    if svc is None:
-        return None
-    fn = getattr(svc, "latest_forecast", None)
-    if not callable(fn):
-        return None
     try:
-        frame = fn(app, actor, series)
+        frame = forecasting_service.latest_forecast(app, actor, series)
     except (LookupError, ValueError) as exc:
         log.info("no forecast for %s: %s", series, exc)
         return None

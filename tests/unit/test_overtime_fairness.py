@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pandas as pd
@@ -258,7 +257,6 @@ def test_staff_detail(busy):
 # ---------------------------------------------------------------- demo data smoke test
 
 
-@pytest.mark.skipif(importlib.util.find_spec("src.data.demo") is None, reason="demo generator not available")
 def test_ranking_and_report_run_on_demo_data():
     from src.data.demo import DemoConfig, generate_demo
 

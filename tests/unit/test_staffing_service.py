@@ -375,7 +375,7 @@ def test_forecast_source_through_the_adapter(app, monkeypatch):
     fake = types.SimpleNamespace(
         runs_for_series=lambda app_, actor, sid, limit=200: [{"series_id": s} for s in rows],
         latest_forecast=lambda app_, actor, sid: rows.get(sid))
-    monkeypatch.setattr(svc, "_forecasting_service", lambda: fake)
+    monkeypatch.setattr(svc, "forecasting_service", fake)
     assert svc.forecast_series(app, PLANNER) == sorted(rows)
     assert svc.series_label("workload:calls@A") == "calls · A"
     v = svc.forecast_volume(app, PLANNER, series=list(rows), start=date(2026, 11, 3), days=1)
