@@ -162,7 +162,7 @@ def _calculator() -> None:
             extra = f"occupancy {r['occupancy']:.1%} · P(wait) {r['p_wait']:.1%}"
             if "p_abandon" in r and r.get("p_abandon") is not None:
                 extra += f" · P(abandon) {r['p_abandon']:.1%}"
-            st.caption(extra)
+            st.caption(extra)  # escaped: numbers only
         st.plotly_chart(charts.erlang_curve(calc.table, sl_target=sl_t / 100 if sl_t > 0 else None,
                                             required=int(r["agents_raw"])), width="stretch")
     except ServiceError as exc:
@@ -691,7 +691,7 @@ def _saved_plans() -> None:
         try:
             opened = svc.open_saved_plan(app, actor, int(pick))
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return
         state.put("saved_open", opened)
     st.caption(md(opened.describe()))

@@ -22,6 +22,7 @@ import streamlit_authenticator as stauth
 from src.services import auth as auth_service
 from src.services.context import Actor, AppContext, PermissionDenied
 from src.ui import state
+from src.ui.text import md
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,8 @@ def authenticate(app: AppContext) -> tuple[Actor | None, stauth.Authenticate]:
         authenticator.login(location="main", fields={"Form name": "Sign in to Workforce Planner",
                                                      "Username": "Username", "Password": "Password",
                                                      "Login": "Sign in"})
-    except stauth.LoginError as exc:
-        st.error(str(exc))
+    except stauth.LoginError as exc:  # the library's message can repeat the typed username
+        st.error(md(exc))
     status = st.session_state.get("authentication_status")
     if status is False:
         st.error("Username or password is incorrect.")

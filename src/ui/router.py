@@ -104,7 +104,7 @@ def _placeholder(spec: PageSpec | None, run: Callable[[], None]) -> list[st.Page
 
 def _not_for_role(spec: PageSpec, role: str) -> Callable[[], None]:
     def page() -> None:
-        st.title(spec.title)
+        st.title(spec.title)  # escaped: the app's own page title
         st.warning(f"The page **{spec.title}** is not available for your role ({role}). Ask an administrator if "
                    "you need it.", icon=":material/lock:")
     return page
@@ -113,7 +113,7 @@ def _not_for_role(spec: PageSpec, role: str) -> Callable[[], None]:
 def _setup_needed(message: str) -> None:
     """Say what set-up is missing instead of Streamlit's redacted "This app has encountered an error"."""
     st.title("Workforce Planner")
-    st.error(message, icon=":material/settings:")
+    st.error(message, icon=":material/settings:")  # escaped: the app's own sentence (no host names)
     st.info("`make run` sets everything up on first start: a cookie key in `.local/cookie_key`, the SQLite file under "
             "`data/` and the demo data. See `config.example.env` for the settings.")
     st.navigation([st.Page(_signed_out, title="Set-up needed", url_path="setup", default=True)],

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 PAGES = Path(__file__).resolve().parents[2] / "src" / "pages"
-#: the pages this check covers (the others are checked by their owners' tests)
-CHECKED = ("users.py", "data.py", "forecast.py", "forecast_accuracy.py", "ranking_model.py", "audit.py",
-           "assignment.py", "home.py")
+#: every page and every shared UI module (the router, the login form, the overtime widgets)
+CHECKED = sorted([*PAGES.glob("*.py"), *(PAGES.parent / "ui").glob("*.py")])
 MESSAGES = {"markdown", "success", "error", "warning", "info", "caption", "toast", "write", "subheader", "header",
             "title"}
 SAFE_CALLS = {"md", "md_list"}
@@ -43,9 +42,9 @@ def _raw_arguments(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", CHECKED)
-def test_messages_do_not_interpolate_raw_text(name):
-    assert _raw_arguments(PAGES / name) == []
+@pytest.mark.parametrize("path", CHECKED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_messages_do_not_interpolate_raw_text(path):
+    assert _raw_arguments(path) == []
 
 
 def test_the_scan_finds_a_raw_message(tmp_path):
