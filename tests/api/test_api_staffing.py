@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -66,7 +67,7 @@ def test_history_source_equals_the_service(demo_api):
     assert plan["intervals"] == [] and {s["queue"] for s in plan["summary"]} == {"calls", "emails"}
     from tests.conftest import PLANNER
 
-    vol = st.history_volume(demo_api.ctx, PLANNER, queues=["calls", "emails"], start=st.date(2026, 11, 2), days=7)
+    vol = st.history_volume(demo_api.ctx, PLANNER, queues=["calls", "emails"], start=date(2026, 11, 2), days=7)
     direct = st.build_plan(demo_api.ctx, PLANNER, vol, st.default_params_for(vol))
     assert plan["totals"]["agent_hours"] == pytest.approx(st.plan_totals(direct)["agent_hours"])
     assert len(plan["daily"]) == len(direct.daily) and {d["date"][:10] for d in plan["daily"]} <= {

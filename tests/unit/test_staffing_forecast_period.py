@@ -17,6 +17,7 @@ import pytest
 from src.services import data as data_service
 from src.services import staffing as svc
 from src.services.context import ServiceError
+from src.services.staffing import forecast as forecast_mod
 from tests.conftest import ADMIN, PLANNER
 
 CALLS, EMAILS = "workload:calls@A", "workload:emails@A"
@@ -104,7 +105,7 @@ def test_care_forecasts_of_different_weeks_are_not_summed(app, monkeypatch):
             "care:Haus A/Eiche": daily("2026-10-04").assign(queue="Haus A · Eiche")}
     fake = types.SimpleNamespace(runs_for_series=lambda *a, **k: [{"series_id": s} for s in rows],
                                  latest_forecast=lambda app_, actor, sid: rows.get(sid))
-    monkeypatch.setattr(svc, "forecasting_service", fake)
+    monkeypatch.setattr(forecast_mod, "forecasting_service", fake)  # looked up in the adapter module
     v = svc.forecast_volume(app, PLANNER, series=list(rows))
     assert v.queues == ["Haus A · Linde"] and len(v.frame) == 7 and v.channel == "care"
     assert v.notes == ("No forecast for Sun 2026-11-01 → Sat 2026-11-07, left out of this plan: Haus A / Eiche "

@@ -18,6 +18,7 @@ from src.models.capacity.staffing import WORKBOOK_HEADERS
 from src.services import data as data_service
 from src.services import staffing as svc
 from src.services.context import PermissionDenied, ServiceError
+from src.services.staffing import forecast as forecast_mod
 from tests.conftest import ADMIN, PLANNER
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -375,7 +376,7 @@ def test_forecast_source_through_the_adapter(app, monkeypatch):
     fake = types.SimpleNamespace(
         runs_for_series=lambda app_, actor, sid, limit=200: [{"series_id": s} for s in rows],
         latest_forecast=lambda app_, actor, sid: rows.get(sid))
-    monkeypatch.setattr(svc, "forecasting_service", fake)
+    monkeypatch.setattr(forecast_mod, "forecasting_service", fake)  # looked up in the adapter module
     assert svc.forecast_series(app, PLANNER) == sorted(rows)
     assert svc.series_label("workload:calls@A") == "calls · A"
     v = svc.forecast_volume(app, PLANNER, series=list(rows), start=date(2026, 11, 3), days=1)
