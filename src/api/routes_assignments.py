@@ -56,7 +56,9 @@ class PreviewIn(BaseModel):
         return self
 
 
-class AssignmentRowOut(BaseModel):
+class TaskFields(BaseModel):
+    """A task as the preview knows it (shared by the preview rows and a task's candidate list)."""
+
     task_id: str
     task_type: str | None = None
     site: str | None = None
@@ -64,6 +66,9 @@ class AssignmentRowOut(BaseModel):
     due: LocalDateTime | None = None
     required_skill: str | None = None
     hours: float | None = None
+
+
+class AssignmentRowOut(TaskFields):
     status: str | None = None
     staff_id: str = Field(description="empty = nobody could take the task")
     name: str = ""
@@ -150,15 +155,8 @@ class TaskExcludedOut(BaseModel):
     reason: str
 
 
-class TaskCandidatesOut(BaseModel):
+class TaskCandidatesOut(TaskFields):
     preview_id: int
-    task_id: str
-    task_type: str | None = None
-    site: str | None = None
-    priority: int | None = None
-    due: LocalDateTime | None = None
-    required_skill: str | None = None
-    hours: float | None = None
     staff_id: str = Field(description="who the preview gives the task to (empty = nobody)")
     decision: str | None = None
     candidates: list[TaskCandidateOut]
