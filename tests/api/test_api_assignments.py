@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from src.data import people_store as ps
@@ -20,7 +22,7 @@ TASKS_CSV = (b"task_id,task_type,site,priority,due,required_skill,hours\n"
 @pytest.fixture(scope="module")
 def tasks(demo_api):
     """30 open tasks due 2026-11-23/24 sampled from the demo history (what the People page's button makes)."""
-    people.generate_demo_tasks(demo_api.ctx, ADMIN, start=people.date(2026, 11, 23), days=2, n_tasks=30, seed=7)
+    people.generate_demo_tasks(demo_api.ctx, ADMIN, start=date(2026, 11, 23), days=2, n_tasks=30, seed=7)
     return people.open_tasks(demo_api.ctx, ADMIN)
 
 

@@ -11,6 +11,7 @@ from src.cli import main
 from src.models.ranking import ScorerSettings, TrainConfig, train_ranker
 from src.services import people
 from src.services.context import set_app
+from src.services.people import scoring as scoring_mod
 from tests.conftest import ADMIN, fresh_app
 from tests.unit.test_ranking import open_tasks, synthetic_history
 
@@ -149,13 +150,13 @@ def test_assign_uses_the_app_clock(files, tmp_path, capsys, monkeypatch):
     app = fresh_app("sqlite", tmp_path / "kiritimati", timezone="Pacific/Kiritimati")  # UTC+14
     set_app(app)
     seen = {}
-    real = people.score_candidates
+    real = scoring_mod.score_candidates
 
     def spy(*args, **kwargs):
         seen["now"] = kwargs.get("now")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(people, "score_candidates", spy)
+    monkeypatch.setattr(scoring_mod, "score_candidates", spy)  # looked up by people.score_files
     try:
         _tmp, p = files
         summary = _assign_json(p, tmp_path / "o.csv", capsys)

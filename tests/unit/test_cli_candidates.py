@@ -15,6 +15,7 @@ from src.models.ranking import ScorerSettings
 from src.services import data as data_service
 from src.services import people
 from src.services.context import set_app
+from src.services.people import explain as explain_mod
 from tests.conftest import ADMIN, PLANNER
 
 START = date(2026, 11, 2)
@@ -48,7 +49,7 @@ def test_history_and_staff_are_loaded_once_per_preview(preview, monkeypatch):
         calls["history"] += 1
         return real(a)
 
-    monkeypatch.setattr(people, "_history", counting)
+    monkeypatch.setattr(explain_mod, "_history", counting)  # looked up where the preview is scored
     people._preview_scoring_cache.clear()
     for tid in ids:
         people.explain_task(app, PLANNER, pid, tid)
