@@ -34,6 +34,20 @@ def _page(name: str, user: str = "pat", role: str = "planner"):
     return at
 
 
+def _freeze_local_now(monkeypatch, now) -> None:
+    """Make every reader of the overtime clock see ``now``: the pages call ``ot.local_now`` on the package, and each
+    module of ``src.services.overtime`` looks up the name it imported (``next_shift``, ``rank``, the options)."""
+    import importlib
+    import pkgutil
+
+    from src.services import overtime as ot
+
+    modules = [ot] + [importlib.import_module(f"{ot.__name__}.{m.name}") for m in pkgutil.iter_modules(ot.__path__)]
+    for module in modules:
+        if hasattr(module, "local_now"):
+            monkeypatch.setattr(module, "local_now", lambda app: now)
+
+
 def _button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
@@ -343,7 +357,7 @@ def test_rankings_default_to_the_next_shift_not_started(ot_app, monkeypatch, clo
 
     today = ot.local_now(ot_app).date()
     now = datetime.combine(today, datetime.strptime(clock, "%H:%M").time())
-    monkeypatch.setattr(ot, "local_now", lambda app: now)
+    _freeze_local_now(monkeypatch, now)
     at = _page("overtime_rankings.py")
     assert at.date_input(key="wfp_otr_date").value == today + timedelta(days=day_offset)
     assert at.selectbox(key="wfp_otr_type").value == shift_type

@@ -16,6 +16,7 @@ from src.data import overtime_store, store
 from src.services import data as data_service
 from src.services import overtime as ot
 from src.services.context import PermissionDenied, ServiceError
+from src.services.overtime import acceptance as ot_acceptance
 from tests.conftest import ADMIN, PLANNER
 from tests.unit.test_overtime import _weekend_world
 from tests.unit.test_overtime_service import _seed
@@ -217,7 +218,7 @@ def test_corrupt_acceptance_model_falls_back_to_the_rate(weekend_app):
     app = weekend_app
     info = ot.train_acceptance_model(app, ADMIN)
     vdir = app.settings.models_dir / "overtime" / info.version
-    ot._acc_cache.clear()
+    ot_acceptance._acc_cache.clear()
     (vdir / "model.txt").write_text("tree\ngarbage\n")  # sha256 no longer matches
     model, text = ot.active_acceptance_model(app)
     assert model is None and "sha256" in text

@@ -13,6 +13,7 @@ from src.models.overtime import OvertimeRules, ShiftRequest, rank_candidates
 from src.services import data as data_service
 from src.services import overtime as ot
 from src.services.context import PermissionDenied, ServiceError
+from src.services.overtime import ranking as ot_ranking
 from tests.conftest import ADMIN, PLANNER
 
 
@@ -288,7 +289,7 @@ def test_dashboard_counts_app_requests(sqlite_app):
 def test_next_shift_is_the_first_that_has_not_started(sqlite_app, monkeypatch, clock, day_offset, shift_type):
     today = _today(sqlite_app)
     now = datetime.combine(today, datetime.strptime(clock, "%H:%M").time())
-    monkeypatch.setattr(ot, "local_now", lambda app: now)
+    monkeypatch.setattr(ot_ranking, "local_now", lambda app: now)  # next_shift reads the clock there
     nxt = ot.next_shift(sqlite_app, PLANNER)
     assert (nxt.day, nxt.shift_type) == (today + timedelta(days=day_offset), shift_type)
     assert nxt.start > now
