@@ -305,7 +305,7 @@ STORE_EXTENSIONS = (
     "src.data.plan_store",
     "src.data.people_store",
     "src.data.overtime_store",
-    "src.data.api_store",
+    "src.data.token_store",
     "src.data.jobs_store",
 )
 
@@ -362,12 +362,8 @@ def add_missing_columns(conn: Connection, table: Table, names: Sequence[str]) ->
 def load_extensions() -> None:
     import importlib
 
-    for name in STORE_EXTENSIONS:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    for name in STORE_EXTENSIONS:  # by name: each store module imports this one for its tables; a missing
+        importlib.import_module(name)  # or renamed module fails here loudly instead of losing its tables
 
 
 #: key of the PostgreSQL transaction-level advisory lock held while the schema is created or upgraded

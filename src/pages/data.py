@@ -11,7 +11,8 @@ from src.data.loader import ParseOptions
 from src.data.validation import ValidationReport
 from src.services import data as data_service
 from src.services.context import Actor, PermissionDenied, ServiceError
-from src.ui import charts, state
+from src.ui import charts_data as charts
+from src.ui import state
 from src.ui.common import app_context, require_page_role
 from src.ui.dates import DATETIME_COLUMN_FORMAT, fmt_datetime, local_column
 from src.ui.tables import dash_missing, right_text

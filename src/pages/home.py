@@ -7,7 +7,7 @@ import streamlit as st
 
 from src.data.kinds import KINDS
 from src.services import data as data_service
-from src.ui import charts
+from src.ui import charts_data as charts
 from src.ui.common import app_context, require_page_role
 from src.ui.dates import DATETIME_COLUMN_FORMAT, fmt_date, local_column
 from src.ui.tables import dash_missing, right_text

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from src.data import api_store, db, store
+from src.data import db, store, token_store
 from src.services.auth import actor_for, normalise_username
 from src.services.context import ROLES, Actor, AppContext, ServiceError, require_role
 
@@ -38,7 +38,7 @@ def create_token(app: AppContext, actor: Actor, *, owner: str, role: str, name: 
         raise ServiceError("A token cannot have more rights than its owner (the owner is not an admin).")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.write_tx(app.engine) as conn:
-        token_id = api_store.insert_token(conn, name=name, token_hash=_hash(token), prefix=token[:10], owner=owner,
+        token_id = token_store.insert_token(conn, name=name, token_hash=_hash(token), prefix=token[:10], owner=owner,
                                           role=role, created_by=actor.username)
         store.write_audit(conn, actor=actor.username, role=actor.role, action="token.create", object_type="api_token",
                           object_id=token_id, detail={"owner": owner, "role": role, "name": name})
@@ -48,7 +48,7 @@ def create_token(app: AppContext, actor: Actor, *, owner: str, role: str, name: 
 def revoke_token(app: AppContext, actor: Actor, token_id: int) -> None:
     require_role(actor, "admin")
     with db.write_tx(app.engine) as conn:
-        if not api_store.revoke(conn, int(token_id)):
+        if not token_store.revoke(conn, int(token_id)):
             raise ServiceError(f"No active token with id {token_id}.")
         store.write_audit(conn, actor=actor.username, role=actor.role, action="token.revoke", object_type="api_token",
                           object_id=token_id)
@@ -56,19 +56,19 @@ def revoke_token(app: AppContext, actor: Actor, token_id: int) -> None:
 
 def list_tokens(app: AppContext, actor: Actor) -> list[dict[str, Any]]:
     require_role(actor, "admin")
-    return api_store.list_tokens(app.engine)
+    return token_store.list_tokens(app.engine)
 
 
 def authenticate_token(app: AppContext, token: str | None) -> Actor | None:
     """The actor a bearer token stands for, or None (unknown, revoked, owner disabled)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = api_store.find_active(app.engine, _hash(token))
+    row = token_store.find_active(app.engine, _hash(token))
     if not row:
         return None
     owner = actor_for(app, row["owner"])
     if owner is None:
         return None
     role = row["role"] if owner.role == "admin" else "planner"
-    api_store.touch(app.engine, row["id"], db.utcnow())
+    token_store.touch(app.engine, row["id"], db.utcnow())
     return Actor(username=owner.username, role=role, display_name=f"{owner.display_name} (token {row['name']})")

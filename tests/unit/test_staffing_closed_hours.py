@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from src.models.capacity import QueueParams, plan_shifts, plan_staffing, staffing_workbook
-from src.models.capacity.roster import ShiftPattern
+from src.models.capacity.shift_plan import ShiftPattern
 from src.models.capacity.staffing import WORKBOOK_HEADERS
 from src.services import staffing as svc
 from src.ui import charts_staffing as charts

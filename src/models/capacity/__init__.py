@@ -16,7 +16,7 @@ from .erlang import (
     traffic_intensity,
 )
 from .erlang_a import ErlangAMetrics, ErlangAResult, erlang_a_metrics, required_agents_erlang_a
-from .roster import ShiftPattern, ShiftPlanResult, make_patterns, solve_shift_plan
+from .shift_plan import ShiftPattern, ShiftPlanResult, make_patterns, solve_shift_plan
 from .staffing import (
     QueueParams,
     StaffingPlan,

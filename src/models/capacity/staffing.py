@@ -35,7 +35,7 @@ from .erlang import (
     validate_targets,
 )
 from .erlang_a import erlang_a_metrics, required_agents_erlang_a
-from .roster import ShiftPattern, ShiftPlanResult, solve_shift_plan
+from .shift_plan import ShiftPattern, ShiftPlanResult, solve_shift_plan
 from .workload import backlog_plan, care_staff_required, workload_agents
 
 logger = logging.getLogger(__name__)

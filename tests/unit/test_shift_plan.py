@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.models.capacity.roster import ShiftPattern, coverage_matrix, make_patterns, solve_shift_plan
+from src.models.capacity.shift_plan import ShiftPattern, coverage_matrix, make_patterns, solve_shift_plan
 
 
 def test_small_case_with_known_optimum():
