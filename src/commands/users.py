@@ -1,4 +1,4 @@
-"""CLI: users add|list|set-password|disable|enable (run on the server by an operator, acts as 'system')."""
+"""CLI: users add|list|set-password|disable|enable|token (run on the server by an operator, acts as 'system')."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import os
 
 from src.services import auth as auth_service
+from src.services import tokens as token_service
 from src.services.context import SYSTEM, PermissionDenied, ServiceError, get_app
 
 
@@ -20,6 +21,20 @@ def _password(args: argparse.Namespace) -> str:
     if first != getpass.getpass("Repeat: "):
         raise ServiceError("The passwords differ.")
     return first
+
+
+def _token(app, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """API tokens, as on Users → API tokens: ``create`` prints the token once (only the token, for scripts:
+    ``TOKEN=$(python -m src.cli users token create admin --role admin --name nightly)``); ``list``; ``revoke``."""
+    if args.token_action == "create":
+        print(token_service.create_token(app, SYSTEM, owner=args.owner, role=args.role, name=args.name))
+    elif args.token_action == "list":
+        for t in token_service.list_tokens(app, SYSTEM):
+            state = "revoked" if t.get("revoked_at") else "active"
+            print(f"{t['id']:>5} {t['prefix']:12} {t['owner']:16} {t['role']:8} {state:8} {t['name']}")
+    else:
+        token_service.revoke_token(app, SYSTEM, args.token_id)
+        print(f"Token {args.token_id} revoked.")
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -41,6 +56,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         elif args.action in ("disable", "enable"):
             auth_service.set_disabled(app, SYSTEM, args.username, args.action == "disable")
             print(f"{args.username} {args.action}d.")
+        elif args.action == "token":
+            _token(app, args)
     except (ServiceError, PermissionDenied) as exc:
         print(f"error: {exc}")
         return 1
@@ -61,4 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--generate", action="store_true")
     for name in ("disable", "enable"):
         usub.add_parser(name).add_argument("username")
+    t = usub.add_parser("token", help="API tokens: create (printed once), list, revoke")
+    tsub = t.add_subparsers(dest="token_action", required=True)
+    c = tsub.add_parser("create", help="print a new token once; only its hash is stored")
+    c.add_argument("owner", help="the user the token acts for (audited as them)")
+    c.add_argument("--role", choices=["admin", "planner"], required=True)
+    c.add_argument("--name", required=True, help="what the token is for, e.g. 'telephony import'")
+    tsub.add_parser("list")
+    r = tsub.add_parser("revoke")
+    r.add_argument("token_id", type=int)
     p.set_defaults(func=cmd_users)
