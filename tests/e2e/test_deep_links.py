@@ -14,6 +14,15 @@ from tests.e2e.conftest import PASSWORDS, open_page, running_app, wait_idle
 pytestmark = pytest.mark.e2e
 
 
+def _sign_in_on_the_form(page, username: str) -> None:
+    """Log in on the form the deep link shows (conftest's login() opens the root address first)."""
+    expect(page.get_by_label("Username").first).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORDS[username])
+    page.get_by_role("button", name="Sign in").click()
+
+
 @pytest.mark.parametrize("path", ["users", "audit"])
 def test_anonymous_deep_link_first_shows_only_the_login(page, server_env, path):
     with running_app(server_env) as url:
@@ -36,11 +45,7 @@ def test_signed_in_deep_link_on_a_fresh_server_opens_the_page_through_the_router
             if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
     with running_app(server_env) as url:
         page.goto(f"{url}/users")
-        expect(page.get_by_label("Username").first).to_be_visible(timeout=30_000)
-        wait_idle(page)
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password", exact=True).fill(PASSWORDS["admin"])
-        page.get_by_role("button", name="Sign in").click()
+        _sign_in_on_the_form(page, "admin")
         expect(page.get_by_role("heading", name="Users")).to_be_visible(timeout=30_000)
         wait_idle(page)
         nav = page.get_by_test_id("stSidebarNav")
@@ -59,11 +64,7 @@ def test_signed_in_deep_link_on_a_fresh_server_opens_the_page_through_the_router
 def test_planner_typing_an_admin_address_reads_not_available_for_the_role(page, server_env):
     with running_app(server_env) as url:
         page.goto(f"{url}/audit")
-        expect(page.get_by_label("Username").first).to_be_visible(timeout=30_000)
-        wait_idle(page)
-        page.get_by_label("Username").fill("pat")
-        page.get_by_label("Password", exact=True).fill(PASSWORDS["pat"])
-        page.get_by_role("button", name="Sign in").click()
+        _sign_in_on_the_form(page, "pat")
         expect(page.get_by_text("is not available for your role (planner)")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("does not seem to exist")).to_have_count(0)
         nav = page.get_by_test_id("stSidebarNav")
